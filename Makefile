@@ -1,0 +1,51 @@
+# pg_recommend, built with PGXS.
+#   make                 build the extension      make install       install it (as root)
+#   make unittest        build and run the C++ unit tests of src/core (GoogleTest)
+#   make installcheck    pg_regress tests (test/sql -> test/expected) against a running server
+#   make prove           pgTAP tests (test/pgtap) against a running server
+#   make NATIVE=1        opt in to -march=native (not portable to other CPUs)
+EXTENSION = pg_recommend
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" pg_recommend.control)
+
+MODULE_big = pg_recommend
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+PG_SRCS = $(sort $(wildcard src/pg/*.cpp))
+OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = test/unit/run_unit_tests test/results test/regression.diffs test/regression.out
+
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
+
+EIGEN_INCLUDE ?= /usr/include/eigen3
+PG_CPPFLAGS = -I$(CURDIR)/src -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE
+PG_CXXFLAGS = -std=c++17 -fopenmp -O3 -Werror -Wno-unknown-pragmas -Wno-register
+ifdef NATIVE
+PG_CXXFLAGS += -march=native
+endif
+SHLIB_LINK = -fopenmp -lstdc++
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# LLVM bitcode for JIT inlining is compiled by clang with its own flags: it needs the C++ standard
+# too (the include paths come from PG_CPPFLAGS).
+BITCODE_CXXFLAGS += -std=c++17 -Wno-register
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
+
+# Unit tests of the numeric core: no PostgreSQL headers or libraries involved.
+UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
+test/unit/run_unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+	$(CXX) -std=c++17 -fopenmp -O2 -g -Wall -Wextra -Werror -Isrc -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE \
+		$(UNIT_SRCS) $(CORE_SRCS) -o $@ -lgtest -lgtest_main -pthread
+
+.PHONY: unittest prove
+unittest: test/unit/run_unit_tests
+	./test/unit/run_unit_tests
+
+prove:
+	pg_prove --ext .sql -v test/pgtap/

@@ -1,0 +1,102 @@
+-- pg_recommend install script (copied by the Makefile to pg_recommend--<version>.sql).
+\echo Use "CREATE EXTENSION pg_recommend" to load this file. \quit
+
+-- Storage. Models are rows in ordinary WAL-logged tables: they survive crashes, replicate to
+-- standbys and are dumped by pg_dump (see pg_extension_config_dump below). Only pg_recommend's C code
+-- writes them, as the extension's owner; every role may read them.
+CREATE SEQUENCE @extschema@.model_id_seq;
+
+CREATE TABLE @extschema@.model_versions (
+    model_id        bigint PRIMARY KEY DEFAULT nextval('@extschema@.model_id_seq'),
+    name            text NOT NULL,
+    version         integer NOT NULL,
+    algorithm       text NOT NULL,
+    hyperparameters jsonb NOT NULL,
+    source          text NOT NULL,
+    n_users         integer NOT NULL,
+    n_items         integer NOT NULL,
+    n_ratings       bigint NOT NULL,
+    global_mean     double precision NOT NULL,
+    rating_min      real NOT NULL,
+    rating_max      real NOT NULL,
+    train_rmse      double precision NOT NULL,
+    train_seconds   double precision NOT NULL,
+    owner           regrole NOT NULL,
+    trained_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (name, version)
+);
+
+CREATE TABLE @extschema@.user_factors (
+    model_id   bigint NOT NULL,
+    user_id    bigint NOT NULL,
+    bias       real NOT NULL,
+    factors    real[] NOT NULL,
+    seen_items bigint[] NOT NULL,
+    PRIMARY KEY (model_id, user_id)
+);
+
+CREATE TABLE @extschema@.item_factors (
+    model_id  bigint NOT NULL,
+    item_id   bigint NOT NULL,
+    bias      real NOT NULL,
+    factors   real[] NOT NULL,
+    n_ratings integer NOT NULL,
+    PRIMARY KEY (model_id, item_id)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.user_factors', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_factors', '');
+
+COMMENT ON TABLE @extschema@.model_versions IS 'pg_recommend: one row per trained model version (read it through rec.models)';
+COMMENT ON TABLE @extschema@.user_factors IS 'pg_recommend: learned user bias and factors, and the items each user rated in training';
+COMMENT ON TABLE @extschema@.item_factors IS 'pg_recommend: learned item bias and factors, and the item''s number of training ratings';
+
+CREATE VIEW @extschema@.models AS
+SELECT name, version, algorithm, hyperparameters, source, n_users, n_items, n_ratings,
+       train_rmse, train_seconds, owner, trained_at, model_id
+FROM @extschema@.model_versions;
+COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model version, with its hyperparameters and training metrics';
+
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+GRANT SELECT ON @extschema@.model_versions, @extschema@.user_factors, @extschema@.item_factors,
+                @extschema@.models TO PUBLIC;
+
+-- Training.
+CREATE PROCEDURE @extschema@.train(
+    model          text,
+    source         text,
+    user_column    text DEFAULT 'user_id',
+    item_column    text DEFAULT 'item_id',
+    rating_column  text DEFAULT 'rating',
+    algorithm      text DEFAULT 'als',
+    factors        integer DEFAULT 64,
+    iterations     integer DEFAULT 15,
+    regularization double precision DEFAULT 0.05,
+    seed           bigint DEFAULT 42)
+LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
+COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
+
+-- Serving.
+CREATE FUNCTION @extschema@.recommend(
+    user_id      bigint,
+    n            integer DEFAULT 10,
+    model        text DEFAULT NULL,
+    exclude_seen boolean DEFAULT true)
+RETURNS TABLE (item_id bigint, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend';
+COMMENT ON FUNCTION @extschema@.recommend IS 'pg_recommend: top n items for a user, best first';
+
+CREATE FUNCTION @extschema@.predict(user_id bigint, item_id bigint, model text DEFAULT NULL)
+RETURNS real
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_predict';
+COMMENT ON FUNCTION @extschema@.predict IS 'pg_recommend: predicted rating of an item by a user';
+
+CREATE FUNCTION @extschema@.drop_model(model text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_drop_model';
+COMMENT ON FUNCTION @extschema@.drop_model IS 'pg_recommend: delete every version of a model; returns how many were deleted';

@@ -1,0 +1,66 @@
+// Explicit-feedback alternating least squares with global mean and user/item biases:
+//
+//     r̂(u,i) = μ + b_u + b_i + p_uᵀ q_i
+//
+// minimising Σ (r - r̂)² + λ (n_u (b_u² + |p_u|²) + n_i (b_i² + |q_i|²)), the count-weighted ("ALS-WR")
+// regularisation that Spark MLlib uses, so `regularization` means what Spark's regParam means.
+// Each half-step solves one (k+1)x(k+1) Cholesky system per user (or item), rows in parallel; every
+// row's solve depends only on the data and the other side's factors, so the result is bit-identical
+// for any number of threads.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/interactions.hpp"
+#include "core/parallel.hpp"
+
+namespace rec::core {
+
+struct AlsParams
+{
+    int factors = 64;
+    int iterations = 15;
+    double regularization = 0.05;
+    uint64_t seed = 42;
+    int threads = 0;  // 0: every processor
+};
+
+struct IterationStats
+{
+    int iteration = 0;      // 1-based
+    double train_rmse = 0;  // over the training entries, after this iteration
+    double seconds = 0;     // since training started
+};
+
+// Host callbacks for a training run; all run on the calling thread.
+class TrainHooks : public HostHooks
+{
+public:
+    virtual void iteration_done(const IterationStats &) {}
+};
+
+// Row-major factor rows: row r is factors[r*k .. r*k+k).
+struct BiasedFactors
+{
+    int factors = 0;
+    double global_mean = 0;
+    std::vector<float> user_factors, item_factors;
+    std::vector<float> user_bias, item_bias;
+    double train_rmse = 0;
+};
+
+// Throws std::invalid_argument for bad parameters, std::runtime_error if the solution is not finite,
+// and whatever hooks throw.
+BiasedFactors train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks);
+
+// Upper estimate of the memory train_explicit_als needs beyond `data`, in bytes; saturates at
+// SIZE_MAX instead of overflowing, so absurd parameters are refused before anything is allocated.
+size_t estimate_als_bytes(size_t users, size_t items, int factors, int threads);
+
+// Upper estimate of the memory build_interactions needs for `rows` input rows, in bytes.
+size_t estimate_interactions_bytes(size_t rows);
+
+void check_als_params(const AlsParams &params);
+
+}  // namespace rec::core
