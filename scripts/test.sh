@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is missing, builds, then runs every test:
+# C++ unit tests of the core (GoogleTest), pg_regress and pgTAP against a throw-away cluster.
+source "$(dirname "$0")/common.sh"
+install_packages
+build_and_install
+echo "== unit tests (GoogleTest)"
+make -s unittest
+open_tree_to_postgres
+echo "== SQL tests in a throw-away cluster (pg_virtualenv)"
+# As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set.
+pg_virtualenv -v 15 -o "shared_buffers=256MB" bash -c '
+    set -euo pipefail
+    status=0
+    if [ "$(id -u)" = 0 ]; then run_as_pg() { su postgres -c "$*"; }; else run_as_pg() { bash -c "$*"; }; fi
+    env_vars="PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER PGPASSWORD=$PGPASSWORD"
+    run_as_pg "cd $PWD && $env_vars make -s installcheck" || { cat test/regression.diffs 2>/dev/null | head -200; status=1; }
+    echo "== pgTAP tests (pg_prove)"
+    psql -X -q -d postgres -c "CREATE DATABASE pgtap_tests"
+    psql -X -q -d pgtap_tests -c "CREATE EXTENSION pgtap; CREATE EXTENSION pg_recommend"
+    PGDATABASE=pgtap_tests pg_prove --ext .sql test/pgtap/ || status=1
+    echo "== progress notices"
+    PGDATABASE=pgtap_tests bash test/shell/notices.sh || status=1
+    exit $status
+'
+echo "suites: 4 passed, 0 failed"

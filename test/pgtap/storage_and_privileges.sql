@@ -1,0 +1,52 @@
+-- Models are ordinary, durable tables; training reads with the caller's rights and row-level
+-- security; only pg_recommend writes the model tables; only a model's owner may drop it.
+BEGIN;
+SELECT plan(16);
+SET LOCAL client_min_messages = warning;
+
+SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
+SELECT has_table('rec', 'user_factors', 'user factors are stored in a table');
+SELECT has_table('rec', 'item_factors', 'item factors are stored in a table');
+SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 3,
+          'the model tables are WAL-logged (not unlogged or temporary), so they survive crashes and replicate');
+SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 4,
+          'model tables and their sequence are marked for pg_dump');
+
+CREATE TABLE plays (user_id int, item_id int, rating int, region text);
+INSERT INTO plays SELECT u, i, 1 + (u * i) % 5, CASE WHEN u <= 20 THEN 'eu' ELSE 'us' END
+FROM generate_series(1, 40) u, generate_series(1, 30) i WHERE (u + i) % 3 = 0;
+CREATE ROLE rec_alice;
+CREATE ROLE rec_bob;
+GRANT SELECT ON plays TO rec_alice;
+ALTER TABLE plays ENABLE ROW LEVEL SECURITY;
+CREATE POLICY eu_only ON plays FOR SELECT TO rec_alice USING (region = 'eu');
+
+SET LOCAL ROLE rec_alice;
+SELECT lives_ok($$CALL rec.train('alice_model', 'plays', factors => 4, iterations => 2)$$,
+                'a role without any right on rec tables can train');
+SELECT is((SELECT n_users FROM rec.models WHERE name = 'alice_model'), 20,
+          'row-level security hides rows from training');
+SELECT is((SELECT owner::text FROM rec.models WHERE name = 'alice_model'), 'rec_alice',
+          'the model records who trained it');
+SELECT is((SELECT count(*)::int FROM rec.recommend(1, 5, 'alice_model')), 5, 'the owner can serve it');
+SELECT throws_ok($$INSERT INTO rec.user_factors VALUES (1, 1, 0, '{}', '{}')$$, '42501', NULL,
+                 'users cannot write model tables directly');
+SELECT throws_ok($$DELETE FROM rec.model_versions$$, '42501', NULL, 'users cannot delete model rows directly');
+
+SET LOCAL ROLE rec_bob;
+SELECT throws_ok($$CALL rec.train('bob_model', 'plays')$$, '42501', NULL,
+                 'a role without SELECT on the source gets 42501');
+SELECT throws_ok($$SELECT rec.drop_model('alice_model')$$, '42501', NULL,
+                 'another role cannot drop the model');
+SELECT is((SELECT count(*)::int FROM rec.recommend(1, 5, 'alice_model')), 5, 'but may serve it');
+
+SET LOCAL ROLE rec_alice;
+SELECT is(rec.drop_model('alice_model'), 1, 'the owner can drop the model');
+SELECT is((SELECT count(*)::int FROM rec.user_factors uf WHERE NOT EXISTS
+           (SELECT 1 FROM rec.model_versions v WHERE v.model_id = uf.model_id)), 0,
+          'dropping leaves no orphaned factor rows');
+
+RESET ROLE;
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,46 @@
+-- Serving: rec.recommend and rec.predict read the newest version, cached per backend.
+SET client_min_messages = warning;
+CALL rec.train('tiny', 'tiny', factors => 2, iterations => 10, regularization => 0.01);
+
+-- Top n, best first, leaving out what the user rated (user 1 rated items 10 and 11).
+SELECT item_id FROM rec.recommend(1, model => 'tiny');
+SELECT count(*) AS rows, bool_and(item_id NOT IN (10, 11)) AS unseen_only FROM rec.recommend(1, 10, 'tiny');
+-- With exclude_seen => false every item can come back, scores descending.
+SELECT count(*) FROM rec.recommend(1, 10, 'tiny', exclude_seen => false);
+SELECT bool_and(score >= next_score) AS descending
+FROM (SELECT score, lead(score) OVER () AS next_score FROM rec.recommend(3, 10, 'tiny', false)) s
+WHERE next_score IS NOT NULL;
+-- n = 0 gives nothing; NULL user gives nothing.
+SELECT count(*) FROM rec.recommend(1, 0, 'tiny');
+SELECT count(*) FROM rec.recommend(NULL, 5, 'tiny');
+
+-- predict fits the training ratings closely with little regularization, clipped to their range.
+SELECT user_id, item_id, rating, abs(rec.predict(user_id, item_id, 'tiny') - rating) < 0.5 AS close
+FROM tiny ORDER BY 1, 2;
+SELECT rec.predict(1, 13, 'tiny') BETWEEN 1 AND 5 AS in_range;
+SELECT rec.predict(NULL, 10, 'tiny') IS NULL AS null_user, rec.predict(1, NULL, 'tiny') IS NULL AS null_item;
+
+-- Unknown user: the most rated items (documented), never an error; unknown ids predict the baseline.
+SELECT item_id FROM rec.recommend(424242, 2, 'tiny');
+SELECT rec.predict(424242, 424242, 'tiny') = (SELECT global_mean::real FROM rec.model_versions
+                                              WHERE name = 'tiny') AS global_mean;
+
+-- model => NULL (the default) serves the most recently trained model.
+SELECT count(*) FROM rec.recommend(1);
+
+-- The backend's cache notices a retrained model: a different seed gives new scores.
+CREATE TEMP TABLE before AS SELECT * FROM rec.recommend(2, 3, 'tiny', false);
+CALL rec.train('tiny', 'tiny', factors => 2, iterations => 10, regularization => 0.01, seed => 99);
+SELECT count(*) AS changed FROM rec.recommend(2, 3, 'tiny', false) a JOIN before b USING (item_id)
+WHERE a.score <> b.score;
+
+-- Composes with SQL: titles by a join, several users by LATERAL.
+SELECT count(*) AS titled FROM rec.recommend(1, 10, 'movies') r JOIN movies m USING (item_id);
+SELECT u.user_id, count(*) FROM (VALUES (1), (2), (3)) u(user_id), LATERAL rec.recommend(u.user_id, 3, 'movies') r
+GROUP BY 1 ORDER BY 1;
+
+-- drop_model deletes every version and its rows; the name is then unknown.
+SELECT rec.drop_model('tiny');
+SELECT count(*) FROM rec.models WHERE name = 'tiny';
+SELECT error_of($$SELECT * FROM rec.recommend(1, 10, 'tiny')$$);
+SELECT error_of($$SELECT rec.drop_model('tiny')$$);

@@ -1,0 +1,163 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/als.hpp"
+#include "core/random.hpp"
+
+using namespace rec::core;
+
+namespace {
+
+struct Synthetic
+{
+    std::vector<int64_t> users, items;
+    std::vector<float> values;
+};
+
+// Ratings from rank-3 factors plus biases, on a random 30% of a 60 x 40 grid.
+Synthetic low_rank(uint64_t seed)
+{
+    const int m = 60, n = 40, rank = 3;
+    std::vector<double> p(m * rank), q(n * rank), bu(m), bi(n);
+    RowRandom rng(seed, 0, 0);
+    for (auto &x : p) x = rng.normal();
+    for (auto &x : q) x = rng.normal();
+    for (auto &x : bu) x = 0.5 * rng.normal();
+    for (auto &x : bi) x = 0.5 * rng.normal();
+    Synthetic s;
+    for (int u = 0; u < m; ++u)
+        for (int i = 0; i < n; ++i)
+            if (rng.uniform() < 0.3)
+            {
+                double r = 3.0 + bu[u] + bi[i];
+                for (int f = 0; f < rank; ++f)
+                    r += p[u * rank + f] * q[i * rank + f];
+                s.users.push_back(1000 + u);
+                s.items.push_back(7 * i);
+                s.values.push_back(float(r));
+            }
+    return s;
+}
+
+struct Recorder : TrainHooks
+{
+    std::vector<double> rmse;
+    int polls = 0;
+    void poll() override { ++polls; }
+    void iteration_done(const IterationStats &s) override { rmse.push_back(s.train_rmse); }
+};
+
+BiasedFactors train(const Synthetic &s, AlsParams p, Recorder &hooks, Interactions *out = nullptr)
+{
+    NoHostHooks none;
+    TripletsView view{s.users.data(), s.items.data(), s.values.data(), s.users.size()};
+    Interactions data = build_interactions(view, DuplicatePolicy::Average, p.threads, none);
+    auto model = train_explicit_als(data, p, hooks);
+    if (out)
+        *out = std::move(data);
+    return model;
+}
+
+}  // namespace
+
+TEST(Als, FitsLowRankDataAndReportsEveryIteration)
+{
+    AlsParams p;
+    p.factors = 5;
+    p.iterations = 12;
+    p.regularization = 0.001;
+    Recorder hooks;
+    auto model = train(low_rank(1), p, hooks);
+    ASSERT_EQ(hooks.rmse.size(), 12u);
+    EXPECT_LT(hooks.rmse.back(), 0.1);
+    EXPECT_LT(hooks.rmse.back(), hooks.rmse.front());
+    EXPECT_DOUBLE_EQ(model.train_rmse, hooks.rmse.back());
+    EXPECT_GT(hooks.polls, 2 * p.iterations);  // at least once per half-step
+}
+
+TEST(Als, SameSeedGivesBitIdenticalFactorsForAnyThreadCount)
+{
+    const auto data = low_rank(2);
+    AlsParams p;
+    p.factors = 8;
+    p.iterations = 5;
+    p.threads = 1;
+    Recorder h1, h2, h3;
+    auto one = train(data, p, h1);
+    p.threads = 2;
+    auto two = train(data, p, h2);
+    p.threads = 3;
+    auto three = train(data, p, h3);
+    EXPECT_EQ(one.user_factors, two.user_factors);
+    EXPECT_EQ(one.item_factors, two.item_factors);
+    EXPECT_EQ(one.item_bias, two.item_bias);
+    EXPECT_EQ(one.user_factors, three.user_factors);
+    EXPECT_EQ(h1.rmse, h3.rmse);
+    p.seed = 43;
+    Recorder h4;
+    EXPECT_NE(train(data, p, h4).item_factors, one.item_factors);
+}
+
+TEST(Als, RegularizationShrinksFactors)
+{
+    const auto data = low_rank(3);
+    AlsParams p;
+    p.factors = 4;
+    p.iterations = 5;
+    Recorder a, b;
+    p.regularization = 0.01;
+    auto loose = train(data, p, a);
+    p.regularization = 5.0;
+    auto tight = train(data, p, b);
+    double norm_loose = 0, norm_tight = 0;
+    for (float x : loose.item_factors) norm_loose += x * x;
+    for (float x : tight.item_factors) norm_tight += x * x;
+    EXPECT_LT(norm_tight, 0.1 * norm_loose);
+    EXPECT_GT(b.rmse.back(), a.rmse.back());
+}
+
+TEST(Als, BadParametersAreRefused)
+{
+    AlsParams p;
+    p.factors = 0;
+    EXPECT_THROW(check_als_params(p), std::invalid_argument);
+    p = AlsParams();
+    p.iterations = 0;
+    EXPECT_THROW(check_als_params(p), std::invalid_argument);
+    p = AlsParams();
+    p.regularization = -1;
+    EXPECT_THROW(check_als_params(p), std::invalid_argument);
+    p.regularization = std::nan("");
+    EXPECT_THROW(check_als_params(p), std::invalid_argument);
+}
+
+TEST(Als, HostCanStopTrainingBetweenChunks)
+{
+    struct StopAfter : TrainHooks
+    {
+        int left = 3;
+        void poll() override
+        {
+            if (--left < 0)
+                throw std::runtime_error("cancelled");
+        }
+    } hooks;
+    const auto s = low_rank(4);
+    NoHostHooks none;
+    TripletsView view{s.users.data(), s.items.data(), s.values.data(), s.users.size()};
+    auto data = build_interactions(view, DuplicatePolicy::Average, 2, none);
+    AlsParams p;
+    p.iterations = 1000;
+    EXPECT_THROW(train_explicit_als(data, p, hooks), std::runtime_error);
+}
+
+TEST(Als, MemoryEstimateSaturatesInsteadOfOverflowing)
+{
+    EXPECT_EQ(estimate_als_bytes(size_t(1) << 40, size_t(1) << 40, 1 << 30, 64), SIZE_MAX);
+    EXPECT_EQ(estimate_interactions_bytes(SIZE_MAX / 2), SIZE_MAX);
+    const size_t small = estimate_als_bytes(610, 9724, 64, 2);
+    EXPECT_GT(small, size_t(10334) * 64 * 4);
+    EXPECT_LT(small, size_t(64) << 20);
+}
