@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The demo (README quick start): installs what is missing, builds, starts a throw-away cluster, loads
+# MovieLens latest-small (shipped in data/), trains a model and prints movie titles for a user.
+source "$(dirname "$0")/common.sh"
+install_packages
+build_and_install
+open_tree_to_postgres
+DEMO_USER=${DEMO_USER:-1}
+pg_virtualenv -v 15 bash -c "
+set -euo pipefail
+psql -X -q -v ON_ERROR_STOP=1 -v data=\"$PWD/data/ml-latest-small\" -v demo_user=$DEMO_USER <<'SQL'
+CREATE EXTENSION pg_recommend;
+CREATE TABLE ratings (user_id int, item_id int, rating real, ts bigint);
+CREATE TABLE movies (item_id int PRIMARY KEY, title text, genres text);
+\set ratings_csv :data '/ratings.csv'
+\set movies_csv :data '/movies.csv'
+COPY ratings FROM :'ratings_csv' WITH (FORMAT csv, HEADER true);
+COPY movies FROM :'movies_csv' WITH (FORMAT csv, HEADER true);
+\echo
+\echo Training on' MovieLens latest-small (100,836 ratings by 610 users on 9,724 movies)...'
+CALL rec.train(model => 'movies', source => 'ratings', factors => 64, iterations => 15, regularization => 0.1);
+\echo
+\echo 'User' :demo_user 'rated highest:'
+SELECT m.title, r.rating FROM ratings r JOIN movies m USING (item_id)
+WHERE r.user_id = :demo_user ORDER BY r.rating DESC, m.title LIMIT 5;
+\echo 'Top 10 movies recommended for user' :demo_user '(films with at least 20 ratings, already-seen left out):'
+SELECT m.title, round(r.score::numeric, 2) AS predicted_rating
+FROM rec.recommend(:demo_user, n => 1000, model => 'movies') r
+JOIN movies m USING (item_id)
+WHERE r.item_id IN (SELECT item_id FROM ratings GROUP BY item_id HAVING count(*) >= 20)
+ORDER BY r.score DESC LIMIT 10;
+SQL
+"
