@@ -1,6 +1,6 @@
 // Trains the core ALS on a "user item rating ..." file and reports test RMSE: the numeric core alone,
 // without PostgreSQL, to tell the solver's cost from the database's. Usage:
-//   als_cli TRAIN TEST [factors iterations regularization threads]
+//   als_cli TRAIN TEST [factors iterations regularization threads bias_regularization unweighted_regularization]
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
     {
-        std::fprintf(stderr, "usage: %s TRAIN TEST [factors iterations regularization threads]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s TRAIN TEST [factors iterations regularization threads bias_regularization unweighted_regularization]\n", argv[0]);
         return 2;
     }
     rec::core::AlsParams p;
@@ -52,6 +52,8 @@ int main(int argc, char **argv)
     if (argc > 4) p.iterations = std::atoi(argv[4]);
     if (argc > 5) p.regularization = std::atof(argv[5]);
     if (argc > 6) p.threads = std::atoi(argv[6]);
+    if (argc > 7) p.bias_regularization = std::atof(argv[7]);
+    if (argc > 8) p.unweighted_regularization = std::atof(argv[8]);
     Rows train = read_rows(argv[1]), test = read_rows(argv[2]);
     rec::core::NoHostHooks none;
     rec::core::TripletsView view{train.users.data(), train.items.data(), train.values.data(), train.users.size()};

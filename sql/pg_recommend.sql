@@ -74,7 +74,9 @@ CREATE PROCEDURE @extschema@.train(
     factors        integer DEFAULT 64,
     iterations     integer DEFAULT 15,
     regularization double precision DEFAULT 0.05,
-    seed           bigint DEFAULT 42)
+    seed           bigint DEFAULT 42,
+    bias_regularization       double precision DEFAULT NULL,
+    unweighted_regularization double precision DEFAULT 0)
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 

@@ -47,6 +47,8 @@ solve_side(const SparseRows &rows, const std::vector<float> &other_factors, cons
 {
     const int k = p.factors;
     const float lambda = float(p.regularization);
+    const float bias_lambda = float(p.bias_regularization.value_or(p.regularization));
+    const float unweighted = float(p.unweighted_regularization);
     const float mean = float(global_mean);
     parallel_rows(bounds, p.threads, hooks, [&](size_t r, int thread) {
         Scratch &s = scratch[size_t(thread)];
@@ -78,8 +80,10 @@ solve_side(const SparseRows &rows, const std::vector<float> &other_factors, cons
             s.gram.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
             s.rhs.noalias() += block.transpose() * s.target.head(Eigen::Index(n));
         }
-        // ALS-WR: the penalty grows with the row's number of ratings, as in Spark.
-        s.gram.diagonal().array() += lambda * float(count) + 1e-6f;
+        // ALS-WR: the penalty grows with the row's number of ratings, as in Spark; the tiny constant
+        // keeps the system positive definite when every penalty is zero.
+        s.gram.diagonal().array() += lambda * float(count) + unweighted + 1e-6f;
+        s.gram(0, 0) += (bias_lambda - lambda) * float(count);
         s.llt.compute(s.gram);
         s.llt.solveInPlace(s.rhs);
         own_bias[r] = s.rhs(0);
@@ -144,8 +148,9 @@ check_als_params(const AlsParams &p)
         throw std::invalid_argument("factors must be at least 1");
     if (p.iterations < 1)
         throw std::invalid_argument("iterations must be at least 1");
-    if (!(p.regularization >= 0) || !std::isfinite(p.regularization))
-        throw std::invalid_argument("regularization must be a finite number >= 0");
+    for (double value : {p.regularization, p.bias_regularization.value_or(0.0), p.unweighted_regularization})
+        if (!(value >= 0) || !std::isfinite(value))
+            throw std::invalid_argument("regularization parameters must be finite numbers >= 0");
 }
 
 size_t

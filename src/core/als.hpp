@@ -2,14 +2,18 @@
 //
 //     r̂(u,i) = μ + b_u + b_i + p_uᵀ q_i
 //
-// minimising Σ (r - r̂)² + λ (n_u (b_u² + |p_u|²) + n_i (b_i² + |q_i|²)), the count-weighted ("ALS-WR")
-// regularisation that Spark MLlib uses, so `regularization` means what Spark's regParam means.
+// minimising  Σ (r - r̂)²  +  Σ_u [(λ n_u + c) |p_u|² + (λ_b n_u + c) b_u²]  +  (the same over items),
+// where n_u is the row's number of ratings. λ n is the count-weighted ("ALS-WR") penalty of Spark
+// MLlib, so `regularization` (λ) means what Spark's regParam means; λ_b (`bias_regularization`) is the
+// same for biases; c (`unweighted_regularization`) is added unscaled, as the λ of Koren, Bell and
+// Volinsky's biased model and of the `implicit` library. The defaults (λ_b = λ, c = 0) are Spark's.
 // Each half-step solves one (k+1)x(k+1) Cholesky system per user (or item), rows in parallel; every
 // row's solve depends only on the data and the other side's factors, so the result is bit-identical
 // for any number of threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/interactions.hpp"
@@ -21,7 +25,9 @@ struct AlsParams
 {
     int factors = 64;
     int iterations = 15;
-    double regularization = 0.05;
+    double regularization = 0.05;             // λ, weighted by the row's rating count
+    std::optional<double> bias_regularization;  // λ_b, weighted by the row's rating count; unset: λ
+    double unweighted_regularization = 0.0;   // c, not weighted
     uint64_t seed = 42;
     int threads = 0;  // 0: every processor
 };

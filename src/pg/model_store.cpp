@@ -107,15 +107,17 @@ store_model(const ModelToStore &m)
         out.version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
     {
+        const rec::core::AlsParams &p = *m.params;
         Oid types[] = {TEXTOID, INT4OID, TEXTOID, INT4OID, INT4OID, FLOAT8OID, INT8OID, TEXTOID, INT4OID,
-                       INT4OID, INT8OID, FLOAT8OID, FLOAT4OID, FLOAT4OID, FLOAT8OID, FLOAT8OID, OIDOID};
+                       INT4OID, INT8OID, FLOAT8OID, FLOAT4OID, FLOAT4OID, FLOAT8OID, FLOAT8OID, OIDOID,
+                       FLOAT8OID, FLOAT8OID};
         Datum values[] = {CStringGetTextDatum(m.name),
                           Int32GetDatum(out.version),
                           CStringGetTextDatum(m.algorithm),
-                          Int32GetDatum(m.factors),
-                          Int32GetDatum(m.iterations),
-                          Float8GetDatum(m.regularization),
-                          Int64GetDatum(m.seed),
+                          Int32GetDatum(p.factors),
+                          Int32GetDatum(p.iterations),
+                          Float8GetDatum(p.regularization),
+                          Int64GetDatum(int64(p.seed)),
                           CStringGetTextDatum(m.source),
                           Int32GetDatum(int32(m.data->user_ids.size())),
                           Int32GetDatum(int32(m.data->item_ids.size())),
@@ -125,19 +127,21 @@ store_model(const ModelToStore &m)
                           Float4GetDatum(m.rating_max),
                           Float8GetDatum(m.model->train_rmse),
                           Float8GetDatum(m.train_seconds),
-                          ObjectIdGetDatum(caller)};
+                          ObjectIdGetDatum(caller),
+                          Float8GetDatum(p.bias_regularization.value_or(p.regularization)),
+                          Float8GetDatum(p.unweighted_regularization)};
         execute(prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
                         "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_rmse, "
                         "train_seconds, owner) "
                         "VALUES ($1, $2, $3, jsonb_build_object('factors', $4, 'iterations', $5, "
-                        "'regularization', $6, 'seed', $7), $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-                        "$17::regrole) RETURNING model_id",
-                        17, types),
+                        "'regularization', $6, 'bias_regularization', $18, 'unweighted_regularization', $19, "
+                        "'seed', $7), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::regrole) RETURNING model_id",
+                        19, types),
                 values, SPI_OK_INSERT_RETURNING);
         bool isnull;
         out.model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
-    const int k = m.factors;
+    const int k = m.params->factors;
     {
         Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
         SPIPlanPtr plan = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items) "

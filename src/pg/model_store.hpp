@@ -17,10 +17,7 @@ struct ModelToStore
     const char *name;
     const char *algorithm;
     const char *source;
-    int factors;
-    int iterations;
-    double regularization;
-    int64 seed;
+    const rec::core::AlsParams *params;
     float rating_min, rating_max;
     double train_seconds;
     const rec::core::Interactions *data;

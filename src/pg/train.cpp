@@ -4,7 +4,6 @@
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
 
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -45,13 +44,14 @@ invalid_argument(const char *message, const char *hint)
 TrainArgs
 parse_args(FunctionCallInfo fcinfo)
 {
-    for (int arg = 5; arg < 10; ++arg)
+    static const char *const names[] = {"model",          "source", "user_column", "item_column",
+                                        "rating_column",  "algorithm", "factors", "iterations",
+                                        "regularization", "seed", "bias_regularization",
+                                        "unweighted_regularization"};
+    for (int arg : {5, 6, 7, 8, 9, 11})
         if (PG_ARGISNULL(arg))
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("argument %s of rec.train must not be NULL",
-                                   std::array<const char *, 10>{"model", "source", "user_column", "item_column",
-                                                                "rating_column", "algorithm", "factors",
-                                                                "iterations", "regularization", "seed"}[size_t(arg)])));
+                            errmsg("argument %s of rec.train must not be NULL", names[arg])));
     TrainArgs a{};
     a.model = text_arg(fcinfo, 0);
     if (a.model == nullptr || a.model[0] == '\0')
@@ -68,6 +68,9 @@ parse_args(FunctionCallInfo fcinfo)
     a.als.iterations = PG_GETARG_INT32(7);
     a.als.regularization = PG_GETARG_FLOAT8(8);
     a.als.seed = uint64(PG_GETARG_INT64(9));
+    if (!PG_ARGISNULL(10))
+        a.als.bias_regularization = PG_GETARG_FLOAT8(10);
+    a.als.unweighted_regularization = PG_GETARG_FLOAT8(11);
     a.als.threads = rec::pg::training_threads();
     if (a.als.factors < 1 || a.als.factors > kMaxFactors)
         invalid_argument(psprintf("factors must be between 1 and %d, not %d", kMaxFactors, a.als.factors),
@@ -75,9 +78,13 @@ parse_args(FunctionCallInfo fcinfo)
     if (a.als.iterations < 1 || a.als.iterations > kMaxIterations)
         invalid_argument(psprintf("iterations must be between 1 and %d, not %d", kMaxIterations, a.als.iterations),
                          "ALS usually converges within 10 to 20 iterations.");
-    if (!(a.als.regularization >= 0) || std::isinf(a.als.regularization))
-        invalid_argument(psprintf("regularization must be a finite number >= 0, not %g", a.als.regularization),
-                         "Typical values are 0.01 to 0.2.");
+    const double penalties[] = {a.als.regularization, a.als.bias_regularization.value_or(0.0),
+                                a.als.unweighted_regularization};
+    const char *const penalty_names[] = {names[8], names[10], names[11]};
+    for (int p = 0; p < 3; ++p)
+        if (!(penalties[p] >= 0) || std::isinf(penalties[p]))
+            invalid_argument(psprintf("%s must be a finite number >= 0, not %g", penalty_names[p], penalties[p]),
+                             "See the hyperparameters in the pg_recommend documentation (docs/sql.md).");
     return a;
 }
 
@@ -180,8 +187,7 @@ PGREC_FUNCTION(rec_train)
     cleanup->arg = job;
     MemoryContextRegisterResetCallback(job_context, cleanup);
 
-    rec::pg::ModelToStore store{args.model, args.algorithm, rows.qualified_name, args.als.factors,
-                                args.als.iterations, args.als.regularization, int64(args.als.seed),
+    rec::pg::ModelToStore store{args.model, args.algorithm, rows.qualified_name, &args.als,
                                 rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
     const rec::pg::StoredVersion stored = rec::pg::store_model(store);
     ereport(NOTICE, (errmsg("trained model \"%s\" version %d: %zu users, %zu items, %zu ratings, training RMSE "

@@ -17,6 +17,10 @@ FROM rec.user_factors JOIN rec.models USING (model_id) WHERE name = 'movies' AND
 -- Training again adds version 2; the defaults are those documented.
 CALL rec.train('movies', 'ratings', iterations => 2);
 SELECT version, hyperparameters FROM rec.models WHERE name = 'movies' ORDER BY version;
+-- The separate bias and unweighted penalties are recorded with the version.
+CALL rec.train('movies', 'ratings', factors => 8, iterations => 2, regularization => 0.08,
+               bias_regularization => 0, unweighted_regularization => 4);
+SELECT hyperparameters FROM rec.models WHERE name = 'movies' AND version = 3;
 
 -- Any integer id type and any numeric rating type; duplicate (user, item) rows are averaged.
 CREATE TABLE small_ids (u smallint, i int, stars numeric(3,1));

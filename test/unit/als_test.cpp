@@ -118,6 +118,31 @@ TEST(Als, RegularizationShrinksFactors)
     EXPECT_GT(b.rmse.back(), a.rmse.back());
 }
 
+TEST(Als, BiasAndUnweightedPenaltiesActWhereTheySay)
+{
+    const auto data = low_rank(5);
+    AlsParams p;
+    p.factors = 4;
+    p.iterations = 5;
+    p.regularization = 0.01;
+    auto sum_squares = [](const std::vector<float> &v) {
+        double s = 0;
+        for (float x : v) s += double(x) * x;
+        return s;
+    };
+    Recorder a, b, c;
+    auto plain = train(data, p, a);
+    p.bias_regularization = 100.0;  // biases pinned near zero, factors free
+    auto no_bias = train(data, p, b);
+    EXPECT_LT(sum_squares(no_bias.item_bias), 0.01 * sum_squares(plain.item_bias));
+    EXPECT_GT(sum_squares(no_bias.item_factors), 0.5 * sum_squares(plain.item_factors));
+    p.bias_regularization.reset();
+    p.unweighted_regularization = 1000.0;  // everything pinned near zero
+    auto shrunk = train(data, p, c);
+    EXPECT_LT(sum_squares(shrunk.item_factors), 0.01 * sum_squares(plain.item_factors));
+    EXPECT_LT(sum_squares(shrunk.item_bias), 0.01 * sum_squares(plain.item_bias));
+}
+
 TEST(Als, BadParametersAreRefused)
 {
     AlsParams p;
@@ -130,6 +155,12 @@ TEST(Als, BadParametersAreRefused)
     p.regularization = -1;
     EXPECT_THROW(check_als_params(p), std::invalid_argument);
     p.regularization = std::nan("");
+    EXPECT_THROW(check_als_params(p), std::invalid_argument);
+    p = AlsParams();
+    p.bias_regularization = -1;
+    EXPECT_THROW(check_als_params(p), std::invalid_argument);
+    p = AlsParams();
+    p.unweighted_regularization = INFINITY;
     EXPECT_THROW(check_als_params(p), std::invalid_argument);
 }
 
