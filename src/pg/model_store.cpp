@@ -195,16 +195,18 @@ find_model(const char *name)
     SpiSession spi = begin_spi(false);
     if (by_name == nullptr)
     {
+        // Both or neither: an error between the two must not leave one of them unset.
         Oid types[] = {TEXTOID};
-        SPIPlanPtr plan = prepare("SELECT model_id FROM rec.model_versions WHERE name = $1 "
-                                  "ORDER BY version DESC LIMIT 1",
-                                  1, types);
-        SPI_keepplan(plan);
-        by_name = plan;
-        plan = prepare("SELECT model_id FROM rec.model_versions ORDER BY trained_at DESC, model_id DESC LIMIT 1", 0,
-                       nullptr);
-        SPI_keepplan(plan);
-        newest = plan;
+        SPIPlanPtr name_plan = prepare("SELECT model_id FROM rec.model_versions WHERE name = $1 "
+                                       "ORDER BY version DESC LIMIT 1",
+                                       1, types);
+        SPIPlanPtr newest_plan = prepare("SELECT model_id FROM rec.model_versions "
+                                         "ORDER BY trained_at DESC, model_id DESC LIMIT 1",
+                                         0, nullptr);
+        SPI_keepplan(name_plan);
+        SPI_keepplan(newest_plan);
+        newest = newest_plan;
+        by_name = name_plan;
     }
     Datum values[] = {name ? CStringGetTextDatum(name) : (Datum) 0};
     execute(name ? by_name : newest, values, SPI_OK_SELECT);
