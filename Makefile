@@ -15,11 +15,11 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = test/unit/run_unit_tests test/results test/regression.diffs test/regression.out
 
-REGRESS = setup train serve bad_input determinism cancel
+REGRESS = setup train serve bad_input determinism implicit cancel
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
 
 EIGEN_INCLUDE ?= /usr/include/eigen3
-PG_CPPFLAGS = -I$(CURDIR)/src -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE
+PG_CPPFLAGS = -I$(CURDIR)/src -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE -DEIGEN_NO_DEBUG
 PG_CXXFLAGS = -std=c++17 -fopenmp -O3 -Werror -Wno-unknown-pragmas -Wno-register
 ifdef NATIVE
 PG_CXXFLAGS += -march=native

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
         double e = pred - test.values[r];
         se += e * e;
     }
-    std::printf("train_rmse %.4f test_rmse %.4f seconds %.3f\n", model.train_rmse,
+    std::printf("train_rmse %.4f test_rmse %.4f seconds %.3f\n", model.train_value,
                 std::sqrt(se / double(test.users.size())), seconds);
     return 0;
 }

@@ -19,7 +19,8 @@ CREATE TABLE @extschema@.model_versions (
     global_mean     double precision NOT NULL,
     rating_min      real NOT NULL,
     rating_max      real NOT NULL,
-    train_rmse      double precision NOT NULL,
+    train_metric    text NOT NULL,
+    train_value     double precision NOT NULL,
     train_seconds   double precision NOT NULL,
     owner           regrole NOT NULL,
     trained_at      timestamptz NOT NULL DEFAULT now(),
@@ -55,7 +56,7 @@ COMMENT ON TABLE @extschema@.item_factors IS 'pg_recommend: learned item bias an
 
 CREATE VIEW @extschema@.models AS
 SELECT name, version, algorithm, hyperparameters, source, n_users, n_items, n_ratings,
-       train_rmse, train_seconds, owner, trained_at, model_id
+       train_metric, train_value, train_seconds, owner, trained_at, model_id
 FROM @extschema@.model_versions;
 COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model version, with its hyperparameters and training metrics';
 
@@ -72,11 +73,15 @@ CREATE PROCEDURE @extschema@.train(
     rating_column  text DEFAULT 'rating',
     algorithm      text DEFAULT 'als',
     factors        integer DEFAULT 64,
-    iterations     integer DEFAULT 15,
-    regularization double precision DEFAULT 0.05,
+    iterations     integer DEFAULT NULL,            -- NULL: 15 for als and ials, 100 for bpr
+    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
     seed           bigint DEFAULT 42,
-    bias_regularization       double precision DEFAULT NULL,
-    unweighted_regularization double precision DEFAULT 0)
+    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: same as regularization
+    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 0
+    alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
+    cg_steps       integer DEFAULT NULL,            -- ials with solver 'cg'; NULL: 3
+    solver         text DEFAULT NULL,               -- ials; NULL: 'cg'
+    learning_rate  double precision DEFAULT NULL)   -- bpr; NULL: 0.01
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 
@@ -102,3 +107,17 @@ RETURNS integer
 LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'rec_drop_model';
 COMMENT ON FUNCTION @extschema@.drop_model IS 'pg_recommend: delete every version of a model; returns how many were deleted';
+
+-- Evaluation.
+CREATE FUNCTION @extschema@.evaluate(
+    model               text,
+    test_source         text,
+    k                   integer DEFAULT 10,
+    user_column         text DEFAULT 'user_id',
+    item_column         text DEFAULT 'item_id',
+    rating_column       text DEFAULT 'rating',
+    relevance_threshold double precision DEFAULT NULL)
+RETURNS TABLE (metric text, value double precision)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_evaluate';
+COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';

@@ -186,6 +186,7 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     BiasedFactors model;
     model.factors = p.factors;
     model.global_mean = data.value_mean;
+    model.train_metric = "training RMSE";
     // Users are solved first, so their initial values are never read; items start small and random.
     model.user_factors.assign(users * size_t(p.factors), 0.0f);
     init_factors(model.item_factors, items, p.factors, p.seed, 2);
@@ -209,13 +210,14 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
         double total = 0;  // summed in row order, so the figure is the same for any thread count
         for (double e : item_error)
             total += e;
-        model.train_rmse = std::sqrt(total / double(data.nnz()));
-        if (!std::isfinite(model.train_rmse))
+        model.train_value = std::sqrt(total / double(data.nnz()));
+        if (!std::isfinite(model.train_value))
             throw std::runtime_error("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite error); try a larger regularization");
         IterationStats stats;
         stats.iteration = it;
-        stats.train_rmse = model.train_rmse;
+        stats.metric = "training RMSE";
+        stats.value = model.train_value;
         stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         hooks.iteration_done(stats);
     }

@@ -34,9 +34,10 @@ struct AlsParams
 
 struct IterationStats
 {
-    int iteration = 0;      // 1-based
-    double train_rmse = 0;  // over the training entries, after this iteration
-    double seconds = 0;     // since training started
+    int iteration = 0;              // 1-based
+    const char *metric = "";        // what `value` is, e.g. "training RMSE"
+    double value = 0;               // that metric after this iteration
+    double seconds = 0;             // since training started
 };
 
 // Host callbacks for a training run; all run on the calling thread.
@@ -53,7 +54,8 @@ struct BiasedFactors
     double global_mean = 0;
     std::vector<float> user_factors, item_factors;
     std::vector<float> user_bias, item_bias;
-    double train_rmse = 0;
+    const char *train_metric = "";  // the last iteration's metric: its name and value
+    double train_value = 0;
 };
 
 // Throws std::invalid_argument for bad parameters, std::runtime_error if the solution is not finite,

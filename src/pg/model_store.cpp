@@ -107,17 +107,12 @@ store_model(const ModelToStore &m)
         out.version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
     {
-        const rec::core::AlsParams &p = *m.params;
-        Oid types[] = {TEXTOID, INT4OID, TEXTOID, INT4OID, INT4OID, FLOAT8OID, INT8OID, TEXTOID, INT4OID,
-                       INT4OID, INT8OID, FLOAT8OID, FLOAT4OID, FLOAT4OID, FLOAT8OID, FLOAT8OID, OIDOID,
-                       FLOAT8OID, FLOAT8OID};
+        Oid types[] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID, FLOAT8OID,
+                       FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID};
         Datum values[] = {CStringGetTextDatum(m.name),
                           Int32GetDatum(out.version),
                           CStringGetTextDatum(m.algorithm),
-                          Int32GetDatum(p.factors),
-                          Int32GetDatum(p.iterations),
-                          Float8GetDatum(p.regularization),
-                          Int64GetDatum(int64(p.seed)),
+                          CStringGetTextDatum(m.hyperparameters),
                           CStringGetTextDatum(m.source),
                           Int32GetDatum(int32(m.data->user_ids.size())),
                           Int32GetDatum(int32(m.data->item_ids.size())),
@@ -125,23 +120,21 @@ store_model(const ModelToStore &m)
                           Float8GetDatum(m.model->global_mean),
                           Float4GetDatum(m.rating_min),
                           Float4GetDatum(m.rating_max),
-                          Float8GetDatum(m.model->train_rmse),
+                          CStringGetTextDatum(m.model->train_metric),
+                          Float8GetDatum(m.model->train_value),
                           Float8GetDatum(m.train_seconds),
-                          ObjectIdGetDatum(caller),
-                          Float8GetDatum(p.bias_regularization.value_or(p.regularization)),
-                          Float8GetDatum(p.unweighted_regularization)};
+                          ObjectIdGetDatum(caller)};
         execute(prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
-                        "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_rmse, "
-                        "train_seconds, owner) "
-                        "VALUES ($1, $2, $3, jsonb_build_object('factors', $4, 'iterations', $5, "
-                        "'regularization', $6, 'bias_regularization', $18, 'unweighted_regularization', $19, "
-                        "'seed', $7), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::regrole) RETURNING model_id",
-                        19, types),
+                        "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_metric, "
+                        "train_value, train_seconds, owner) "
+                        "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::regrole) "
+                        "RETURNING model_id",
+                        15, types),
                 values, SPI_OK_INSERT_RETURNING);
         bool isnull;
         out.model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
-    const int k = m.params->factors;
+    const int k = m.model->factors;
     {
         Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
         SPIPlanPtr plan = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items) "
@@ -235,7 +228,7 @@ load_model(int64 model_id, MemoryContext parent)
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
     execute(prepare("SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, "
-                    "rating_max FROM rec.model_versions WHERE model_id = $1",
+                    "rating_max, algorithm = 'als' FROM rec.model_versions WHERE model_id = $1",
                     1, types),
             args, SPI_OK_SELECT);
     if (SPI_processed != 1)
@@ -251,6 +244,7 @@ load_model(int64 model_id, MemoryContext parent)
         m->global_mean = DatumGetFloat8(SPI_getbinval(t, d, 4, &isnull));
         m->rating_min = DatumGetFloat4(SPI_getbinval(t, d, 5, &isnull));
         m->rating_max = DatumGetFloat4(SPI_getbinval(t, d, 6, &isnull));
+        m->clip_predictions = DatumGetBool(SPI_getbinval(t, d, 7, &isnull));
     }
     const size_t k = size_t(m->k);
     m->item_ids = (int64 *) MemoryContextAllocHuge(context, sizeof(int64) * Max(m->n_items, 1));

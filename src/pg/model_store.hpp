@@ -17,7 +17,7 @@ struct ModelToStore
     const char *name;
     const char *algorithm;
     const char *source;
-    const rec::core::AlsParams *params;
+    const char *hyperparameters;  // JSON
     float rating_min, rating_max;
     double train_seconds;
     const rec::core::Interactions *data;
@@ -40,6 +40,7 @@ int64 find_model(const char *name);
 struct LoadedModel
 {
     int64 model_id;
+    bool clip_predictions;  // explicit ratings: predict() stays within the training range
     int k;
     double global_mean;
     float rating_min, rating_max;

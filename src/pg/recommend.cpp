@@ -9,20 +9,8 @@
 namespace {
 
 using rec::pg::LoadedModel;
-
-int64
-user_index(const LoadedModel *m, int64 user_id)
-{
-    const int64 *at = std::lower_bound(m->user_ids, m->user_ids + m->n_users, user_id);
-    return (at != m->user_ids + m->n_users && *at == user_id) ? at - m->user_ids : -1;
-}
-
-int64
-item_index(const LoadedModel *m, int64 item_id)
-{
-    const int64 *at = std::lower_bound(m->item_ids, m->item_ids + m->n_items, item_id);
-    return (at != m->item_ids + m->n_items && *at == item_id) ? at - m->item_ids : -1;
-}
+using rec::pg::item_index;
+using rec::pg::user_index;
 
 // Best n items for a known user into caller-provided arrays; returns how many. Pure C++: the scores
 // vector is gone before the caller touches PostgreSQL again.
@@ -94,23 +82,7 @@ PGREC_FUNCTION(rec_predict)
         PG_RETURN_NULL();
     const char *model_name = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
     const LoadedModel *m = rec::pg::serving_model(model_name);
-    const int64 user = user_index(m, PG_GETARG_INT64(0));
-    const int64 item = item_index(m, PG_GETARG_INT64(1));
-    // Unknown users and items contribute nothing beyond the mean: the baseline estimate.
-    double score = m->global_mean;
-    if (user >= 0)
-        score += m->user_bias[user];
-    if (item >= 0)
-        score += m->item_bias[item];
-    if (user >= 0 && item >= 0)
-    {
-        const float *p = m->user_factors + size_t(user) * size_t(m->k);
-        const float *q = m->item_factors + size_t(item) * size_t(m->k);
-        for (int f = 0; f < m->k; ++f)
-            score += double(p[f]) * double(q[f]);
-    }
-    // Clipped to the range of the training ratings, as Surprise and LIBMF do.
-    score = std::clamp(score, double(m->rating_min), double(m->rating_max));
+    const double score = rec::pg::predicted_score(m, user_index(m, PG_GETARG_INT64(0)), item_index(m, PG_GETARG_INT64(1)));
     PG_RETURN_FLOAT4(float(score));
 }
 

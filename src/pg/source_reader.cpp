@@ -72,7 +72,9 @@ read_source(const SourceSpec &spec, size_t max_bytes)
                                                     get_rel_name(relid));
     const char *user_col = checked_column(relid, spec.relation, "user_column", spec.user_column, false);
     const char *item_col = checked_column(relid, spec.relation, "item_column", spec.item_column, false);
-    const char *rating_col = checked_column(relid, spec.relation, "rating_column", spec.rating_column, true);
+    const char *rating_col = (spec.rating_column == nullptr && spec.rating_optional)
+                                 ? "1"
+                                 : checked_column(relid, spec.relation, "rating_column", spec.rating_column, true);
     const char *query = psprintf("SELECT CAST(%s AS pg_catalog.int8), CAST(%s AS pg_catalog.int8), "
                                  "CAST(%s AS pg_catalog.float8) FROM %s",
                                  user_col, item_col, rating_col, out.qualified_name);

@@ -15,6 +15,7 @@ struct SourceSpec
     const char *user_column = nullptr;
     const char *item_column = nullptr;
     const char *rating_column = nullptr;
+    bool rating_optional = false;  // a NULL rating_column then means every row counts 1
 };
 
 // palloc'd in the caller's memory context.

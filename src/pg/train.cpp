@@ -1,5 +1,6 @@
 // CALL rec.train(...): read the source, train in parallel, store the new model version.
 #include "pg/bridge.hpp"
+#include "pg/host_hooks.hpp"
 #include "pg/model_store.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
@@ -10,7 +11,9 @@
 #include <string>
 
 #include "core/als.hpp"
+#include "core/bpr.hpp"
 #include "core/checked_size.hpp"
+#include "core/ials.hpp"
 #include "core/interactions.hpp"
 
 namespace {
@@ -19,13 +22,39 @@ namespace {
 // second within which a cancel is honoured.
 constexpr int kMaxFactors = 1024;
 constexpr int kMaxIterations = 100000;
+constexpr int kMaxCgSteps = 100;
+
+// Argument positions of rec.train, as declared in sql/pg_recommend.sql.
+enum Arg
+{
+    ModelArg, SourceArg, UserColumnArg, ItemColumnArg, RatingColumnArg, AlgorithmArg, FactorsArg,
+    IterationsArg, RegularizationArg, SeedArg, BiasRegularizationArg, UnweightedRegularizationArg, AlphaArg,
+    CgStepsArg, SolverArg, LearningRateArg, ArgCount
+};
+const char *const kArgNames[ArgCount] = {
+    "model", "source", "user_column", "item_column", "rating_column", "algorithm", "factors", "iterations",
+    "regularization", "seed", "bias_regularization", "unweighted_regularization", "alpha", "cg_steps", "solver",
+    "learning_rate"};
+
+enum class Algorithm
+{
+    Als,
+    ImplicitAls,
+    Bpr,
+};
 
 struct TrainArgs
 {
     const char *model;
     rec::pg::SourceSpec source;
-    const char *algorithm;
+    Algorithm algorithm;
+    const char *algorithm_name;
     rec::core::AlsParams als;
+    rec::core::ImplicitParams ials;
+    rec::core::BprParams bpr;
+    int factors;
+    int iterations;
+    const char *hyperparameters;  // JSON, as stored in rec.model_versions
 };
 
 const char *
@@ -41,76 +70,178 @@ invalid_argument(const char *message, const char *hint)
     pg_unreachable();
 }
 
+// A parameter that only some algorithms use: refused when given to another one.
+bool
+given_for(FunctionCallInfo fcinfo, int arg, bool applies, const char *algorithm)
+{
+    if (PG_ARGISNULL(arg))
+        return false;
+    if (!applies)
+        invalid_argument(psprintf("%s does not apply to algorithm '%s'", kArgNames[arg], algorithm),
+                         "See the parameters of each algorithm in docs/sql.md.");
+    return true;
+}
+
+double
+checked_penalty(int arg, double value)
+{
+    if (!(value >= 0) || std::isinf(value))
+        invalid_argument(psprintf("%s must be a finite number >= 0, not %g", kArgNames[arg], value),
+                         "See the hyperparameters in the pg_recommend documentation (docs/sql.md).");
+    return value;
+}
+
 TrainArgs
 parse_args(FunctionCallInfo fcinfo)
 {
-    static const char *const names[] = {"model",          "source", "user_column", "item_column",
-                                        "rating_column",  "algorithm", "factors", "iterations",
-                                        "regularization", "seed", "bias_regularization",
-                                        "unweighted_regularization"};
-    for (int arg : {5, 6, 7, 8, 9, 11})
+    for (int arg : {AlgorithmArg, FactorsArg, SeedArg})
         if (PG_ARGISNULL(arg))
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("argument %s of rec.train must not be NULL", names[arg])));
+                            errmsg("argument %s of rec.train must not be NULL", kArgNames[arg])));
     TrainArgs a{};
-    a.model = text_arg(fcinfo, 0);
+    a.model = text_arg(fcinfo, ModelArg);
     if (a.model == nullptr || a.model[0] == '\0')
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be NULL or empty")));
-    a.source.relation = text_arg(fcinfo, 1);
-    a.source.user_column = text_arg(fcinfo, 2);
-    a.source.item_column = text_arg(fcinfo, 3);
-    a.source.rating_column = text_arg(fcinfo, 4);
-    a.algorithm = text_arg(fcinfo, 5);
-    if (strcmp(a.algorithm, "als") != 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown algorithm \"%s\"", a.algorithm),
-                        errhint("Supported: 'als' (explicit-feedback ALS with biases).")));
-    a.als.factors = PG_GETARG_INT32(6);
-    a.als.iterations = PG_GETARG_INT32(7);
-    a.als.regularization = PG_GETARG_FLOAT8(8);
-    a.als.seed = uint64(PG_GETARG_INT64(9));
-    if (!PG_ARGISNULL(10))
-        a.als.bias_regularization = PG_GETARG_FLOAT8(10);
-    a.als.unweighted_regularization = PG_GETARG_FLOAT8(11);
-    a.als.threads = rec::pg::training_threads();
-    if (a.als.factors < 1 || a.als.factors > kMaxFactors)
-        invalid_argument(psprintf("factors must be between 1 and %d, not %d", kMaxFactors, a.als.factors),
+    a.source.relation = text_arg(fcinfo, SourceArg);
+    a.source.user_column = text_arg(fcinfo, UserColumnArg);
+    a.source.item_column = text_arg(fcinfo, ItemColumnArg);
+    a.source.rating_column = text_arg(fcinfo, RatingColumnArg);
+    a.algorithm_name = text_arg(fcinfo, AlgorithmArg);
+    if (strcmp(a.algorithm_name, "als") == 0)
+        a.algorithm = Algorithm::Als;
+    else if (strcmp(a.algorithm_name, "ials") == 0)
+        a.algorithm = Algorithm::ImplicitAls;
+    else if (strcmp(a.algorithm_name, "bpr") == 0)
+        a.algorithm = Algorithm::Bpr;
+    else
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("unknown algorithm \"%s\"", a.algorithm_name),
+                        errhint("Supported: 'als' (explicit ratings), 'ials' (implicit ALS), 'bpr' (Bayesian "
+                                "Personalized Ranking).")));
+    const bool als = a.algorithm == Algorithm::Als, ials = a.algorithm == Algorithm::ImplicitAls,
+               bpr = a.algorithm == Algorithm::Bpr;
+    const char *name = a.algorithm_name;
+
+    const int factors = a.factors = PG_GETARG_INT32(FactorsArg);
+    if (factors < 1 || factors > kMaxFactors)
+        invalid_argument(psprintf("factors must be between 1 and %d, not %d", kMaxFactors, factors),
                          "Typical values are 16 to 256.");
-    if (a.als.iterations < 1 || a.als.iterations > kMaxIterations)
-        invalid_argument(psprintf("iterations must be between 1 and %d, not %d", kMaxIterations, a.als.iterations),
-                         "ALS usually converges within 10 to 20 iterations.");
-    const double penalties[] = {a.als.regularization, a.als.bias_regularization.value_or(0.0),
-                                a.als.unweighted_regularization};
-    const char *const penalty_names[] = {names[8], names[10], names[11]};
-    for (int p = 0; p < 3; ++p)
-        if (!(penalties[p] >= 0) || std::isinf(penalties[p]))
-            invalid_argument(psprintf("%s must be a finite number >= 0, not %g", penalty_names[p], penalties[p]),
-                             "See the hyperparameters in the pg_recommend documentation (docs/sql.md).");
+    a.iterations = PG_ARGISNULL(IterationsArg) ? (bpr ? 100 : 15) : PG_GETARG_INT32(IterationsArg);
+    if (a.iterations < 1 || a.iterations > kMaxIterations)
+        invalid_argument(psprintf("iterations must be between 1 and %d, not %d", kMaxIterations, a.iterations),
+                         bpr ? "BPR usually needs 50 to 200 epochs." : "ALS usually converges within 10 to 20 iterations.");
+    const double regularization = checked_penalty(
+        RegularizationArg, PG_ARGISNULL(RegularizationArg) ? (als ? 0.05 : 0.01) : PG_GETARG_FLOAT8(RegularizationArg));
+    const uint64_t seed = uint64(PG_GETARG_INT64(SeedArg));
+    const int threads = rec::pg::training_threads();
+
+    if (als)
+    {
+        a.als.factors = factors;
+        a.als.iterations = a.iterations;
+        a.als.regularization = regularization;
+        a.als.seed = seed;
+        a.als.threads = threads;
+        if (given_for(fcinfo, BiasRegularizationArg, als, name))
+            a.als.bias_regularization = checked_penalty(BiasRegularizationArg, PG_GETARG_FLOAT8(BiasRegularizationArg));
+        if (given_for(fcinfo, UnweightedRegularizationArg, als, name))
+            a.als.unweighted_regularization =
+                checked_penalty(UnweightedRegularizationArg, PG_GETARG_FLOAT8(UnweightedRegularizationArg));
+    }
+    else
+    {
+        given_for(fcinfo, BiasRegularizationArg, false, name);
+        given_for(fcinfo, UnweightedRegularizationArg, false, name);
+    }
+    if (ials)
+    {
+        a.ials.factors = factors;
+        a.ials.iterations = a.iterations;
+        a.ials.regularization = regularization;
+        a.ials.seed = seed;
+        a.ials.threads = threads;
+        if (given_for(fcinfo, AlphaArg, true, name))
+        {
+            a.ials.alpha = PG_GETARG_FLOAT8(AlphaArg);
+            if (!(a.ials.alpha >= 0) || std::isinf(a.ials.alpha))
+                invalid_argument(psprintf("alpha must be a finite number >= 0, not %g", a.ials.alpha),
+                                 "alpha scales the confidence 1 + alpha * value; see docs/sql.md for how to choose it.");
+        }
+        if (given_for(fcinfo, SolverArg, true, name))
+        {
+            const char *solver = text_arg(fcinfo, SolverArg);
+            if (strcmp(solver, "cholesky") == 0)
+                a.ials.solver = rec::core::ImplicitSolver::Cholesky;
+            else if (strcmp(solver, "cg") != 0)
+                invalid_argument(psprintf("unknown solver \"%s\"", solver),
+                                 "Supported: 'cg' (conjugate gradient, the default) and 'cholesky' (exact).");
+        }
+        if (!PG_ARGISNULL(CgStepsArg) && a.ials.solver == rec::core::ImplicitSolver::Cholesky)
+            invalid_argument("cg_steps applies only to solver 'cg'", "The Cholesky solver is exact: it takes no steps.");
+        if (given_for(fcinfo, CgStepsArg, true, name))
+        {
+            a.ials.cg_steps = PG_GETARG_INT32(CgStepsArg);
+            if (a.ials.cg_steps < 1 || a.ials.cg_steps > kMaxCgSteps)
+                invalid_argument(psprintf("cg_steps must be between 1 and %d, not %d", kMaxCgSteps, a.ials.cg_steps),
+                                 "2 or 3 steps per half-step are usually enough.");
+        }
+    }
+    else
+        for (int arg : {AlphaArg, SolverArg, CgStepsArg})
+            given_for(fcinfo, arg, false, name);
+    if (bpr)
+    {
+        a.bpr.factors = factors;
+        a.bpr.iterations = a.iterations;
+        a.bpr.regularization = regularization;
+        a.bpr.seed = seed;
+        a.bpr.threads = threads;
+        if (given_for(fcinfo, LearningRateArg, true, name))
+        {
+            a.bpr.learning_rate = PG_GETARG_FLOAT8(LearningRateArg);
+            if (!(a.bpr.learning_rate > 0) || std::isinf(a.bpr.learning_rate))
+                invalid_argument(psprintf("learning_rate must be a finite number > 0, not %g", a.bpr.learning_rate),
+                                 "Typical values are 0.001 to 0.1.");
+        }
+    }
+    else
+        given_for(fcinfo, LearningRateArg, false, name);
+
+    // The hyperparameters as they were used, defaults filled in; float8out_internal writes the
+    // shortest text that reads back as the same double.
+    const char *reg = float8out_internal(regularization);
+    if (als)
+        a.hyperparameters = psprintf(
+            "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
+            "\"unweighted_regularization\": %s, \"seed\": %lld}",
+            factors, a.iterations, reg, float8out_internal(a.als.bias_regularization.value_or(regularization)),
+            float8out_internal(a.als.unweighted_regularization), (long long) seed);
+    else if (ials)
+        a.hyperparameters = psprintf(
+            "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"alpha\": %s, \"solver\": \"%s\", "
+            "\"cg_steps\": %d, \"seed\": %lld}",
+            factors, a.iterations, reg, float8out_internal(a.ials.alpha),
+            a.ials.solver == rec::core::ImplicitSolver::Cholesky ? "cholesky" : "cg", a.ials.cg_steps, (long long) seed);
+    else
+        a.hyperparameters = psprintf("{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, "
+                                     "\"learning_rate\": %s, \"seed\": %lld}",
+                                     factors, a.iterations, reg, float8out_internal(a.bpr.learning_rate),
+                                     (long long) seed);
     return a;
 }
 
-// Training reports to the backend on the backend's own thread, between parallel chunks.
-class PgTrainHooks : public rec::core::TrainHooks
+// Implicit feedback: values are counts or strengths, never negative.
+void
+check_implicit_values(const rec::pg::SourceRows &rows, const char *source)
 {
-public:
-    explicit PgTrainHooks(int iterations) : iterations_(iterations) {}
-
-    void poll() override
-    {
-        if (INTERRUPTS_PENDING_CONDITION())
-            rec::pg::pg_call([] { CHECK_FOR_INTERRUPTS(); });
-    }
-
-    void iteration_done(const rec::core::IterationStats &s) override
-    {
-        rec::pg::pg_call([&] {
-            ereport(NOTICE, (errmsg("iteration %d/%d: training RMSE %.4f, %.2f s", s.iteration, iterations_,
-                                    s.train_rmse, s.seconds)));
-        });
-    }
-
-private:
-    int iterations_;
-};
+    for (size_t r = 0; r < rows.count; ++r)
+        if (rows.ratings[r] < 0)
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                            errmsg("source \"%s\" has a negative value %g for user %lld, item %lld", source,
+                                   double(rows.ratings[r]), (long long) rows.users[r], (long long) rows.items[r]),
+                            errhint("Implicit feedback values are counts or strengths >= 0; filter or clamp "
+                                    "negative ones in a view.")));
+}
 
 // What training produces; owned by a memory context (see rec_train) so that an error frees it.
 struct TrainJob
@@ -143,28 +274,46 @@ run_training(const rec::pg::SourceRows &rows, const TrainArgs &args, size_t budg
     const size_t held = rec::core::sat_mul(rows.count, rec::pg::kBytesPerSourceRow);
     check_budget(rec::core::sat_add(held, rec::core::estimate_interactions_bytes(rows.count)), budget,
                  "indexing the source");
-    PgTrainHooks hooks(args.als.iterations);
+    rec::pg::BackendHooks hooks(args.iterations);
     auto job = std::make_unique<TrainJob>();
     const rec::core::TripletsView view{rows.users, rows.items, rows.ratings, rows.count};
-    job->data = rec::core::build_interactions(view, rec::core::DuplicatePolicy::Average, args.als.threads, hooks);
+    // Ratings are averaged (a re-rating), implicit feedback is summed (plays add up).
+    const auto policy = args.algorithm == Algorithm::Als ? rec::core::DuplicatePolicy::Average
+                                                         : rec::core::DuplicatePolicy::Sum;
+    const int threads = rec::pg::training_threads();
+    job->data = rec::core::build_interactions(view, policy, threads, hooks);
     if (job->data.duplicates_merged > 0)
         rec::pg::pg_call([&] {
-            ereport(NOTICE, (errmsg("%zu rows repeated an earlier (user, item) pair and were averaged into it",
-                                    job->data.duplicates_merged)));
+            ereport(NOTICE, (errmsg("%zu rows repeated an earlier (user, item) pair and were %s into it",
+                                    job->data.duplicates_merged, policy == rec::core::DuplicatePolicy::Average
+                                                                     ? "averaged"
+                                                                     : "added")));
         });
     check_budget(rec::core::sat_add(held, rec::core::estimate_als_bytes(job->data.user_ids.size(),
-                                                                        job->data.item_ids.size(),
-                                                                        args.als.factors, args.als.threads)),
+                                                                        job->data.item_ids.size(), args.factors,
+                                                                        threads)),
                  budget, "training");
-    job->model = rec::core::train_explicit_als(job->data, args.als, hooks);
+    switch (args.algorithm)
+    {
+        case Algorithm::Als:
+            job->model = rec::core::train_explicit_als(job->data, args.als, hooks);
+            break;
+        case Algorithm::ImplicitAls:
+            job->model = rec::core::train_implicit_als(job->data, args.ials, hooks);
+            break;
+        case Algorithm::Bpr:
+            job->model = rec::core::train_bpr(job->data, args.bpr, hooks);
+            break;
+    }
     job->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return job.release();
 }
 
 }  // namespace
 
-// CALL rec.train(model, source, user_column, item_column, rating_column, algorithm, factors,
-//                iterations, regularization, seed)
+// CALL rec.train(model, source, user_column, item_column, rating_column, algorithm, factors, iterations,
+//                regularization, seed, bias_regularization, unweighted_regularization, alpha, cg_steps,
+//                solver, learning_rate)
 PGREC_FUNCTION(rec_train)
 {
     const TrainArgs args = parse_args(fcinfo);
@@ -177,9 +326,13 @@ PGREC_FUNCTION(rec_train)
     MemoryContext job_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend training",
                                                       ALLOCSET_DEFAULT_SIZES);
     MemoryContext caller_context = MemoryContextSwitchTo(job_context);
-    const rec::pg::SourceRows rows = rec::pg::read_source(args.source, budget);
+    rec::pg::SourceSpec source = args.source;
+    source.rating_optional = args.algorithm != Algorithm::Als;
+    const rec::pg::SourceRows rows = rec::pg::read_source(source, budget);
     ereport(NOTICE, (errmsg("read %zu rows from %s in %.2f s", rows.count, rows.qualified_name,
                             double(GetCurrentTimestamp() - started) / 1e6)));
+    if (args.algorithm != Algorithm::Als)
+        check_implicit_values(rows, args.source.relation);
 
     MemoryContextCallback *cleanup = (MemoryContextCallback *) palloc0(sizeof(MemoryContextCallback));
     TrainJob *job = run_training(rows, args, budget);
@@ -187,13 +340,14 @@ PGREC_FUNCTION(rec_train)
     cleanup->arg = job;
     MemoryContextRegisterResetCallback(job_context, cleanup);
 
-    rec::pg::ModelToStore store{args.model, args.algorithm, rows.qualified_name, &args.als,
-                                rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
+    const rec::pg::ModelToStore store{args.model, args.algorithm_name, rows.qualified_name, args.hyperparameters,
+                                      rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
     const rec::pg::StoredVersion stored = rec::pg::store_model(store);
-    ereport(NOTICE, (errmsg("trained model \"%s\" version %d: %zu users, %zu items, %zu ratings, training RMSE "
-                            "%.4f, %.2f s in all",
+    ereport(NOTICE, (errmsg("trained model \"%s\" version %d: %zu users, %zu items, %zu interactions, %s %.4f, "
+                            "%.2f s in all",
                             args.model, stored.version, job->data.user_ids.size(), job->data.item_ids.size(),
-                            job->data.nnz(), job->model.train_rmse, double(GetCurrentTimestamp() - started) / 1e6)));
+                            job->data.nnz(), job->model.train_metric, job->model.train_value,
+                            double(GetCurrentTimestamp() - started) / 1e6)));
     MemoryContextSwitchTo(caller_context);
     MemoryContextDelete(job_context);
     PG_RETURN_VOID();

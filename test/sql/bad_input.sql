@@ -44,7 +44,10 @@ SELECT error_of($$CALL rec.train('m', 'tiny', regularization => 'NaN')$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', regularization => 'Infinity')$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', bias_regularization => -1)$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', unweighted_regularization => 'NaN')$$);
-SELECT error_of($$CALL rec.train('m', 'tiny', unweighted_regularization => NULL)$$);
+-- A parameter of another algorithm is refused rather than ignored.
+SELECT error_of($$CALL rec.train('m', 'tiny', alpha => 1)$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'ials', learning_rate => 0.1)$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'bpr', bias_regularization => 0.1)$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'svd')$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => NULL)$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', factors => NULL)$$);
@@ -52,6 +55,40 @@ SELECT error_of($$CALL rec.train(NULL, 'tiny')$$);
 SELECT error_of($$CALL rec.train('', 'tiny')$$);
 SELECT error_of($$CALL rec.train('m', NULL)$$);
 SELECT error_of($$CALL rec.train('m', 'tiny', rating_column => NULL)$$);
+
+-- Implicit feedback: negative counts, NaN, bad alpha, solver and learning rate.
+CREATE TABLE negative_plays (user_id int, item_id int, rating int);
+INSERT INTO negative_plays VALUES (1, 1, 3), (2, 1, -2);
+SELECT error_of($$CALL rec.train('m', 'negative_plays', algorithm => 'ials')$$);
+SELECT error_of($$CALL rec.train('m', 'negative_plays', algorithm => 'bpr')$$);
+SELECT error_of($$CALL rec.train('m', 'holes', algorithm => 'ials')$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'ials', alpha => -1)$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'ials', alpha => 'Infinity')$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'ials', solver => 'lu')$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'ials', solver => 'cholesky', cg_steps => 2)$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'ials', cg_steps => 0)$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'bpr', learning_rate => 0)$$);
+SELECT error_of($$CALL rec.train('m', 'tiny', algorithm => 'als', rating_column => NULL)$$);
+-- All values zero: nothing is liked, BPR has nothing to rank.
+CREATE TABLE zero_plays (user_id int, item_id int, rating int);
+INSERT INTO zero_plays VALUES (1, 1, 0), (2, 2, 0);
+SELECT error_of($$CALL rec.train('m', 'zero_plays', algorithm => 'bpr')$$);
+
+-- Evaluation.
+SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'tiny', k => 0)$$);
+SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'tiny', k => NULL)$$);
+SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'no_such_table')$$);
+SELECT error_of($$SELECT * FROM rec.evaluate('no_such_model', 'tiny')$$);
+SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'tiny', relevance_threshold => 'NaN')$$);
+SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'holes')$$);
+-- Test users the model never saw are counted and skipped; with none left, ranking metrics are NULL.
+CREATE TABLE strangers (user_id bigint, item_id bigint, rating int);
+INSERT INTO strangers VALUES (900001, 1, 5), (900002, 2, 4), (1, 424242, 5);
+SELECT * FROM rec.evaluate('movies', 'strangers', rating_column => NULL)
+WHERE metric IN ('precision', 'users', 'unknown_user_rows');
+DELETE FROM strangers WHERE user_id = 1;
+SELECT * FROM rec.evaluate('movies', 'strangers', rating_column => NULL)
+WHERE metric IN ('precision', 'users', 'unknown_user_rows');
 
 -- A model too large for the memory budget is refused before anything is allocated.
 SET rec.max_memory = '1MB';

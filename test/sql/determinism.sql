@@ -16,7 +16,7 @@ FROM generate_series(1, 610) u,
      LATERAL (SELECT array_agg(item_id) AS items FROM rec.recommend(u, 10, 'one_thread')) a,
      LATERAL (SELECT array_agg(item_id) AS items FROM rec.recommend(u, 10, 'two_threads')) b
 WHERE a.items IS DISTINCT FROM b.items;
-SELECT a.train_rmse = b.train_rmse AS same_rmse
+SELECT a.train_value = b.train_value AS same_rmse
 FROM rec.models a, rec.models b WHERE a.name = 'one_thread' AND b.name = 'two_threads';
 -- A different seed gives different factors.
 CALL rec.train('other_seed', 'ratings', factors => 24, iterations => 4, seed => 6);

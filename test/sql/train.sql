@@ -2,7 +2,7 @@
 SET client_min_messages = warning;
 CALL rec.train(model => 'movies', source => 'ratings', factors => 16, iterations => 5, regularization => 0.1);
 SELECT name, version, algorithm, hyperparameters, source, n_users, n_items, n_ratings,
-       train_rmse BETWEEN 0.3 AND 0.9 AS plausible_rmse, train_seconds > 0 AS timed,
+       train_metric, train_value BETWEEN 0.3 AND 0.9 AS plausible_rmse, train_seconds > 0 AS timed,
        owner = current_user::regrole AS owned_by_me, trained_at <= now() AS dated
 FROM rec.models;
 

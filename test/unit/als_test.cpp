@@ -46,7 +46,7 @@ struct Recorder : TrainHooks
     std::vector<double> rmse;
     int polls = 0;
     void poll() override { ++polls; }
-    void iteration_done(const IterationStats &s) override { rmse.push_back(s.train_rmse); }
+    void iteration_done(const IterationStats &s) override { rmse.push_back(s.value); }
 };
 
 BiasedFactors train(const Synthetic &s, AlsParams p, Recorder &hooks, Interactions *out = nullptr)
@@ -73,7 +73,7 @@ TEST(Als, FitsLowRankDataAndReportsEveryIteration)
     ASSERT_EQ(hooks.rmse.size(), 12u);
     EXPECT_LT(hooks.rmse.back(), 0.1);
     EXPECT_LT(hooks.rmse.back(), hooks.rmse.front());
-    EXPECT_DOUBLE_EQ(model.train_rmse, hooks.rmse.back());
+    EXPECT_DOUBLE_EQ(model.train_value, hooks.rmse.back());
     EXPECT_GT(hooks.polls, 2 * p.iterations);  // at least once per half-step
 }
 

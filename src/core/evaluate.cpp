@@ -1,0 +1,115 @@
+#include "core/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/pure_cpp.hpp"
+
+namespace rec::core {
+
+namespace {
+
+struct UserScore
+{
+    double hits = 0, positives = 0, recall = 0, ap = 0, ndcg = 0, auc = 0;
+    bool evaluated = false;
+};
+
+}  // namespace
+
+RankingMetrics
+ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test, int k,
+                int threads, HostHooks &hooks)
+{
+    if (k < 1)
+        throw std::invalid_argument("k must be at least 1");
+    threads = resolve_threads(threads);
+    const size_t users = model.users;
+    const size_t catalogue = model.items.items;
+    std::vector<UserScore> scores(users);
+    std::vector<std::vector<int32_t>> tops(users);
+    std::vector<double> gain(size_t(k) + 1, 0.0), ideal(size_t(k) + 1, 0.0);
+    for (int i = 1; i <= k; ++i)
+    {
+        gain[size_t(i)] = 1.0 / std::log2(double(i) + 1.0);
+        ideal[size_t(i)] = ideal[size_t(i) - 1] + gain[size_t(i)];
+    }
+    std::vector<double> costs(users);
+    for (size_t u = 0; u < users; ++u)
+        costs[u] = test.offsets[u + 1] > test.offsets[u] ? double(catalogue) * (model.items.k + 2) : 1.0;
+    const auto bounds = chunk_boundaries(costs, 5.0e7 * threads);
+    parallel_rows(bounds, threads, hooks, [&](size_t u, int) {
+        const size_t t_begin = test.offsets[u], t_end = test.offsets[u + 1];
+        const size_t seen_count = size_t(seen.offsets[u + 1] - seen.offsets[u]);
+        if (t_begin == t_end || seen_count == 0)
+            return;
+        std::vector<int32_t> positives(test.items.begin() + ptrdiff_t(t_begin), test.items.begin() + ptrdiff_t(t_end));
+        std::sort(positives.begin(), positives.end());
+        positives.erase(std::unique(positives.begin(), positives.end()), positives.end());
+        const auto best = top_n(model.items, model.user_factors + u * size_t(model.items.k), 0.0f,
+                                seen.items + seen.offsets[u], seen_count, size_t(k));
+        UserScore &s = scores[u];
+        s.evaluated = true;
+        s.positives = double(positives.size());
+        const double cutoff = std::min(double(k), s.positives);
+        double hits = 0, misses = 0, auc = 0;
+        for (size_t rank = 0; rank < size_t(k); ++rank)
+        {
+            const bool hit = rank < best.size() && std::binary_search(positives.begin(), positives.end(), best[rank].item);
+            if (hit)
+            {
+                hits += 1;
+                s.ap += hits / double(rank + 1);
+                s.ndcg += gain[rank + 1];
+            }
+            else
+            {
+                misses += 1;
+                auc += hits;
+            }
+        }
+        const double negatives = double(catalogue) - s.positives;
+        auc += ((hits + s.positives) / 2.0) * (negatives - misses);
+        s.auc = negatives > 0 ? auc / (s.positives * negatives) : 1.0;
+        s.hits = hits;
+        s.recall = hits / s.positives;
+        s.ap /= cutoff;
+        s.ndcg /= ideal[size_t(cutoff)];
+        tops[u].reserve(best.size());
+        for (const Scored &b : best)
+            tops[u].push_back(b.item);
+    });
+    RankingMetrics m;
+    double hits = 0, divisor = 0;
+    std::vector<char> shown(catalogue, 0);
+    for (size_t u = 0; u < users; ++u)
+    {
+        const UserScore &s = scores[u];
+        if (!s.evaluated)
+            continue;
+        ++m.users;
+        hits += s.hits;
+        divisor += std::min(double(k), s.positives);
+        m.recall += s.recall;
+        m.map += s.ap;
+        m.ndcg += s.ndcg;
+        m.auc += s.auc;
+        for (int32_t item : tops[u])
+            shown[size_t(item)] = 1;
+    }
+    if (m.users == 0)
+        return m;
+    m.precision = hits / divisor;
+    m.recall /= double(m.users);
+    m.map /= double(m.users);
+    m.ndcg /= double(m.users);
+    m.auc /= double(m.users);
+    size_t covered = 0;
+    for (char c : shown)
+        covered += size_t(c);
+    m.coverage = catalogue ? double(covered) / double(catalogue) : 0.0;
+    return m;
+}
+
+}  // namespace rec::core

@@ -1,0 +1,55 @@
+// Held-out evaluation of a factor model.
+//
+// Ranking metrics at k follow the `implicit` library's ranking_metrics_at_k: for each user with
+// training data and at least one positive test item, the top k items are ranked with the user's
+// training items left out; then
+//   precision = Σ hits / Σ min(k, positives)                      (over all evaluated users)
+//   recall    = mean of hits / positives
+//   map       = mean of (Σ_{hit at rank i} hits so far / i) / min(k, positives)
+//   ndcg      = mean of (Σ_{hit at rank i} 1 / log2(i + 1)) / (Σ_{i ≤ min(k, positives)} 1 / log2(i + 1))
+//   auc       = mean of the AUC of the top-k list, counting every item outside it as ranked below it,
+//               tied with the remaining positives (implicit's "limited AUC")
+//   coverage  = distinct items in anyone's top k / catalogue size
+// (ranks i start at 1). Test items the model never saw count as positives that can never be ranked.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/interactions.hpp"
+#include "core/parallel.hpp"
+#include "core/topn.hpp"
+
+namespace rec::core {
+
+struct FactorModelView
+{
+    ItemFactorsView items;
+    const float *user_factors = nullptr;  // users x k
+    size_t users = 0;
+};
+
+// Positive test items per model user (dense indexes; -1 for an item the model never saw).
+struct TestPositives
+{
+    std::vector<size_t> offsets;  // users + 1
+    std::vector<int32_t> items;
+};
+
+struct RankingMetrics
+{
+    double precision = 0, recall = 0, map = 0, ndcg = 0, auc = 0, coverage = 0;
+    size_t users = 0;  // users evaluated
+};
+
+// Each user's training items, left out of the ranking: items[offsets[u] .. offsets[u+1]).
+struct SeenItemsView
+{
+    const int64_t *offsets = nullptr;  // users + 1
+    const int32_t *items = nullptr;
+};
+
+RankingMetrics ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test,
+                               int k, int threads, HostHooks &hooks);
+
+}  // namespace rec::core

@@ -1,0 +1,343 @@
+#include "core/ials.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "core/random.hpp"
+#include "core/pure_cpp.hpp"
+
+namespace rec::core {
+
+namespace {
+
+using Matrix = Eigen::MatrixXf;
+using Vector = Eigen::VectorXf;
+using ConstRow = Eigen::Map<const Eigen::VectorXf>;
+using Row = Eigen::Map<Eigen::VectorXf>;
+
+constexpr double kChunkFlopsPerThread = 1.0e8;  // about 30 ms of one core's work
+constexpr size_t kGramBlockRows = 4096;
+
+// YᵀY + λI over the rows of `factors`, summed block by block in a fixed order, so the result does
+// not depend on the number of threads.
+Matrix
+gram_plus_ridge(const std::vector<float> &factors, size_t rows, int k, double lambda, int threads, HostHooks &hooks)
+{
+    const size_t blocks = (rows + kGramBlockRows - 1) / kGramBlockRows;
+    std::vector<Matrix> partial(blocks, Matrix::Zero(k, k));
+    using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    // Chunks of several blocks, so that poll() runs every few tens of milliseconds.
+    const auto chunked = even_boundaries(blocks, size_t(std::max(1, threads)) * 8);
+    parallel_rows(chunked, threads, hooks, [&](size_t b, int) {
+        const size_t begin = b * kGramBlockRows, count = std::min(kGramBlockRows, rows - begin);
+        Eigen::Map<const RowMatrix> block(factors.data() + begin * size_t(k), Eigen::Index(count), k);
+        partial[b].selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
+    });
+    Matrix gram = Matrix::Zero(k, k);
+    for (const Matrix &p : partial)
+        gram += p;
+    gram = gram.selfadjointView<Eigen::Lower>();
+    gram.diagonal().array() += float(lambda);
+    return gram;
+}
+
+// "Rows" of parallel_rows here are chunks of rows: cheap rows are batched so that scheduling costs
+// stay small, and each chunk is about 30 ms of work.
+std::vector<size_t>
+implicit_chunks(const SparseRows &rows, int k, bool cholesky, int threads)
+{
+    std::vector<double> costs(rows.rows());
+    const double kk = double(k) * k;
+    for (size_t r = 0; r < costs.size(); ++r)
+        costs[r] = cholesky ? double(rows.row_size(r)) * kk + kk * k / 3.0 : double(rows.row_size(r)) * 4.0 * k * 4 + kk * 4;
+    return chunk_boundaries(costs, kChunkFlopsPerThread * threads);
+}
+
+struct SolveContext
+{
+    const SparseRows *rows;
+    const std::vector<float> *other;  // other side's factors (row-major)
+    std::vector<float> *own;          // this side's factors, updated in place
+    const Matrix *gram;               // YᵀY + λI
+    float alpha;
+    int k;
+    int cg_steps;
+};
+
+// Rows with at most this many entries have the other side's vectors gathered into contiguous scratch
+// once, so the CG steps read them from cache instead of from all over memory (the half-step is
+// memory-bound: 4 passes over scattered 256-byte rows otherwise). 512 KB of scratch at k = 64.
+constexpr size_t kGatherEntries = 2048;
+
+struct CgScratch
+{
+    Vector residual, direction, product;
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> gathered;
+    Vector weights, targets, projected;
+};
+
+// A few conjugate-gradient steps on (YᵀY + λI + Σ (c-1) y yᵀ) x = Σ c p y, from the current x.
+void
+solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
+{
+    const int k = ctx.k;
+    const SparseRows &rows = *ctx.rows;
+    const size_t begin = rows.offsets[r], end = rows.offsets[r + 1], n = end - begin;
+    Row x(ctx.own->data() + r * size_t(k), k);
+    if (n == 0)
+    {
+        x.setZero();
+        return;
+    }
+    const float *other = ctx.other->data();
+    Vector &residual = s.residual, &direction = s.direction, &product = s.product;
+    const bool gather = n <= kGatherEntries;
+    const Eigen::Index rows_n = Eigen::Index(n);
+    if (gather)
+    {
+        for (size_t j = 0; j < n; ++j)
+        {
+            const size_t e = begin + j;
+            s.gathered.row(Eigen::Index(j)) = ConstRow(other + size_t(rows.columns[e]) * size_t(k), k).transpose();
+            s.weights(Eigen::Index(j)) = ctx.alpha * rows.values[e];                                  // c - 1
+            s.targets(Eigen::Index(j)) = rows.values[e] > 0 ? 1.0f + ctx.alpha * rows.values[e] : 0.0f;  // c * p
+        }
+    }
+    auto ys = s.gathered.topRows(gather ? rows_n : 0);
+    // residual = b - A x
+    residual.noalias() = -(*ctx.gram) * x;
+    if (gather)
+    {
+        s.projected.head(rows_n).noalias() = ys * x;
+        s.projected.head(rows_n) = s.targets.head(rows_n) - s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
+        residual.noalias() += ys.transpose() * s.projected.head(rows_n);
+    }
+    else
+        for (size_t e = begin; e < end; ++e)
+        {
+            ConstRow y(other + size_t(rows.columns[e]) * size_t(k), k);
+            const float extra = ctx.alpha * rows.values[e];
+            const float target = rows.values[e] > 0 ? 1.0f + extra : 0.0f;
+            residual.noalias() += (target - extra * y.dot(x)) * y;
+        }
+    direction = residual;
+    float rs_old = residual.squaredNorm();
+    if (rs_old < 1e-20f)
+        return;
+    for (int step = 0; step < ctx.cg_steps; ++step)
+    {
+        product.noalias() = (*ctx.gram) * direction;
+        if (gather)
+        {
+            s.projected.head(rows_n).noalias() = ys * direction;
+            s.projected.head(rows_n) = s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
+            product.noalias() += ys.transpose() * s.projected.head(rows_n);
+        }
+        else
+            for (size_t e = begin; e < end; ++e)
+            {
+                ConstRow y(other + size_t(rows.columns[e]) * size_t(k), k);
+                product.noalias() += (ctx.alpha * rows.values[e] * y.dot(direction)) * y;
+            }
+        const float step_size = rs_old / direction.dot(product);
+        x.noalias() += step_size * direction;
+        residual.noalias() -= step_size * product;
+        const float rs_new = residual.squaredNorm();
+        if (rs_new < 1e-20f)
+            break;
+        direction = residual + (rs_new / rs_old) * direction;
+        rs_old = rs_new;
+    }
+}
+
+void
+solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eigen::LLT<Matrix> &llt)
+{
+    const int k = ctx.k;
+    const SparseRows &rows = *ctx.rows;
+    const size_t begin = rows.offsets[r], end = rows.offsets[r + 1];
+    Row x(ctx.own->data() + r * size_t(k), k);
+    if (begin == end)
+    {
+        x.setZero();
+        return;
+    }
+    a = *ctx.gram;
+    b.setZero();
+    for (size_t e = begin; e < end; ++e)
+    {
+        ConstRow y(ctx.other->data() + size_t(rows.columns[e]) * size_t(k), k);
+        const float extra = ctx.alpha * rows.values[e];
+        if (rows.values[e] > 0)
+            b.noalias() += (1.0f + extra) * y;
+        a.selfadjointView<Eigen::Lower>().rankUpdate(y, extra);
+    }
+    llt.compute(a.selfadjointView<Eigen::Lower>());
+    x = llt.solve(b);
+}
+
+void
+solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other_rows, std::vector<float> &own,
+           const ImplicitParams &p, const std::vector<size_t> &bounds, HostHooks &hooks)
+{
+    const int k = p.factors;
+    const Matrix gram = gram_plus_ridge(other, other_rows, k, p.regularization, p.threads, hooks);
+    SolveContext ctx{&rows, &other, &own, &gram, float(p.alpha), k, p.cg_steps};
+    struct Scratch
+    {
+        CgScratch cg;
+        Vector b;
+        Matrix a;
+        Eigen::LLT<Matrix> llt;
+    };
+    std::vector<Scratch> scratch(size_t(p.threads));
+    for (Scratch &s : scratch)
+    {
+        if (p.solver == ImplicitSolver::Cholesky)
+        {
+            s.b.resize(k);
+            s.a.resize(k, k);
+            s.llt = Eigen::LLT<Matrix>(k);
+        }
+        else
+        {
+            for (Vector *v : {&s.cg.residual, &s.cg.direction, &s.cg.product})
+                v->resize(k);
+            s.cg.gathered.resize(Eigen::Index(kGatherEntries), k);
+            for (Vector *v : {&s.cg.weights, &s.cg.targets, &s.cg.projected})
+                v->resize(Eigen::Index(kGatherEntries));
+        }
+    }
+    parallel_rows(bounds, p.threads, hooks, [&](size_t r, int thread) {
+        Scratch &s = scratch[size_t(thread)];
+        if (p.solver == ImplicitSolver::Cholesky)
+            solve_row_cholesky(ctx, r, s.a, s.b, s.llt);
+        else
+            solve_row_cg(ctx, r, s.cg);
+    });
+}
+
+void
+init_small_random(std::vector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
+{
+    // As `implicit`: small positive-centred values, so the first half-step starts well conditioned.
+    factors.resize(rows * size_t(k));
+    for (size_t r = 0; r < rows; ++r)
+    {
+        RowRandom rng(seed, stream, r);
+        for (int f = 0; f < k; ++f)
+            factors[r * size_t(k) + size_t(f)] = float(rng.uniform() * 0.01);
+    }
+}
+
+}  // namespace
+
+void
+check_implicit_params(const ImplicitParams &p)
+{
+    if (p.factors < 1)
+        throw std::invalid_argument("factors must be at least 1");
+    if (p.iterations < 1)
+        throw std::invalid_argument("iterations must be at least 1");
+    if (!(p.regularization >= 0) || !std::isfinite(p.regularization))
+        throw std::invalid_argument("regularization must be a finite number >= 0");
+    if (!(p.alpha >= 0) || !std::isfinite(p.alpha))
+        throw std::invalid_argument("alpha must be a finite number >= 0");
+    if (p.cg_steps < 1)
+        throw std::invalid_argument("cg_steps must be at least 1");
+}
+
+double
+implicit_loss(const Interactions &data, const BiasedFactors &model, const ImplicitParams &params, HostHooks &hooks)
+{
+    ImplicitParams p = params;
+    p.threads = resolve_threads(params.threads);
+    const int k = p.factors;
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    const Matrix gram = gram_plus_ridge(model.item_factors, items, k, 0.0, p.threads, hooks);
+    const SparseRows &rows = data.by_user;
+    std::vector<double> per_user(users), confidence(users);
+    std::vector<Vector> scratch(size_t(p.threads), Vector(k));
+    const auto bounds = implicit_chunks(rows, k, false, p.threads);
+    // Σ_all c (p - xᵀy)² = Σ_u [xᵀ(YᵀY)x + Σ_observed ((c-1)(xᵀy)² - 2 c p xᵀy + c p)].
+    parallel_rows(bounds, p.threads, hooks, [&](size_t u, int thread) {
+        ConstRow x(model.user_factors.data() + u * size_t(k), k);
+        Vector &gx = scratch[size_t(thread)];
+        gx.noalias() = gram * x;
+        double loss = double(x.dot(gx)), total_confidence = 0;
+        for (size_t e = rows.offsets[u]; e < rows.offsets[u + 1]; ++e)
+        {
+            ConstRow y(model.item_factors.data() + size_t(rows.columns[e]) * size_t(k), k);
+            const double extra = p.alpha * rows.values[e];
+            const double target = rows.values[e] > 0 ? 1.0 + extra : 0.0;
+            const double score = y.dot(x);
+            loss += extra * score * score - 2.0 * target * score + target;
+            total_confidence += 1.0 + extra;
+        }
+        per_user[u] = loss;
+        confidence[u] = total_confidence;
+    });
+    double loss = 0, total_confidence = 0, norms = 0;
+    for (size_t u = 0; u < users; ++u)
+    {
+        loss += per_user[u];
+        total_confidence += confidence[u];
+    }
+    for (float v : model.user_factors)
+        norms += double(v) * v;
+    for (float v : model.item_factors)
+        norms += double(v) * v;
+    loss += p.regularization * norms;
+    // Cells without a row have confidence 1.
+    const double cells = double(users) * double(items);
+    return loss / (total_confidence + cells - double(data.nnz()));
+}
+
+BiasedFactors
+train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks)
+{
+    check_implicit_params(params);
+    ImplicitParams p = params;
+    p.threads = resolve_threads(params.threads);
+    const auto started = std::chrono::steady_clock::now();
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    BiasedFactors model;
+    model.factors = p.factors;
+    model.train_metric = "loss";
+    init_small_random(model.user_factors, users, p.factors, p.seed, 1);
+    init_small_random(model.item_factors, items, p.factors, p.seed, 2);
+    model.user_bias.assign(users, 0.0f);
+    model.item_bias.assign(items, 0.0f);
+    const bool cholesky = p.solver == ImplicitSolver::Cholesky;
+    const auto user_chunks = implicit_chunks(data.by_user, p.factors, cholesky, p.threads);
+    const auto item_chunks = implicit_chunks(data.by_item, p.factors, cholesky, p.threads);
+    for (int it = 1; it <= p.iterations; ++it)
+    {
+        solve_side(data.by_user, model.item_factors, items, model.user_factors, p, user_chunks, hooks);
+        solve_side(data.by_item, model.user_factors, users, model.item_factors, p, item_chunks, hooks);
+        model.train_value = implicit_loss(data, model, p, hooks);
+        if (!std::isfinite(model.train_value))
+            throw std::runtime_error("training diverged at iteration " + std::to_string(it) +
+                                     " (non-finite loss); try a larger regularization or a smaller alpha");
+        IterationStats stats;
+        stats.iteration = it;
+        stats.metric = model.train_metric;
+        stats.value = model.train_value;
+        stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        hooks.iteration_done(stats);
+    }
+    for (float v : model.user_factors)
+        if (!std::isfinite(v))
+            throw std::runtime_error("training produced non-finite factors; try a larger regularization");
+    for (float v : model.item_factors)
+        if (!std::isfinite(v))
+            throw std::runtime_error("training produced non-finite factors; try a larger regularization");
+    return model;
+}
+
+}  // namespace rec::core

@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/bpr.hpp"
+#include "core/evaluate.hpp"
+#include "core/ials.hpp"
+#include "core/random.hpp"
+
+using namespace rec::core;
+
+namespace {
+
+// Two communities of users, each liking mostly its own half of the items; values are play counts.
+Interactions communities(uint64_t seed, int users = 80, int items = 40)
+{
+    std::vector<int64_t> u, i;
+    std::vector<float> v;
+    RowRandom rng(seed, 9, 0);
+    for (int a = 0; a < users; ++a)
+        for (int b = 0; b < items; ++b)
+        {
+            const bool own = (a % 2) == (b * 2 / items);
+            if (rng.uniform() < (own ? 0.5 : 0.03))
+            {
+                u.push_back(a);
+                i.push_back(100 + b);
+                v.push_back(float(1 + int(rng.uniform() * 4)));
+            }
+        }
+    NoHostHooks none;
+    return build_interactions({u.data(), i.data(), v.data(), u.size()}, DuplicatePolicy::Sum, 2, none);
+}
+
+struct Losses : TrainHooks
+{
+    std::vector<double> values;
+    void poll() override {}
+    void iteration_done(const IterationStats &s) override { values.push_back(s.value); }
+};
+
+}  // namespace
+
+TEST(ImplicitAls, ConjugateGradientReachesTheExactSolversLoss)
+{
+    const auto data = communities(1);
+    ImplicitParams p;
+    p.factors = 8;
+    p.iterations = 15;
+    p.alpha = 2.0;
+    Losses cg, exact;
+    auto a = train_implicit_als(data, p, cg);
+    p.solver = ImplicitSolver::Cholesky;
+    auto b = train_implicit_als(data, p, exact);
+    ASSERT_EQ(cg.values.size(), 15u);
+    EXPECT_LT(cg.values.back(), cg.values.front());
+    EXPECT_NEAR(cg.values.back() / exact.values.back(), 1.0, 0.01);
+    // The reported loss is the loss of the returned factors.
+    NoHostHooks none;
+    EXPECT_DOUBLE_EQ(implicit_loss(data, b, p, none), exact.values.back());
+    EXPECT_DOUBLE_EQ(a.train_value, cg.values.back());
+}
+
+TEST(ImplicitAls, SameSeedGivesBitIdenticalFactorsForAnyThreadCount)
+{
+    const auto data = communities(2);
+    ImplicitParams p;
+    p.factors = 6;
+    p.iterations = 4;
+    p.threads = 1;
+    Losses h1, h2;
+    auto one = train_implicit_als(data, p, h1);
+    p.threads = 2;
+    auto two = train_implicit_als(data, p, h2);
+    EXPECT_EQ(one.user_factors, two.user_factors);
+    EXPECT_EQ(one.item_factors, two.item_factors);
+    EXPECT_EQ(h1.values, h2.values);
+}
+
+TEST(ImplicitAls, LearnsTheCommunities)
+{
+    const auto data = communities(3);
+    ImplicitParams p;
+    p.factors = 4;
+    p.iterations = 10;
+    Losses h;
+    auto m = train_implicit_als(data, p, h);
+    // User 0 (community 0) prefers an unseen item of its own half to one of the other half.
+    const int k = p.factors;
+    auto score = [&](size_t u, size_t i) {
+        double s = 0;
+        for (int f = 0; f < k; ++f)
+            s += double(m.user_factors[u * k + f]) * m.item_factors[i * k + f];
+        return s;
+    };
+    double own = 0, other = 0;
+    for (size_t i = 0; i < 20; ++i) own += score(0, i);
+    for (size_t i = 20; i < 40; ++i) other += score(0, i);
+    EXPECT_GT(own, other);
+}
+
+TEST(ImplicitAls, BadParametersAreRefused)
+{
+    ImplicitParams p;
+    p.alpha = -1;
+    EXPECT_THROW(check_implicit_params(p), std::invalid_argument);
+    p = ImplicitParams();
+    p.cg_steps = 0;
+    EXPECT_THROW(check_implicit_params(p), std::invalid_argument);
+    p = ImplicitParams();
+    p.regularization = NAN;
+    EXPECT_THROW(check_implicit_params(p), std::invalid_argument);
+}
+
+TEST(Bpr, RanksLikedItemsAboveOthersAndIsDeterministicOnOneThread)
+{
+    const auto data = communities(4);
+    BprParams p;
+    p.factors = 8;
+    p.iterations = 60;
+    p.learning_rate = 0.05;
+    p.threads = 1;
+    Losses a, b;
+    auto one = train_bpr(data, p, a);
+    auto again = train_bpr(data, p, b);
+    EXPECT_EQ(one.item_factors, again.item_factors);
+    EXPECT_EQ(one.item_bias, again.item_bias);
+    EXPECT_GT(a.values.back(), 0.8);
+    EXPECT_GT(a.values.back(), a.values.front());
+    p.learning_rate = 0;
+    EXPECT_THROW(check_bpr_params(p), std::invalid_argument);
+}
+
+TEST(RankingMetrics, MatchAHandComputedCase)
+{
+    // One factor; item scores 5, 4, 3, 2, 1 for items 0..4. User 0 saw item 0, so its top 2 is (1, 2).
+    // Test positives {2, 4}: rank 2 is a hit. precision 1/2, recall 1/2, map (1/2)/2,
+    // ndcg (1/log2 3) / (1 + 1/log2 3); AUC: hits 1, misses 1 in the list, 3 negatives:
+    // auc = (0 + (1 + 2)/2 * (3 - 1)) / (2 * 3) = 0.5.
+    const float items[] = {5, 4, 3, 2, 1};
+    const float user[] = {1};
+    FactorModelView model{{items, nullptr, 5, 1}, user, 1};
+    const int64_t offsets[] = {0, 1};
+    const int32_t seen[] = {0};
+    TestPositives test;
+    test.offsets = {0, 2};
+    test.items = {4, 2};
+    NoHostHooks none;
+    const auto m = ranking_metrics(model, {offsets, seen}, test, 2, 1, none);
+    EXPECT_EQ(m.users, 1u);
+    EXPECT_DOUBLE_EQ(m.precision, 0.5);
+    EXPECT_DOUBLE_EQ(m.recall, 0.5);
+    EXPECT_DOUBLE_EQ(m.map, 0.25);
+    EXPECT_NEAR(m.ndcg, (1 / std::log2(3.0)) / (1 + 1 / std::log2(3.0)), 1e-12);
+    EXPECT_DOUBLE_EQ(m.auc, 0.5);
+    EXPECT_DOUBLE_EQ(m.coverage, 2.0 / 5.0);
+    EXPECT_THROW(ranking_metrics(model, {offsets, seen}, test, 0, 1, none), std::invalid_argument);
+}
