@@ -43,9 +43,17 @@ Rows read_rows(const char *path, double threshold)
     return rows;
 }
 
+// Prints each iteration's metric and time when PROGRESS is set in the environment.
 struct Quiet : rec::core::TrainHooks
 {
+    double last = 0;
     void poll() override {}
+    void iteration_done(const rec::core::IterationStats &s) override
+    {
+        if (std::getenv("PROGRESS"))
+            std::fprintf(stderr, "iteration %d: %s %.5f, %.3f s\n", s.iteration, s.metric, s.value, s.seconds - last);
+        last = s.seconds;
+    }
 };
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/random.hpp"
+#include "core/simd_kernels.hpp"
 #include "core/pure_cpp.hpp"
 
 namespace rec::core {
@@ -67,7 +68,33 @@ struct SolveContext
     float alpha;
     int k;
     int cg_steps;
+    float lambda;
+    const RowKernels *kernels;  // products over gathered rows
+    // When set, each row's share of the training loss once solved (see row_loss).
+    std::vector<double> *row_losses = nullptr;
 };
+
+// Row r's share of Σ_all c (p - xᵀy)² for its solved x, without the regularisation:
+// xᵀ(YᵀY)x + Σ_observed [(c-1) s² - 2 c p s + c p], with s = xᵀy taken from `projections` when the
+// caller has them (the gathered rows times x) and computed here otherwise.
+double
+row_loss(const SolveContext &ctx, size_t r, const float *projections, Vector &scratch)
+{
+    const int k = ctx.k;
+    const SparseRows &rows = *ctx.rows;
+    ConstRow x(ctx.own->data() + r * size_t(k), k);
+    scratch.noalias() = (*ctx.gram) * x;
+    double loss = double(x.dot(scratch)) - double(ctx.lambda) * double(x.squaredNorm());
+    for (size_t e = rows.offsets[r], j = 0; e < rows.offsets[r + 1]; ++e, ++j)
+    {
+        const double weight = double(ctx.alpha) * rows.values[e];
+        const double target = rows.values[e] > 0 ? 1.0 + weight : 0.0;
+        const double score = projections ? double(projections[j])
+                                         : double(ConstRow(ctx.other->data() + size_t(rows.columns[e]) * size_t(k), k).dot(x));
+        loss += weight * score * score - 2.0 * target * score + target;
+    }
+    return loss;
+}
 
 // Rows with at most this many entries have the other side's vectors gathered into contiguous scratch
 // once, so the CG steps read them from cache instead of from all over memory (the half-step is
@@ -92,6 +119,8 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
     if (n == 0)
     {
         x.setZero();
+        if (ctx.row_losses)
+            (*ctx.row_losses)[r] = 0;
         return;
     }
     const float *other = ctx.other->data();
@@ -100,22 +129,29 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
     const Eigen::Index rows_n = Eigen::Index(n);
     if (gather)
     {
+        constexpr size_t kPrefetchAhead = 8;  // rows of the other side are scattered: ask for them early
         for (size_t j = 0; j < n; ++j)
         {
             const size_t e = begin + j;
+            if (j + kPrefetchAhead < n)
+            {
+                const char *ahead = reinterpret_cast<const char *>(other + size_t(rows.columns[e + kPrefetchAhead]) * size_t(k));
+                for (size_t byte = 0; byte < size_t(k) * sizeof(float); byte += 64)
+                    __builtin_prefetch(ahead + byte);
+            }
             s.gathered.row(Eigen::Index(j)) = ConstRow(other + size_t(rows.columns[e]) * size_t(k), k).transpose();
             s.weights(Eigen::Index(j)) = ctx.alpha * rows.values[e];                                  // c - 1
             s.targets(Eigen::Index(j)) = rows.values[e] > 0 ? 1.0f + ctx.alpha * rows.values[e] : 0.0f;  // c * p
         }
     }
-    auto ys = s.gathered.topRows(gather ? rows_n : 0);
     // residual = b - A x
     residual.noalias() = -(*ctx.gram) * x;
+    const RowKernels &kernels = *ctx.kernels;
     if (gather)
     {
-        s.projected.head(rows_n).noalias() = ys * x;
+        kernels.rows_times_vector(s.gathered.data(), n, k, x.data(), s.projected.data());
         s.projected.head(rows_n) = s.targets.head(rows_n) - s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
-        residual.noalias() += ys.transpose() * s.projected.head(rows_n);
+        kernels.rows_transpose_times_vector(s.gathered.data(), n, k, s.projected.data(), residual.data());
     }
     else
         for (size_t e = begin; e < end; ++e)
@@ -127,16 +163,14 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
         }
     direction = residual;
     float rs_old = residual.squaredNorm();
-    if (rs_old < 1e-20f)
-        return;
-    for (int step = 0; step < ctx.cg_steps; ++step)
+    for (int step = 0; step < ctx.cg_steps && rs_old >= 1e-20f; ++step)
     {
         product.noalias() = (*ctx.gram) * direction;
         if (gather)
         {
-            s.projected.head(rows_n).noalias() = ys * direction;
+            kernels.rows_times_vector(s.gathered.data(), n, k, direction.data(), s.projected.data());
             s.projected.head(rows_n) = s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
-            product.noalias() += ys.transpose() * s.projected.head(rows_n);
+            kernels.rows_transpose_times_vector(s.gathered.data(), n, k, s.projected.data(), product.data());
         }
         else
             for (size_t e = begin; e < end; ++e)
@@ -153,6 +187,12 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
         direction = residual + (rs_new / rs_old) * direction;
         rs_old = rs_new;
     }
+    if (ctx.row_losses)
+    {
+        if (gather)  // from cache, while the rows are still there
+            kernels.rows_times_vector(s.gathered.data(), n, k, x.data(), s.projected.data());
+        (*ctx.row_losses)[r] = row_loss(ctx, r, gather ? s.projected.data() : nullptr, product);
+    }
 }
 
 void
@@ -165,6 +205,8 @@ solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eige
     if (begin == end)
     {
         x.setZero();
+        if (ctx.row_losses)
+            (*ctx.row_losses)[r] = 0;
         return;
     }
     a = *ctx.gram;
@@ -179,15 +221,19 @@ solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eige
     }
     llt.compute(a.selfadjointView<Eigen::Lower>());
     x = llt.solve(b);
+    if (ctx.row_losses)
+        (*ctx.row_losses)[r] = row_loss(ctx, r, nullptr, b);
 }
 
 void
 solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other_rows, std::vector<float> &own,
-           const ImplicitParams &p, const std::vector<size_t> &bounds, HostHooks &hooks)
+           const ImplicitParams &p, const std::vector<size_t> &bounds, std::vector<double> *row_losses,
+           HostHooks &hooks)
 {
     const int k = p.factors;
     const Matrix gram = gram_plus_ridge(other, other_rows, k, p.regularization, p.threads, hooks);
-    SolveContext ctx{&rows, &other, &own, &gram, float(p.alpha), k, p.cg_steps};
+    SolveContext ctx{&rows, &other, &own, &gram, float(p.alpha), k, p.cg_steps, float(p.regularization),
+                     &best_kernels(), row_losses};
     struct Scratch
     {
         CgScratch cg;
@@ -316,11 +362,25 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
     const bool cholesky = p.solver == ImplicitSolver::Cholesky;
     const auto user_chunks = implicit_chunks(data.by_user, p.factors, cholesky, p.threads);
     const auto item_chunks = implicit_chunks(data.by_item, p.factors, cholesky, p.threads);
+    // The loss is summed from the item half-step, row by row while each item's users are in cache,
+    // and in row order, so it does not depend on the number of threads.
+    std::vector<double> item_losses(items);
+    double total_confidence = 0;
+    for (float v : data.by_item.values)
+        total_confidence += 1.0 + p.alpha * double(v);
+    const double unobserved = double(users) * double(items) - double(data.nnz());
     for (int it = 1; it <= p.iterations; ++it)
     {
-        solve_side(data.by_user, model.item_factors, items, model.user_factors, p, user_chunks, hooks);
-        solve_side(data.by_item, model.user_factors, users, model.item_factors, p, item_chunks, hooks);
-        model.train_value = implicit_loss(data, model, p, hooks);
+        solve_side(data.by_user, model.item_factors, items, model.user_factors, p, user_chunks, nullptr, hooks);
+        solve_side(data.by_item, model.user_factors, users, model.item_factors, p, item_chunks, &item_losses, hooks);
+        double loss = 0, norms = 0;
+        for (double l : item_losses)
+            loss += l;
+        for (float v : model.user_factors)
+            norms += double(v) * v;
+        for (float v : model.item_factors)
+            norms += double(v) * v;
+        model.train_value = (loss + p.regularization * norms) / (total_confidence + unobserved);
         if (!std::isfinite(model.train_value))
             throw std::runtime_error("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite loss); try a larger regularization or a smaller alpha");

@@ -74,3 +74,37 @@ TEST(Parallel, AnExceptionInAWorkerReachesTheCaller)
                                }),
                  std::runtime_error);
 }
+
+#include "core/simd_kernels.hpp"
+
+TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
+{
+    // Odd sizes exercise every tail path: 7 rows (4 + 3), 45 factors (32 + 8 + 5).
+    const size_t n = 7;
+    const int k = 45;
+    std::vector<float> rows(n * k), v(k), w(n);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = float((i * 37) % 11) - 5.0f;
+    for (int f = 0; f < k; ++f) v[size_t(f)] = 0.25f * float(f % 7) - 0.5f;
+    for (size_t j = 0; j < n; ++j) w[j] = float(j) - 3.0f;
+    std::vector<const RowKernels *> variants{&portable_kernels(), &best_kernels()};
+    if (avx2_kernels())
+        variants.push_back(avx2_kernels());
+    for (const RowKernels *kernels : variants)
+    {
+        std::vector<float> out(n), acc(k, 1.0f);
+        kernels->rows_times_vector(rows.data(), n, k, v.data(), out.data());
+        kernels->rows_transpose_times_vector(rows.data(), n, k, w.data(), acc.data());
+        for (size_t j = 0; j < n; ++j)
+        {
+            double expected = 0;
+            for (int f = 0; f < k; ++f) expected += double(rows[j * k + f]) * v[size_t(f)];
+            EXPECT_NEAR(out[j], expected, 1e-4) << kernels->name << " row " << j;
+        }
+        for (int f = 0; f < k; ++f)
+        {
+            double expected = 1.0;
+            for (size_t j = 0; j < n; ++j) expected += double(rows[j * k + f]) * w[j];
+            EXPECT_NEAR(acc[size_t(f)], expected, 1e-4) << kernels->name << " factor " << f;
+        }
+    }
+}
