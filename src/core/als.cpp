@@ -212,7 +212,7 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
             total += e;
         model.train_value = std::sqrt(total / double(data.nnz()));
         if (!std::isfinite(model.train_value))
-            throw std::runtime_error("training diverged at iteration " + std::to_string(it) +
+            throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite error); try a larger regularization");
         IterationStats stats;
         stats.iteration = it;
@@ -223,7 +223,7 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     }
     if (!all_finite(model.user_factors) || !all_finite(model.item_factors) || !all_finite(model.user_bias) ||
         !all_finite(model.item_bias))
-        throw std::runtime_error("training produced non-finite factors; try a larger regularization");
+        throw TrainingDiverged("training produced non-finite factors; try a larger regularization");
     return model;
 }
 

@@ -14,12 +14,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "core/interactions.hpp"
 #include "core/parallel.hpp"
 
 namespace rec::core {
+
+// Training produced a non-finite loss or factor: the hyperparameters let it diverge. Nothing that
+// diverged is ever returned, so no NaN reaches a stored model.
+struct TrainingDiverged : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
 
 struct AlsParams
 {

@@ -162,7 +162,7 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
     for (const std::vector<float> *v : {&model.user_factors, &model.item_factors, &model.item_bias})
         for (float x : *v)
             if (!std::isfinite(x))
-                throw std::runtime_error("BPR diverged (non-finite factors); try a smaller learning_rate");
+                throw TrainingDiverged("BPR diverged (non-finite factors); try a smaller learning_rate");
     return model;
 }
 

@@ -382,7 +382,7 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
             norms += double(v) * v;
         model.train_value = (loss + p.regularization * norms) / (total_confidence + unobserved);
         if (!std::isfinite(model.train_value))
-            throw std::runtime_error("training diverged at iteration " + std::to_string(it) +
+            throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite loss); try a larger regularization or a smaller alpha");
         IterationStats stats;
         stats.iteration = it;
@@ -393,10 +393,10 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
     }
     for (float v : model.user_factors)
         if (!std::isfinite(v))
-            throw std::runtime_error("training produced non-finite factors; try a larger regularization");
+            throw TrainingDiverged("training produced non-finite factors; try a larger regularization");
     for (float v : model.item_factors)
         if (!std::isfinite(v))
-            throw std::runtime_error("training produced non-finite factors; try a larger regularization");
+            throw TrainingDiverged("training produced non-finite factors; try a larger regularization");
     return model;
 }
 

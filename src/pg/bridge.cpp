@@ -1,5 +1,7 @@
 #include "pg/bridge.hpp"
 
+#include "core/als.hpp"
+
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -29,6 +31,11 @@ capture_current_exception(CaughtException &out) noexcept
         strlcpy(out.message, "out of memory", sizeof(out.message));
         strlcpy(out.hint, "Lower rec.max_memory to refuse such work up front, or train a smaller model.",
                 sizeof(out.hint));
+    }
+    catch (const rec::core::TrainingDiverged &e)
+    {
+        out.sqlstate = ERRCODE_FLOATING_POINT_EXCEPTION;
+        strlcpy(out.message, e.what(), sizeof(out.message));
     }
     catch (const std::invalid_argument &e)
     {

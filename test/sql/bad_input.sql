@@ -74,6 +74,10 @@ CREATE TABLE zero_plays (user_id int, item_id int, rating int);
 INSERT INTO zero_plays VALUES (1, 1, 0), (2, 2, 0);
 SELECT error_of($$CALL rec.train('m', 'zero_plays', algorithm => 'bpr')$$);
 
+-- Diverging training never stores NaN: it fails with a clear error.
+SELECT error_of($$CALL rec.train('m', 'ratings', algorithm => 'bpr', learning_rate => 1e30, iterations => 2)$$);
+SELECT error_of($$CALL rec.train('m', 'ratings', algorithm => 'ials', alpha => 1e300, iterations => 2)$$);
+
 -- Evaluation.
 SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'tiny', k => 0)$$);
 SELECT error_of($$SELECT * FROM rec.evaluate('movies', 'tiny', k => NULL)$$);

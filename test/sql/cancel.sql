@@ -17,8 +17,19 @@ SELECT clock_timestamp() AS started \gset
 CALL rec.train('long', 'ratings', factors => 256, iterations => 100000);
 RESET statement_timeout;
 SELECT clock_timestamp() - :'started' < interval '2 s' AS stopped_within_a_second;
+-- The implicit algorithms too.
+SET statement_timeout = '1s';
+SELECT clock_timestamp() AS started \gset
+CALL rec.train('long_ials', 'ratings', algorithm => 'ials', factors => 256, iterations => 100000);
+RESET statement_timeout;
+SELECT clock_timestamp() - :'started' < interval '2 s' AS stopped_within_a_second;
+SET statement_timeout = '1s';
+SELECT clock_timestamp() AS started \gset
+CALL rec.train('long_bpr', 'ratings', algorithm => 'bpr', iterations => 100000);
+RESET statement_timeout;
+SELECT clock_timestamp() - :'started' < interval '2 s' AS stopped_within_a_second;
 \set VERBOSITY default
-SELECT count(*) AS models_left_behind FROM rec.models WHERE name IN ('big', 'long');
+SELECT count(*) AS models_left_behind FROM rec.models WHERE name IN ('big', 'long', 'long_ials', 'long_bpr');
 -- The session is healthy and trains again.
 CALL rec.train('after_cancel', 'tiny', factors => 2, iterations => 2);
 SELECT count(*) FROM rec.models WHERE name = 'after_cancel';
