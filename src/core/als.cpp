@@ -141,6 +141,23 @@ all_finite(const std::vector<float> &v)
 
 }  // namespace
 
+double
+now_seconds()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void
+TrainHooks::report(int iteration, const char *metric, double value, double started_seconds)
+{
+    IterationStats stats;
+    stats.iteration = iteration;
+    stats.metric = metric;
+    stats.value = value;
+    stats.seconds = now_seconds() - started_seconds;
+    iteration_done(stats);
+}
+
 void
 check_als_params(const AlsParams &p)
 {
@@ -180,7 +197,7 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     check_als_params(params);
     AlsParams p = params;
     p.threads = resolve_threads(params.threads);
-    const auto started = std::chrono::steady_clock::now();
+    const double started = now_seconds();
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
 
     BiasedFactors model;
@@ -214,12 +231,7 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
         if (!std::isfinite(model.train_value))
             throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite error); try a larger regularization");
-        IterationStats stats;
-        stats.iteration = it;
-        stats.metric = "training RMSE";
-        stats.value = model.train_value;
-        stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        hooks.iteration_done(stats);
+        hooks.report(it, model.train_metric, model.train_value, started);
     }
     if (!all_finite(model.user_factors) || !all_finite(model.item_factors) || !all_finite(model.user_bias) ||
         !all_finite(model.item_bias))

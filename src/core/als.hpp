@@ -53,7 +53,13 @@ class TrainHooks : public HostHooks
 {
 public:
     virtual void iteration_done(const IterationStats &) {}
+
+    // Reports an iteration, timed from `started_seconds` (a steady-clock reading, see now_seconds()).
+    void report(int iteration, const char *metric, double value, double started_seconds);
 };
+
+// Seconds on a steady clock, for timing iterations.
+double now_seconds();
 
 // Row-major factor rows: row r is factors[r*k .. r*k+k).
 struct BiasedFactors

@@ -68,7 +68,7 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
     check_bpr_params(params);
     BprParams p = params;
     p.threads = resolve_threads(params.threads);
-    const auto started = std::chrono::steady_clock::now();
+    const double started = now_seconds();
     const int k = p.factors;
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
     const Likes likes = collect_likes(data.by_user);
@@ -152,12 +152,7 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
             done += drawn[b];
         }
         model.train_value = done ? double(right) / double(done) : 1.0;
-        IterationStats stats;
-        stats.iteration = epoch;
-        stats.metric = model.train_metric;
-        stats.value = model.train_value;
-        stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        hooks.iteration_done(stats);
+        hooks.report(epoch, model.train_metric, model.train_value, started);
     }
     for (const std::vector<float> *v : {&model.user_factors, &model.item_factors, &model.item_bias})
         for (float x : *v)

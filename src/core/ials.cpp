@@ -350,7 +350,7 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
     check_implicit_params(params);
     ImplicitParams p = params;
     p.threads = resolve_threads(params.threads);
-    const auto started = std::chrono::steady_clock::now();
+    const double started = now_seconds();
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
     BiasedFactors model;
     model.factors = p.factors;
@@ -384,12 +384,7 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
         if (!std::isfinite(model.train_value))
             throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite loss); try a larger regularization or a smaller alpha");
-        IterationStats stats;
-        stats.iteration = it;
-        stats.metric = model.train_metric;
-        stats.value = model.train_value;
-        stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        hooks.iteration_done(stats);
+        hooks.report(it, model.train_metric, model.train_value, started);
     }
     for (float v : model.user_factors)
         if (!std::isfinite(v))

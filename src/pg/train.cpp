@@ -91,6 +91,18 @@ checked_penalty(int arg, double value)
     return value;
 }
 
+// The hyperparameters every algorithm has.
+template <typename Params>
+void
+set_common(Params &params, int factors, int iterations, double regularization, uint64_t seed, int threads)
+{
+    params.factors = factors;
+    params.iterations = iterations;
+    params.regularization = regularization;
+    params.seed = seed;
+    params.threads = threads;
+}
+
 TrainArgs
 parse_args(FunctionCallInfo fcinfo)
 {
@@ -137,11 +149,7 @@ parse_args(FunctionCallInfo fcinfo)
 
     if (als)
     {
-        a.als.factors = factors;
-        a.als.iterations = a.iterations;
-        a.als.regularization = regularization;
-        a.als.seed = seed;
-        a.als.threads = threads;
+        set_common(a.als, factors, a.iterations, regularization, seed, threads);
         if (given_for(fcinfo, BiasRegularizationArg, als, name))
             a.als.bias_regularization = checked_penalty(BiasRegularizationArg, PG_GETARG_FLOAT8(BiasRegularizationArg));
         if (given_for(fcinfo, UnweightedRegularizationArg, als, name))
@@ -155,11 +163,7 @@ parse_args(FunctionCallInfo fcinfo)
     }
     if (ials)
     {
-        a.ials.factors = factors;
-        a.ials.iterations = a.iterations;
-        a.ials.regularization = regularization;
-        a.ials.seed = seed;
-        a.ials.threads = threads;
+        set_common(a.ials, factors, a.iterations, regularization, seed, threads);
         if (given_for(fcinfo, AlphaArg, true, name))
         {
             a.ials.alpha = PG_GETARG_FLOAT8(AlphaArg);
@@ -191,11 +195,7 @@ parse_args(FunctionCallInfo fcinfo)
             given_for(fcinfo, arg, false, name);
     if (bpr)
     {
-        a.bpr.factors = factors;
-        a.bpr.iterations = a.iterations;
-        a.bpr.regularization = regularization;
-        a.bpr.seed = seed;
-        a.bpr.threads = threads;
+        set_common(a.bpr, factors, a.iterations, regularization, seed, threads);
         if (given_for(fcinfo, LearningRateArg, true, name))
         {
             a.bpr.learning_rate = PG_GETARG_FLOAT8(LearningRateArg);
