@@ -90,11 +90,25 @@ CREATE FUNCTION @extschema@.recommend(
     user_id      bigint,
     n            integer DEFAULT 10,
     model        text DEFAULT NULL,
-    exclude_seen boolean DEFAULT true)
+    exclude_seen boolean DEFAULT true,
+    candidates   bigint[] DEFAULT NULL,   -- only these items may be returned
+    exclude      bigint[] DEFAULT NULL)   -- never these
 RETURNS TABLE (item_id bigint, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend';
 COMMENT ON FUNCTION @extschema@.recommend IS 'pg_recommend: top n items for a user, best first';
+
+CREATE FUNCTION @extschema@.similar_items(item_id bigint, n integer DEFAULT 10, model text DEFAULT NULL)
+RETURNS TABLE (item_id bigint, similarity real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_similar_items';
+COMMENT ON FUNCTION @extschema@.similar_items IS 'pg_recommend: the items most similar to an item, by cosine of their factors';
+
+CREATE FUNCTION @extschema@.similar_users(user_id bigint, n integer DEFAULT 10, model text DEFAULT NULL)
+RETURNS TABLE (user_id bigint, similarity real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_similar_users';
+COMMENT ON FUNCTION @extschema@.similar_users IS 'pg_recommend: the users most similar to a user, by cosine of their factors';
 
 CREATE FUNCTION @extschema@.predict(user_id bigint, item_id bigint, model text DEFAULT NULL)
 RETURNS real

@@ -21,9 +21,24 @@ struct Scored
     float score;
 };
 
-// `excluded` lists dense item indexes (any order, duplicates allowed). Ties are broken by the lower
-// item index, so results are deterministic.
+// Dense item indexes, any order, duplicates allowed.
+struct IndexList
+{
+    const int32_t *indexes = nullptr;
+    size_t count = 0;
+};
+
+// `excluded` lists items never returned. Ties are broken by the lower item index, so results are
+// deterministic.
 std::vector<Scored> top_n(const ItemFactorsView &items, const float *user, float offset,
                           const int32_t *excluded, size_t excluded_count, size_t n);
+
+// The same, choosing only among `candidates` (scoring only them), minus `excluded`.
+std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user, float offset, IndexList candidates,
+                                IndexList excluded, size_t n);
+
+// The n rows most similar to row `query` by cosine of their factors (the query itself left out; rows
+// with zero factors have similarity 0). `rows` is count x k, row-major.
+std::vector<Scored> most_similar(const float *rows, size_t count, int k, size_t query, size_t n);
 
 }  // namespace rec::core

@@ -12,16 +12,48 @@ using rec::pg::LoadedModel;
 using rec::pg::item_index;
 using rec::pg::user_index;
 
-// Best n items for a known user into caller-provided arrays; returns how many. Pure C++: the scores
+// An int8[] argument as dense item indexes of the model; ids it does not know and NULL elements are
+// left out. `given` says whether the argument was passed at all.
+struct ItemList
+{
+    int32 *indexes;
+    size_t count;
+    bool given;
+};
+
+ItemList
+item_list_arg(FunctionCallInfo fcinfo, int arg, const LoadedModel *m, size_t extra_room = 0)
+{
+    ItemList list{nullptr, 0, !PG_ARGISNULL(arg)};
+    Datum *elements = nullptr;
+    bool *nulls = nullptr;
+    int count = 0;
+    if (list.given)
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &elements,
+                          &nulls, &count);
+    list.indexes = (int32 *) palloc(sizeof(int32) * (size_t(count) + extra_room + 1));
+    for (int e = 0; e < count; ++e)
+    {
+        const int64 index = nulls[e] ? -1 : item_index(m, DatumGetInt64(elements[e]));
+        if (index >= 0)
+            list.indexes[list.count++] = int32(index);
+    }
+    return list;
+}
+
+// Best n items for a known user into caller-provided arrays; returns how many. Pure C++: the result
 // vector is gone before the caller touches PostgreSQL again.
 size_t
-score_known_user(const LoadedModel *m, int64 user, bool exclude_seen, size_t n, int64 *items, float *scores)
+score_known_user(const LoadedModel *m, int64 user, const ItemList &candidates, const ItemList &excluded, size_t n,
+                 int64 *items, float *scores)
 {
-    rec::core::ItemFactorsView view{m->item_factors, m->item_bias, size_t(m->n_items), m->k};
-    const int32 *seen = m->seen_items + m->seen_offsets[user];
-    const size_t seen_count = exclude_seen ? size_t(m->seen_offsets[user + 1] - m->seen_offsets[user]) : 0;
+    const rec::core::ItemFactorsView view{m->item_factors, m->item_bias, size_t(m->n_items), m->k};
+    const float *factors = m->user_factors + size_t(user) * size_t(m->k);
     const float offset = float(m->global_mean) + m->user_bias[user];
-    const auto best = rec::core::top_n(view, m->user_factors + size_t(user) * size_t(m->k), offset, seen, seen_count, n);
+    const auto best = candidates.given
+                          ? rec::core::top_n_among(view, factors, offset, {candidates.indexes, candidates.count},
+                                                   {excluded.indexes, excluded.count}, n)
+                          : rec::core::top_n(view, factors, offset, excluded.indexes, excluded.count, n);
     for (size_t r = 0; r < best.size(); ++r)
     {
         items[r] = m->item_ids[best[r].item];
@@ -30,49 +62,137 @@ score_known_user(const LoadedModel *m, int64 user, bool exclude_seen, size_t n, 
     return best.size();
 }
 
+// Unknown user: the most rated eligible items, each scored as for an average user (μ + b_i).
+size_t
+popular_items(const LoadedModel *m, const ItemList &candidates, const ItemList &excluded, size_t n, int64 *items,
+              float *scores)
+{
+    // 1: allowed; 0: not a candidate or excluded.
+    char *allowed = (char *) palloc(size_t(m->n_items) + 1);
+    memset(allowed, candidates.given ? 0 : 1, size_t(m->n_items));
+    for (size_t c = 0; c < candidates.count; ++c)
+        allowed[candidates.indexes[c]] = 1;
+    for (size_t e = 0; e < excluded.count; ++e)
+        allowed[excluded.indexes[e]] = 0;
+    size_t found = 0;
+    for (int32 rank = 0; rank < m->n_items && found < n; ++rank)
+    {
+        const int32 i = m->items_by_popularity[rank];
+        if (!allowed[i])
+            continue;
+        items[found] = m->item_ids[i];
+        scores[found] = float(m->global_mean) + m->item_bias[i];
+        ++found;
+    }
+    return found;
+}
+
+void
+emit_pairs(FunctionCallInfo fcinfo, const int64 *ids, const float *values, size_t count)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    for (size_t r = 0; r < count; ++r)
+    {
+        Datum row[2] = {Int64GetDatum(ids[r]), Float4GetDatum(values[r])};
+        bool nulls[2] = {false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+    }
+}
+
+int
+checked_n(FunctionCallInfo fcinfo, int arg)
+{
+    if (PG_ARGISNULL(arg) || PG_GETARG_INT32(arg) < 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("n must be a number >= 0"),
+                        errhint("n is how many rows to return.")));
+    return PG_GETARG_INT32(arg);
+}
+
+// The n rows of `factors` most similar to `row` into caller-provided arrays; returns how many.
+size_t
+similar_rows(const float *factors, const int64 *ids, size_t count, int k, int64 row, size_t n, int64 *out_ids,
+             float *similarities)
+{
+    const auto best = rec::core::most_similar(factors, count, k, size_t(row), n);
+    for (size_t r = 0; r < best.size(); ++r)
+    {
+        out_ids[r] = ids[best[r].item];
+        similarities[r] = best[r].score;
+    }
+    return best.size();
+}
+
+// rec.similar_items and rec.similar_users: (id, cosine similarity), most similar first.
+Datum
+similar(FunctionCallInfo fcinfo, bool items)
+{
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    const int n_arg = checked_n(fcinfo, 1);
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const char *model_name = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
+    const LoadedModel *m = rec::pg::serving_model(model_name);
+    const int64 row = items ? item_index(m, PG_GETARG_INT64(0)) : user_index(m, PG_GETARG_INT64(0));
+    if (row < 0)
+        PG_RETURN_NULL();  // an id the model never saw has no factors: no rows
+    const size_t count = size_t(items ? m->n_items : m->n_users);
+    const size_t n = Min(size_t(n_arg), count - 1);
+    int64 *ids = (int64 *) palloc(sizeof(int64) * (n + 1));
+    float *similarities = (float *) palloc(sizeof(float) * (n + 1));
+    const size_t found = similar_rows(items ? m->item_factors : m->user_factors, items ? m->item_ids : m->user_ids, count,
+                                      m->k, row, n, ids, similarities);
+    emit_pairs(fcinfo, ids, similarities, found);
+    PG_RETURN_NULL();
+}
+
 }  // namespace
 
-// rec.recommend(user_id, n, model, exclude_seen) RETURNS TABLE (item_id bigint, score real)
+// rec.recommend(user_id, n, model, exclude_seen, candidates, exclude)
+//   RETURNS TABLE (item_id bigint, score real)
+// Every filter is applied before the top n are chosen, so n rows come back whenever n items are eligible.
 PGREC_FUNCTION(rec_recommend)
 {
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    const int n_arg = checked_n(fcinfo, 1);
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();  // no user, no rows: what a STRICT function would give
-    if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("n must be a number >= 0"),
-                        errhint("n is how many items to return.")));
     if (PG_ARGISNULL(3))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("exclude_seen must not be NULL")));
-    const int64 user_id = PG_GETARG_INT64(0);
     const char *model_name = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
     const bool exclude_seen = PG_GETARG_BOOL(3);
     const LoadedModel *m = rec::pg::serving_model(model_name);
-    const size_t n = Min(size_t(PG_GETARG_INT32(1)), size_t(m->n_items));
+    const size_t n = Min(size_t(n_arg), size_t(m->n_items));
+    const int64 user = user_index(m, PG_GETARG_INT64(0));
 
-    int64 *items = (int64 *) palloc(sizeof(int64) * Max(n, (size_t) 1));
-    float *scores = (float *) palloc(sizeof(float) * Max(n, (size_t) 1));
-    size_t found = 0;
-    const int64 user = user_index(m, user_id);
-    if (user >= 0)
-        found = score_known_user(m, user, exclude_seen, n, items, scores);
-    else
+    const ItemList candidates = item_list_arg(fcinfo, 4, m);
+    const size_t seen_count =
+        (user >= 0 && exclude_seen) ? size_t(m->seen_offsets[user + 1] - m->seen_offsets[user]) : 0;
+    // The exclusions: the `exclude` argument, then the user's training items.
+    ItemList excluded = item_list_arg(fcinfo, 5, m, seen_count);
+    if (seen_count > 0)
     {
-        // Unknown user: the most rated items, scored as for an average user (μ + b_i).
-        for (; found < n; ++found)
-        {
-            const int32 i = m->items_by_popularity[found];
-            items[found] = m->item_ids[i];
-            scores[found] = float(m->global_mean) + m->item_bias[i];
-        }
+        memcpy(excluded.indexes + excluded.count, m->seen_items + m->seen_offsets[user], sizeof(int32) * seen_count);
+        excluded.count += seen_count;
     }
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-    for (size_t r = 0; r < found; ++r)
-    {
-        Datum values[2] = {Int64GetDatum(items[r]), Float4GetDatum(scores[r])};
-        bool nulls[2] = {false, false};
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-    }
+
+    int64 *items = (int64 *) palloc(sizeof(int64) * (n + 1));
+    float *scores = (float *) palloc(sizeof(float) * (n + 1));
+    const size_t found = user >= 0 ? score_known_user(m, user, candidates, excluded, n, items, scores)
+                                   : popular_items(m, candidates, excluded, n, items, scores);
+    emit_pairs(fcinfo, items, scores, found);
     PG_RETURN_NULL();
+}
+
+// rec.similar_items(item_id, n, model) RETURNS TABLE (item_id bigint, similarity real)
+PGREC_FUNCTION(rec_similar_items)
+{
+    return similar(fcinfo, true);
+}
+
+// rec.similar_users(user_id, n, model) RETURNS TABLE (user_id bigint, similarity real)
+PGREC_FUNCTION(rec_similar_users)
+{
+    return similar(fcinfo, false);
 }
 
 // rec.predict(user_id, item_id, model) RETURNS real

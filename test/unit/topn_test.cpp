@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <cmath>
 
 #include "core/parallel.hpp"
 #include "core/topn.hpp"
@@ -107,4 +108,35 @@ TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
             EXPECT_NEAR(acc[size_t(f)], expected, 1e-4) << kernels->name << " factor " << f;
         }
     }
+}
+
+TEST(TopN, CandidatesAndExclusionsApplyBeforeSelection)
+{
+    std::vector<float> factors(50);
+    for (int i = 0; i < 50; ++i)
+        factors[size_t(i)] = float(i);
+    ItemFactorsView items{factors.data(), nullptr, 50, 1};
+    const float user[] = {1};
+    const int32_t candidates[] = {3, 49, 10, 20, 49, 7, -1, 99};  // a repeat and out-of-range entries
+    const int32_t excluded[] = {49};
+    auto best = top_n_among(items, user, 0, {candidates, 8}, {excluded, 1}, 3);
+    ASSERT_EQ(best.size(), 3u);
+    EXPECT_EQ(best[0].item, 20);
+    EXPECT_EQ(best[1].item, 10);
+    EXPECT_EQ(best[2].item, 7);
+    EXPECT_EQ(top_n_among(items, user, 0, {candidates, 8}, {excluded, 1}, 10).size(), 4u);  // 3, 7, 10, 20
+}
+
+TEST(TopN, MostSimilarByCosine)
+{
+    // Rows: (1,0), (2,0.1), (0,1), (-1,0), (0,0).
+    const float rows[] = {1, 0, 2, 0.1f, 0, 1, -1, 0, 0, 0};
+    auto similar = most_similar(rows, 5, 2, 0, 4);
+    ASSERT_EQ(similar.size(), 4u);
+    EXPECT_EQ(similar[0].item, 1);
+    EXPECT_NEAR(similar[0].score, 2 / std::sqrt(4.01), 1e-6);
+    EXPECT_EQ(similar[1].item, 2);  // orthogonal: 0, tied with the zero row, lower index first
+    EXPECT_EQ(similar[2].item, 4);
+    EXPECT_EQ(similar[3].item, 3);
+    EXPECT_FLOAT_EQ(similar[3].score, -1.0f);
 }

@@ -1,0 +1,51 @@
+-- Filters are applied before the top n are chosen: n rows come back whenever n items are eligible.
+SET client_min_messages = warning;
+CALL rec.train('filters', 'ratings', factors => 16, iterations => 5, regularization => 0.1);
+-- For 100 users: candidates are 25 popular items (some already seen), minus an exclude list.
+CREATE TEMP TABLE popular AS
+SELECT array_agg(item_id ORDER BY count DESC, item_id) AS items
+FROM (SELECT item_id, count(*) FROM ratings GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT 25) p;
+SELECT count(*) AS users_checked,
+       count(*) FILTER (WHERE returned <> least(10, eligible)) AS users_short_of_n,
+       count(*) FILTER (WHERE not_allowed > 0) AS users_given_excluded_items,
+       count(*) FILTER (WHERE eligible >= 10) AS users_with_10_eligible
+FROM (
+    SELECT u,
+           (SELECT count(*) FROM rec.recommend(u, 10, 'filters', candidates => p.items,
+                                               exclude => p.items[1:5])) AS returned,
+           (SELECT count(*) FROM rec.recommend(u, 10, 'filters', candidates => p.items, exclude => p.items[1:5]) r
+            WHERE r.item_id = ANY (p.items[1:5]) OR r.item_id NOT IN (SELECT unnest(p.items))
+               OR r.item_id IN (SELECT item_id FROM ratings WHERE user_id = u)) AS not_allowed,
+           (SELECT count(*) FROM unnest(p.items[6:25]) c(item_id)
+            WHERE c.item_id NOT IN (SELECT item_id FROM ratings WHERE user_id = u)) AS eligible
+    FROM generate_series(1, 100) u, popular p) checks;
+-- Excluding a user's 200 best items still returns 10, none of them excluded or seen.
+SELECT count(*) AS returned,
+       count(*) FILTER (WHERE item_id IN (SELECT item_id FROM rec.recommend(7, 200, 'filters'))) AS excluded_returned
+FROM rec.recommend(7, 10, 'filters', exclude => (SELECT array_agg(item_id) FROM rec.recommend(7, 200, 'filters')));
+-- Unknown ids and NULLs in the arrays are ignored; repeated candidates come back once.
+SELECT item_id FROM rec.recommend(1, 10, 'filters', candidates => ARRAY[1, 1, NULL, -5, 999999999, 2],
+                                  exclude => ARRAY[NULL, 2]::bigint[], exclude_seen => false);
+-- An empty candidate list means nothing is eligible; an unknown user gets the most rated candidates.
+SELECT count(*) FROM rec.recommend(1, 10, 'filters', candidates => '{}');
+SELECT r.item_id = p.items[2] AS most_rated_candidate_first
+FROM rec.recommend(424242, 1, 'filters', candidates => (SELECT items[2:10] FROM popular)) r, popular p;
+
+-- Similar items and users, by cosine of their factors.
+SELECT count(*) AS rows, bool_and(item_id <> 1) AS self_left_out,
+       bool_and(similarity BETWEEN -1.0001 AND 1.0001) AS cosine_range
+FROM rec.similar_items(1, 10, 'filters');
+SELECT bool_and(similarity >= next) AS descending
+FROM (SELECT similarity, lead(similarity) OVER () AS next FROM rec.similar_items(1, 50, 'filters')) s
+WHERE next IS NOT NULL;
+SELECT abs(a.similarity - b.similarity) < 1e-6 AS symmetric
+FROM rec.similar_items(1, 1, 'filters') a, LATERAL rec.similar_items(a.item_id, 10000, 'filters') b
+WHERE b.item_id = 1;
+SELECT count(*) AS rows, bool_and(user_id <> 3) AS self_left_out FROM rec.similar_users(3, 5, 'filters');
+SELECT count(*) AS unknown_item FROM rec.similar_items(999999999, 5, 'filters');
+SELECT count(*) AS null_item FROM rec.similar_items(NULL, 5, 'filters');
+SELECT count(*) AS zero FROM rec.similar_users(3, 0, 'filters');
+SELECT error_of($$SELECT * FROM rec.similar_items(1, -1, 'filters')$$);
+SELECT error_of($$SELECT * FROM rec.similar_users(1, NULL, 'filters')$$);
+-- Joined with titles, as users would.
+SELECT count(m.title) AS titled FROM rec.similar_items(1, 5, 'filters') s JOIN movies m USING (item_id);
