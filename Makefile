@@ -34,6 +34,11 @@ include $(PGXS)
 # too (the include paths come from PG_CPPFLAGS).
 BITCODE_CXXFLAGS += -std=c++17 -Wno-register
 
+# PGXS tracks no header dependencies: rebuild every object when any header changes (a stale object
+# with an old struct layout crashes the backend).
+HEADERS = $(wildcard src/core/*.hpp src/pg/*.hpp)
+$(OBJS) $(OBJS:.o=.bc): $(HEADERS)
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
 

@@ -98,6 +98,16 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend';
 COMMENT ON FUNCTION @extschema@.recommend IS 'pg_recommend: top n items for a user, best first';
 
+CREATE FUNCTION @extschema@.recommend_for_items(
+    items   bigint[],
+    ratings real[] DEFAULT NULL,
+    n       integer DEFAULT 10,
+    model   text DEFAULT NULL)
+RETURNS TABLE (item_id bigint, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend_for_items';
+COMMENT ON FUNCTION @extschema@.recommend_for_items IS 'pg_recommend: top n items for a new or anonymous user given the items they interacted with, without retraining';
+
 CREATE FUNCTION @extschema@.similar_items(item_id bigint, n integer DEFAULT 10, model text DEFAULT NULL)
 RETURNS TABLE (item_id bigint, similarity real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10

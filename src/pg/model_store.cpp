@@ -2,6 +2,9 @@
 #include "pg/safe_sql.hpp"
 
 #include <algorithm>
+#include <cstring>
+
+#include "core/fold_in.hpp"
 
 namespace rec::pg {
 
@@ -86,6 +89,15 @@ factor_values(Datum datum, int k, int64 model_id)
                         errmsg("stored factors of model %lld do not have %d values", (long long) model_id, k),
                         errhint("Train the model again.")));
     return (const float *) ARR_DATA_PTR(array);
+}
+
+// YᵀY for folding users into an implicit model, computed once per load. The vector is gone before
+// PostgreSQL is called again.
+void
+fill_gram(LoadedModel *m)
+{
+    const std::vector<float> gram = rec::core::gram_of(m->item_factors, size_t(m->n_items), m->k);
+    memcpy(m->gram, gram.data(), sizeof(float) * gram.size());
 }
 
 }  // namespace
@@ -228,7 +240,11 @@ load_model(int64 model_id, MemoryContext parent)
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
     execute(prepare("SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, "
-                    "rating_max, algorithm = 'als' FROM rec.model_versions WHERE model_id = $1",
+                    "rating_max, algorithm, (hyperparameters->>'regularization')::float8, "
+                    "coalesce((hyperparameters->>'bias_regularization')::float8, 0), "
+                    "coalesce((hyperparameters->>'unweighted_regularization')::float8, 0), "
+                    "coalesce((hyperparameters->>'alpha')::float8, 0) "
+                    "FROM rec.model_versions WHERE model_id = $1",
                     1, types),
             args, SPI_OK_SELECT);
     if (SPI_processed != 1)
@@ -244,7 +260,15 @@ load_model(int64 model_id, MemoryContext parent)
         m->global_mean = DatumGetFloat8(SPI_getbinval(t, d, 4, &isnull));
         m->rating_min = DatumGetFloat4(SPI_getbinval(t, d, 5, &isnull));
         m->rating_max = DatumGetFloat4(SPI_getbinval(t, d, 6, &isnull));
-        m->clip_predictions = DatumGetBool(SPI_getbinval(t, d, 7, &isnull));
+        const char *algorithm = TextDatumGetCString(SPI_getbinval(t, d, 7, &isnull));
+        m->kind = strcmp(algorithm, "als") == 0    ? ModelKind::ExplicitAls
+                  : strcmp(algorithm, "ials") == 0 ? ModelKind::ImplicitAls
+                                                   : ModelKind::Bpr;
+        m->clip_predictions = m->kind == ModelKind::ExplicitAls;
+        m->regularization = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
+        m->bias_regularization = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
+        m->unweighted_regularization = DatumGetFloat8(SPI_getbinval(t, d, 10, &isnull));
+        m->alpha = DatumGetFloat8(SPI_getbinval(t, d, 11, &isnull));
     }
     const size_t k = size_t(m->k);
     m->item_ids = (int64 *) MemoryContextAllocHuge(context, sizeof(int64) * Max(m->n_items, 1));
@@ -287,6 +311,11 @@ load_model(int64 model_id, MemoryContext parent)
     SPI_cursor_close(items);
     if (n != m->n_items)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
+    if (m->kind == ModelKind::ImplicitAls)
+    {
+        m->gram = (float *) MemoryContextAlloc(context, sizeof(float) * k * k);
+        fill_gram(m);
+    }
     for (int32 i = 0; i < m->n_items; ++i)
         m->items_by_popularity[i] = i;
     std::stable_sort(m->items_by_popularity, m->items_by_popularity + m->n_items,

@@ -37,10 +37,21 @@ StoredVersion store_model(const ModelToStore &m);
 int64 find_model(const char *name);
 
 // A model loaded for serving: arrays sorted by external id, in `context`.
+enum class ModelKind
+{
+    ExplicitAls,
+    ImplicitAls,
+    Bpr,
+};
+
 struct LoadedModel
 {
     int64 model_id;
+    ModelKind kind;
     bool clip_predictions;  // explicit ratings: predict() stays within the training range
+    // Hyperparameters that serving needs to fold new users in (0 where they do not apply).
+    double regularization, bias_regularization, unweighted_regularization, alpha;
+    float *gram;  // YᵀY of the item factors (k x k) for implicit ALS, else NULL
     int k;
     double global_mean;
     float rating_min, rating_max;

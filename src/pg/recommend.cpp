@@ -3,7 +3,9 @@
 #include "pg/model_cache.hpp"
 
 #include <algorithm>
+#include <cmath>
 
+#include "core/fold_in.hpp"
 #include "core/topn.hpp"
 
 namespace {
@@ -145,7 +147,89 @@ similar(FunctionCallInfo fcinfo, bool items)
     PG_RETURN_NULL();
 }
 
+// A new user's factors from the given items, then the best n other items. Pure C++.
+size_t
+fold_in_and_rank(const LoadedModel *m, const int32 *items, const float *values, size_t count, size_t n,
+                 int64 *out_items, float *out_scores)
+{
+    const rec::core::FoldedUser user =
+        m->kind == rec::pg::ModelKind::ExplicitAls
+            ? rec::core::fold_in_explicit(m->item_factors, m->item_bias, m->k, m->global_mean, items, values, count,
+                                          m->regularization, m->bias_regularization, m->unweighted_regularization)
+            : rec::core::fold_in_implicit(m->item_factors, m->gram, m->k, items, values, count, m->regularization,
+                                          m->alpha);
+    const rec::core::ItemFactorsView view{m->item_factors, m->item_bias, size_t(m->n_items), m->k};
+    const float offset = float(m->global_mean) + user.bias;
+    const auto best = rec::core::top_n(view, user.factors.data(), offset, items, count, n);
+    for (size_t r = 0; r < best.size(); ++r)
+    {
+        out_items[r] = m->item_ids[best[r].item];
+        out_scores[r] = best[r].score;
+    }
+    return best.size();
+}
+
 }  // namespace
+
+// rec.recommend_for_items(items, ratings, n, model) RETURNS TABLE (item_id bigint, score real)
+PGREC_FUNCTION(rec_recommend_for_items)
+{
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    const int n_arg = checked_n(fcinfo, 2);
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const char *model_name = PG_ARGISNULL(3) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(3));
+    const LoadedModel *m = rec::pg::serving_model(model_name);
+    if (m->kind == rec::pg::ModelKind::Bpr)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("recommend_for_items does not support bpr models"),
+                        errhint("BPR has no closed-form user solve; train an 'als' or 'ials' model for fold-in.")));
+    Datum *item_datums, *rating_datums = nullptr;
+    bool *item_nulls, *rating_nulls = nullptr;
+    int item_count, rating_count = 0;
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &item_datums,
+                      &item_nulls, &item_count);
+    if (!PG_ARGISNULL(1))
+    {
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), FLOAT4OID, sizeof(float4), true, TYPALIGN_INT, &rating_datums,
+                          &rating_nulls, &rating_count);
+        if (rating_count != item_count)
+            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                            errmsg("items has %d elements but ratings has %d", item_count, rating_count),
+                            errhint("Give one rating per item, or NULL ratings.")));
+    }
+    // Without ratings: an explicit model takes each item as rated at the top of its scale, an implicit
+    // one as one interaction.
+    const float default_value = m->kind == rec::pg::ModelKind::ExplicitAls ? m->rating_max : 1.0f;
+    int32 *items = (int32 *) palloc(sizeof(int32) * (size_t(item_count) + 1));
+    float *values = (float *) palloc(sizeof(float) * (size_t(item_count) + 1));
+    size_t known = 0;
+    for (int e = 0; e < item_count; ++e)
+    {
+        if (item_nulls[e] || (rating_datums && rating_nulls[e]))
+            continue;
+        const float value = rating_datums ? DatumGetFloat4(rating_datums[e]) : default_value;
+        if (!std::isfinite(value) || (m->kind != rec::pg::ModelKind::ExplicitAls && value < 0))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("rating %g cannot be folded in", double(value)),
+                            errhint("Ratings must be finite, and >= 0 for implicit models.")));
+        const int64 index = item_index(m, DatumGetInt64(item_datums[e]));
+        if (index < 0)
+            continue;  // an item the model never saw tells nothing about the user
+        items[known] = int32(index);
+        values[known] = value;
+        ++known;
+    }
+    const size_t n = Min(size_t(n_arg), size_t(m->n_items));
+    int64 *out_items = (int64 *) palloc(sizeof(int64) * (n + 1));
+    float *out_scores = (float *) palloc(sizeof(float) * (n + 1));
+    const ItemList none{nullptr, 0, false};
+    const ItemList given{items, known, true};
+    const size_t found = known > 0 ? fold_in_and_rank(m, items, values, known, n, out_items, out_scores)
+                                   : popular_items(m, none, given, n, out_items, out_scores);
+    emit_pairs(fcinfo, out_items, out_scores, found);
+    PG_RETURN_NULL();
+}
 
 // rec.recommend(user_id, n, model, exclude_seen, candidates, exclude)
 //   RETURNS TABLE (item_id bigint, score real)

@@ -49,3 +49,30 @@ SELECT error_of($$SELECT * FROM rec.similar_items(1, -1, 'filters')$$);
 SELECT error_of($$SELECT * FROM rec.similar_users(1, NULL, 'filters')$$);
 -- Joined with titles, as users would.
 SELECT count(m.title) AS titled FROM rec.similar_items(1, 5, 'filters') s JOIN movies m USING (item_id);
+
+-- Fold-in: a user's own training items (with their ratings) give nearly the stored-factor top 10.
+SELECT count(*) AS users, min(overlap) AS worst_overlap, round(avg(overlap), 1) >= 8 AS mostly_the_same
+FROM (SELECT u, (SELECT count(*) FROM rec.recommend_for_items(
+                      (SELECT array_agg(item_id ORDER BY item_id) FROM ratings WHERE user_id = u),
+                      (SELECT array_agg(rating ORDER BY item_id) FROM ratings WHERE user_id = u), 10, 'filters') f
+                  JOIN rec.recommend(u, 10, 'filters') r USING (item_id)) AS overlap
+      FROM generate_series(1, 30) u) o;
+CALL rec.train('filters_ials', 'ratings', rating_column => NULL, algorithm => 'ials', factors => 16, iterations => 10);
+SELECT min(overlap) AS worst_overlap_ials
+FROM (SELECT u, (SELECT count(*) FROM rec.recommend_for_items(
+                      (SELECT array_agg(item_id) FROM ratings WHERE user_id = u), NULL, 10, 'filters_ials') f
+                  JOIN rec.recommend(u, 10, 'filters_ials') r USING (item_id)) AS overlap
+      FROM generate_series(1, 30) u) o;
+-- The given items are never recommended back; unknown ids and NULLs are ignored.
+SELECT count(*) AS rows, bool_and(item_id NOT IN (1, 2, 3)) AS given_left_out
+FROM rec.recommend_for_items(ARRAY[1, 2, 3, NULL, 999999999], ARRAY[5, 4, 5, 3, 1]::real[], 10, 'filters');
+-- Nothing known: the most rated items.
+SELECT r.item_id = (SELECT item_id FROM ratings GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT 1) AS most_rated
+FROM rec.recommend_for_items(ARRAY[999999999], NULL, 1, 'filters') r;
+SELECT count(*) FROM rec.recommend_for_items(NULL, NULL, 10, 'filters');
+CALL rec.train('filters_bpr', 'ratings', rating_column => NULL, algorithm => 'bpr', factors => 4, iterations => 1);
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], NULL, 10, 'filters_bpr')$$);
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1, 2], ARRAY[5]::real[], 10, 'filters')$$);
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], ARRAY['NaN']::real[], 10, 'filters')$$);
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], ARRAY[-1]::real[], 10, 'filters_ials')$$);
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], NULL, -1, 'filters')$$);

@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/als.hpp"
+#include "core/fold_in.hpp"
+#include "core/ials.hpp"
+#include "core/random.hpp"
+
+using namespace rec::core;
+
+namespace {
+Interactions random_ratings(uint64_t seed)
+{
+    std::vector<int64_t> u, i;
+    std::vector<float> v;
+    RowRandom rng(seed, 0, 0);
+    for (int a = 0; a < 40; ++a)
+        for (int b = 0; b < 30; ++b)
+            if (rng.uniform() < 0.4)
+            {
+                u.push_back(a);
+                i.push_back(b);
+                v.push_back(float(1 + int(rng.uniform() * 5)));
+            }
+    NoHostHooks none;
+    return build_interactions({u.data(), i.data(), v.data(), u.size()}, DuplicatePolicy::Average, 1, none);
+}
+struct Quiet : TrainHooks
+{
+    void poll() override {}
+};
+}  // namespace
+
+// Folding in a training user against the final item factors solves that user's last half-step again,
+// so it must give (nearly) the stored factors when items barely move in the last iteration.
+TEST(FoldIn, ExplicitReproducesATrainedUser)
+{
+    const auto data = random_ratings(1);
+    AlsParams p;
+    p.factors = 4;
+    p.iterations = 30;
+    p.regularization = 0.1;
+    p.unweighted_regularization = 1.0;
+    Quiet hooks;
+    const auto model = train_explicit_als(data, p, hooks);
+    const size_t u = 5, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
+    const auto folded = fold_in_explicit(model.item_factors.data(), model.item_bias.data(), 4, model.global_mean,
+                                         data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
+                                         count, 0.1, 0.1, 1.0);
+    EXPECT_NEAR(folded.bias, model.user_bias[u], 1e-2);
+    double difference = 0, norm = 0;
+    for (int f = 0; f < 4; ++f)
+    {
+        const double stored = model.user_factors[u * 4 + size_t(f)];
+        difference += (folded.factors[size_t(f)] - stored) * (folded.factors[size_t(f)] - stored);
+        norm += stored * stored;
+    }
+    EXPECT_LT(std::sqrt(difference / norm), 0.03);
+}
+
+// The stored factors were solved against the previous iteration's item factors, which still move a
+// little: compare the vectors relatively.
+TEST(FoldIn, ImplicitReproducesATrainedUser)
+{
+    const auto data = random_ratings(2);
+    ImplicitParams p;
+    p.factors = 4;
+    p.iterations = 30;
+    p.solver = ImplicitSolver::Cholesky;
+    Quiet hooks;
+    const auto model = train_implicit_als(data, p, hooks);
+    const auto gram = gram_of(model.item_factors.data(), data.item_ids.size(), 4);
+    const size_t u = 7, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
+    const auto folded = fold_in_implicit(model.item_factors.data(), gram.data(), 4, data.by_user.columns.data() + begin,
+                                         data.by_user.values.data() + begin, count, p.regularization, p.alpha);
+    double difference = 0, norm = 0;
+    for (int f = 0; f < 4; ++f)
+    {
+        const double stored = model.user_factors[u * 4 + size_t(f)];
+        difference += (folded.factors[size_t(f)] - stored) * (folded.factors[size_t(f)] - stored);
+        norm += stored * stored;
+    }
+    EXPECT_LT(std::sqrt(difference / norm), 0.03);
+}
