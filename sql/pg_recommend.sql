@@ -145,3 +145,10 @@ RETURNS TABLE (metric text, value double precision)
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_evaluate';
 COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';
+
+-- Batch serving.
+CREATE FUNCTION @extschema@.recommend_all(model text, n integer DEFAULT 10, target_table text DEFAULT 'recs')
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_recommend_all';
+COMMENT ON FUNCTION @extschema@.recommend_all IS 'pg_recommend: every user''s top n written to a new table (user_id, item_id, score, rank); returns the rows written';

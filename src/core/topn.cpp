@@ -105,4 +105,72 @@ most_similar(const float *rows, size_t count, int k, size_t query, size_t n)
     return select_best(std::move(eligible), n);
 }
 
+void
+top_n_batch(const ItemFactorsView &items, const float *users, const float *offsets, size_t count,
+            const int64_t *excluded_offsets, const int32_t *excluded_items, size_t n, int threads, HostHooks &hooks,
+            int32_t *out_items, float *out_scores, int32_t *out_counts)
+{
+    threads = resolve_threads(threads);
+    const size_t catalogue = items.items;
+    const int k = items.k;
+    // Users per product: up to 64, with the score block kept under 16 MB per thread.
+    const size_t block = std::max<size_t>(1, std::min<size_t>(64, (size_t(4) << 20) / std::max<size_t>(catalogue, 1)));
+    const size_t blocks = (count + block - 1) / block;
+    std::vector<RowMatrix> score_buffers(static_cast<size_t>(threads));
+    std::vector<std::vector<char>> skip_buffers(size_t(threads), std::vector<char>(catalogue, 0));
+    const Eigen::Map<const RowMatrix> item_factors(items.factors, Eigen::Index(catalogue), k);
+    const auto bounds = even_boundaries(blocks, size_t(threads) * 4);
+    parallel_rows(bounds, threads, hooks, [&](size_t b, int thread) {
+        const size_t first = b * block, users_here = std::min(block, count - first);
+        RowMatrix &scores = score_buffers[size_t(thread)];
+        scores.resize(Eigen::Index(users_here), Eigen::Index(catalogue));
+        scores.noalias() = Eigen::Map<const RowMatrix>(users + first * size_t(k), Eigen::Index(users_here), k) *
+                           item_factors.transpose();
+        if (items.bias)
+            scores.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(items.bias, Eigen::Index(catalogue));
+        std::vector<char> &skip = skip_buffers[size_t(thread)];
+        std::vector<Scored> heap;
+        heap.reserve(n + 1);
+        for (size_t j = 0; j < users_here; ++j)
+        {
+            const size_t u = first + j;
+            for (int64_t e = excluded_offsets[u]; e < excluded_offsets[u + 1]; ++e)
+                skip[size_t(excluded_items[e])] = 1;
+            heap.clear();
+            const float *row = scores.data() + j * catalogue;
+            // Once n are kept, anything below the worst kept is rejected by one comparison.
+            float threshold = -std::numeric_limits<float>::infinity();
+            for (size_t i = 0; i < catalogue && n > 0; ++i)
+            {
+                const float value = row[i] + offsets[u];
+                if (value < threshold || skip[i])
+                    continue;
+                const Scored candidate{int32_t(i), value};
+                if (heap.size() < n)
+                {
+                    heap.push_back(candidate);
+                    std::push_heap(heap.begin(), heap.end(), better);  // the worst kept is on top
+                }
+                else if (better(candidate, heap.front()))
+                {
+                    std::pop_heap(heap.begin(), heap.end(), better);
+                    heap.back() = candidate;
+                    std::push_heap(heap.begin(), heap.end(), better);
+                }
+                if (heap.size() == n)
+                    threshold = heap.front().score;
+            }
+            std::sort_heap(heap.begin(), heap.end(), better);
+            for (size_t r = 0; r < heap.size(); ++r)
+            {
+                out_items[u * n + r] = heap[r].item;
+                out_scores[u * n + r] = heap[r].score;
+            }
+            out_counts[u] = int32_t(heap.size());
+            for (int64_t e = excluded_offsets[u]; e < excluded_offsets[u + 1]; ++e)
+                skip[size_t(excluded_items[e])] = 0;
+        }
+    });
+}
+
 }  // namespace rec::core

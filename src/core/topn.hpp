@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/parallel.hpp"
+
 namespace rec::core {
 
 struct ItemFactorsView
@@ -36,6 +38,15 @@ std::vector<Scored> top_n(const ItemFactorsView &items, const float *user, float
 // The same, choosing only among `candidates` (scoring only them), minus `excluded`.
 std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user, float offset, IndexList candidates,
                                 IndexList excluded, size_t n);
+
+// Top n of many users at once: scores come from one matrix product per block of users (much faster
+// than one matrix-vector product per user), then each user's best n by a small heap. users: count x k;
+// offsets: per-user constant added to every score; excluded items of user u are
+// excluded_items[excluded_offsets[u] .. excluded_offsets[u+1]). Results: user u's best at
+// out_items/out_scores[u * n ...], out_counts[u] of them. `threads` as resolve_threads.
+void top_n_batch(const ItemFactorsView &items, const float *users, const float *offsets, size_t count,
+                 const int64_t *excluded_offsets, const int32_t *excluded_items, size_t n, int threads,
+                 HostHooks &hooks, int32_t *out_items, float *out_scores, int32_t *out_counts);
 
 // The n rows most similar to row `query` by cosine of their factors (the query itself left out; rows
 // with zero factors have similarity 0). `rows` is count x k, row-major.

@@ -76,3 +76,19 @@ SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1, 2], ARRAY[5]::r
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], ARRAY['NaN']::real[], 10, 'filters')$$);
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], ARRAY[-1]::real[], 10, 'filters_ials')$$);
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], NULL, -1, 'filters')$$);
+
+-- recommend_all writes every user's top n to a new table, the same lists rec.recommend gives.
+SELECT rec.recommend_all('filters', 5, 'all_recs');
+SELECT count(*) AS rows, count(DISTINCT user_id) AS users, min(rank) AS first_rank, max(rank) AS last_rank
+FROM all_recs;
+SELECT count(*) AS users_with_other_lists
+FROM (SELECT user_id, array_agg(item_id ORDER BY rank) AS items FROM all_recs GROUP BY user_id) a,
+     LATERAL (SELECT array_agg(item_id) AS items FROM rec.recommend(a.user_id, 5, 'filters')) r
+WHERE a.items IS DISTINCT FROM r.items;
+SELECT count(*) AS seen_items_recommended FROM all_recs a JOIN ratings r USING (user_id, item_id);
+SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'all_recs')$$);
+SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'no_such_schema.recs')$$);
+SELECT error_of($$SELECT rec.recommend_all('filters', -1, 'other_recs')$$);
+SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'x; DROP TABLE movies')$$);
+SELECT rec.recommend_all('filters', 0, '"Mixed Case"');
+SELECT count(*) FROM "Mixed Case";

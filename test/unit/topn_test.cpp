@@ -140,3 +140,37 @@ TEST(TopN, MostSimilarByCosine)
     EXPECT_EQ(similar[3].item, 3);
     EXPECT_FLOAT_EQ(similar[3].score, -1.0f);
 }
+
+TEST(TopN, BatchMatchesOneUserAtATime)
+{
+    const size_t items_count = 300, users_count = 150;
+    const int k = 5;
+    std::vector<float> items(items_count * k), bias(items_count), users(users_count * k), offsets(users_count);
+    for (size_t i = 0; i < items.size(); ++i) items[i] = float((i * 7919) % 101) / 50.0f - 1.0f;
+    for (size_t i = 0; i < bias.size(); ++i) bias[i] = float(i % 13) / 13.0f;
+    for (size_t i = 0; i < users.size(); ++i) users[i] = float((i * 104729) % 97) / 48.0f - 1.0f;
+    for (size_t u = 0; u < users_count; ++u) offsets[u] = float(u % 3);
+    std::vector<int64_t> excluded_offsets{0};
+    std::vector<int32_t> excluded;
+    for (size_t u = 0; u < users_count; ++u)
+    {
+        for (size_t e = 0; e < u % 40; ++e)
+            excluded.push_back(int32_t((u * 31 + e * 17) % items_count));
+        excluded_offsets.push_back(int64_t(excluded.size()));
+    }
+    const ItemFactorsView view{items.data(), bias.data(), items_count, k};
+    const size_t n = 10;
+    std::vector<int32_t> out_items(users_count * n), counts(users_count);
+    std::vector<float> out_scores(users_count * n);
+    NoHostHooks hooks;
+    top_n_batch(view, users.data(), offsets.data(), users_count, excluded_offsets.data(), excluded.data(), n, 2, hooks,
+                out_items.data(), out_scores.data(), counts.data());
+    for (size_t u = 0; u < users_count; ++u)
+    {
+        const auto single = top_n(view, users.data() + u * k, offsets[u], excluded.data() + excluded_offsets[u],
+                                  size_t(excluded_offsets[u + 1] - excluded_offsets[u]), n);
+        ASSERT_EQ(size_t(counts[u]), single.size());
+        for (size_t r = 0; r < single.size(); ++r)
+            EXPECT_NEAR(out_scores[u * n + r], single[r].score, 1e-4) << "user " << u << " rank " << r;
+    }
+}
