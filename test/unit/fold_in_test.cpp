@@ -30,6 +30,18 @@ struct Quiet : TrainHooks
 {
     void poll() override {}
 };
+
+// |a - b| / |b|
+double relative_difference(const float *a, const float *b, int k)
+{
+    double difference = 0, norm = 0;
+    for (int f = 0; f < k; ++f)
+    {
+        difference += double(a[f] - b[f]) * double(a[f] - b[f]);
+        norm += double(b[f]) * b[f];
+    }
+    return std::sqrt(difference / norm);
+}
 }  // namespace
 
 // Folding in a training user against the final item factors solves that user's last half-step again,
@@ -49,14 +61,7 @@ TEST(FoldIn, ExplicitReproducesATrainedUser)
                                          data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
                                          count, 0.1, 0.1, 1.0);
     EXPECT_NEAR(folded.bias, model.user_bias[u], 1e-2);
-    double difference = 0, norm = 0;
-    for (int f = 0; f < 4; ++f)
-    {
-        const double stored = model.user_factors[u * 4 + size_t(f)];
-        difference += (folded.factors[size_t(f)] - stored) * (folded.factors[size_t(f)] - stored);
-        norm += stored * stored;
-    }
-    EXPECT_LT(std::sqrt(difference / norm), 0.03);
+    EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
 
 // The stored factors were solved against the previous iteration's item factors, which still move a
@@ -74,12 +79,5 @@ TEST(FoldIn, ImplicitReproducesATrainedUser)
     const size_t u = 7, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
     const auto folded = fold_in_implicit(model.item_factors.data(), gram.data(), 4, data.by_user.columns.data() + begin,
                                          data.by_user.values.data() + begin, count, p.regularization, p.alpha);
-    double difference = 0, norm = 0;
-    for (int f = 0; f < 4; ++f)
-    {
-        const double stored = model.user_factors[u * 4 + size_t(f)];
-        difference += (folded.factors[size_t(f)] - stored) * (folded.factors[size_t(f)] - stored);
-        norm += stored * stored;
-    }
-    EXPECT_LT(std::sqrt(difference / norm), 0.03);
+    EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
