@@ -5,40 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/als.hpp"
+#include "rating_file.hpp"
 
-namespace {
-struct Rows
-{
-    std::vector<int64_t> users, items;
-    std::vector<float> values;
-};
-
-Rows read_rows(const char *path)
-{
-    Rows rows;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line))
-    {
-        std::istringstream fields(line);
-        int64_t u, i;
-        double r;
-        if (fields >> u >> i >> r)
-        {
-            rows.users.push_back(u);
-            rows.items.push_back(i);
-            rows.values.push_back(float(r));
-        }
-    }
-    return rows;
-}
-}  // namespace
 
 int main(int argc, char **argv)
 {
@@ -54,7 +26,7 @@ int main(int argc, char **argv)
     if (argc > 6) p.threads = std::atoi(argv[6]);
     if (argc > 7) p.bias_regularization = std::atof(argv[7]);
     if (argc > 8) p.unweighted_regularization = std::atof(argv[8]);
-    Rows train = read_rows(argv[1]), test = read_rows(argv[2]);
+    RatingRows train = read_rating_file(argv[1]), test = read_rating_file(argv[2]);
     rec::core::NoHostHooks none;
     rec::core::TripletsView view{train.users.data(), train.items.data(), train.values.data(), train.users.size()};
     auto t0 = std::chrono::steady_clock::now();

@@ -6,44 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/bpr.hpp"
 #include "core/evaluate.hpp"
 #include "core/ials.hpp"
+#include "rating_file.hpp"
 
 namespace {
-struct Rows
-{
-    std::vector<int64_t> users, items;
-    std::vector<float> values;
-};
-
-Rows read_rows(const char *path, double threshold)
-{
-    Rows rows;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line))
-    {
-        std::istringstream fields(line);
-        int64_t u, i;
-        double r;
-        if (!(fields >> u >> i >> r))
-            continue;
-        if (threshold > 0 && r < threshold)
-            continue;
-        rows.users.push_back(u);
-        rows.items.push_back(i);
-        rows.values.push_back(threshold > 0 ? 1.0f : float(r));
-    }
-    return rows;
-}
-
-// Prints each iteration's metric and time when PROGRESS is set in the environment.
 struct Quiet : rec::core::TrainHooks
 {
     double last = 0;
@@ -72,7 +43,7 @@ int main(int argc, char **argv)
     const double knob = argc > 7 ? std::atof(argv[7]) : (algorithm == "bpr" ? 0.01 : 1.0);
     const double threshold = argc > 8 ? std::atof(argv[8]) : 4;
     const int k = argc > 9 ? std::atoi(argv[9]) : 10;
-    Rows train = read_rows(argv[1], threshold), test = read_rows(argv[2], threshold);
+    RatingRows train = read_rating_file(argv[1], threshold), test = read_rating_file(argv[2], threshold);
     rec::core::NoHostHooks none;
     Quiet hooks;
     rec::core::TripletsView view{train.users.data(), train.items.data(), train.values.data(), train.users.size()};

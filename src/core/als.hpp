@@ -76,7 +76,8 @@ struct BiasedFactors
 // and whatever hooks throw.
 BiasedFactors train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks);
 
-// Upper estimate of the memory train_explicit_als needs beyond `data`, in bytes; saturates at
+// Upper estimate of the memory any of the factor trainers (explicit ALS, implicit ALS, BPR) needs
+// beyond `data`, in bytes; saturates at
 // SIZE_MAX instead of overflowing, so absurd parameters are refused before anything is allocated.
 size_t estimate_als_bytes(size_t users, size_t items, int factors, int threads);
 
