@@ -29,6 +29,26 @@ portable_rows_transpose_times_vector(const float *rows, size_t n, int k, const f
         Eigen::Map<const RowMatrix>(rows, Eigen::Index(n), k).transpose() * Eigen::Map<const Eigen::VectorXf>(w, Eigen::Index(n));
 }
 
+void
+portable_users_times_columns(const float *users, size_t n_users, int k, const float *columns, size_t column_stride,
+                             size_t n_columns, float *scores, size_t score_stride)
+{
+    using Strided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+    Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>(scores, Eigen::Index(n_users), Eigen::Index(n_columns),
+                                                    Eigen::OuterStride<>(Eigen::Index(score_stride)))
+        .noalias() = Eigen::Map<const RowMatrix>(users, Eigen::Index(n_users), k) *
+                     Strided(columns, k, Eigen::Index(n_columns), Eigen::OuterStride<>(Eigen::Index(column_stride)));
+}
+
+size_t
+portable_first_at_least(const float *values, size_t n, float threshold)
+{
+    for (size_t j = 0; j < n; ++j)
+        if (values[j] >= threshold)
+            return j;
+    return n;
+}
+
 #ifdef REC_HAVE_X86
 
 __attribute__((target("avx2,fma"))) float
@@ -122,11 +142,215 @@ avx2_rows_transpose_times_vector(const float *rows, size_t n, int k, const float
     }
 }
 
-const RowKernels kAvx2{avx2_rows_times_vector, avx2_rows_transpose_times_vector, "avx2+fma"};
+// Four users x sixteen items per step: eight accumulators, each factor costs two loads, four
+// broadcasts and eight FMAs. Leftover items are computed one at a time.
+__attribute__((target("avx2,fma"))) void
+avx2_users_times_columns(const float *users, size_t n_users, int k, const float *columns, size_t column_stride,
+                         size_t n_columns, float *scores, size_t score_stride)
+{
+    const size_t vector_end = n_columns & ~size_t(15);
+    size_t u = 0;
+    for (; u + 4 <= n_users; u += 4)
+    {
+        const float *p0 = users + u * size_t(k), *p1 = p0 + k, *p2 = p1 + k, *p3 = p2 + k;
+        float *s0 = scores + u * score_stride, *s1 = s0 + score_stride, *s2 = s1 + score_stride,
+              *s3 = s2 + score_stride;
+        for (size_t j = 0; j < vector_end; j += 16)
+        {
+            __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps(),
+                   a11 = _mm256_setzero_ps(), a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(),
+                   a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
+            for (int f = 0; f < k; ++f)
+            {
+                const float *c = columns + size_t(f) * column_stride + j;
+                const __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8);
+                __m256 b = _mm256_set1_ps(p0[f]);
+                a00 = _mm256_fmadd_ps(b, c0, a00);
+                a01 = _mm256_fmadd_ps(b, c1, a01);
+                b = _mm256_set1_ps(p1[f]);
+                a10 = _mm256_fmadd_ps(b, c0, a10);
+                a11 = _mm256_fmadd_ps(b, c1, a11);
+                b = _mm256_set1_ps(p2[f]);
+                a20 = _mm256_fmadd_ps(b, c0, a20);
+                a21 = _mm256_fmadd_ps(b, c1, a21);
+                b = _mm256_set1_ps(p3[f]);
+                a30 = _mm256_fmadd_ps(b, c0, a30);
+                a31 = _mm256_fmadd_ps(b, c1, a31);
+            }
+            _mm256_storeu_ps(s0 + j, a00);
+            _mm256_storeu_ps(s0 + j + 8, a01);
+            _mm256_storeu_ps(s1 + j, a10);
+            _mm256_storeu_ps(s1 + j + 8, a11);
+            _mm256_storeu_ps(s2 + j, a20);
+            _mm256_storeu_ps(s2 + j + 8, a21);
+            _mm256_storeu_ps(s3 + j, a30);
+            _mm256_storeu_ps(s3 + j + 8, a31);
+        }
+    }
+    // Leftover users: every item; leftover items of the users above.
+    for (size_t v = 0; v < n_users; ++v)
+        for (size_t j = v < u ? vector_end : 0; j < n_columns; ++j)
+        {
+            float sum = 0;
+            for (int f = 0; f < k; ++f)
+                sum += users[v * size_t(k) + size_t(f)] * columns[size_t(f) * column_stride + j];
+            scores[v * score_stride + j] = sum;
+        }
+}
+
+__attribute__((target("avx2,fma"))) size_t
+avx2_first_at_least(const float *values, size_t n, float threshold)
+{
+    const __m256 t = _mm256_set1_ps(threshold);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+    {
+        const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + j), t, _CMP_GE_OQ));
+        if (mask)
+            return j + size_t(__builtin_ctz(unsigned(mask)));
+    }
+    for (; j < n; ++j)
+        if (values[j] >= threshold)
+            return j;
+    return n;
+}
+
+const RowKernels kAvx2{avx2_rows_times_vector, avx2_rows_transpose_times_vector, avx2_users_times_columns,
+                       avx2_first_at_least, "avx2+fma"};
+
+// GCC 12's AVX-512 headers set off -Wmaybe-uninitialized on their own _mm*_undefined_* helpers
+// (GCC bug 105593, fixed in 13); the warning is silenced for these kernels only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// AVX-512: sixteen floats per register, four rows at a time; the leftover columns are masked loads.
+__attribute__((target("avx512f,avx2,fma"))) void
+avx512_rows_times_vector(const float *rows, size_t n, int k, const float *v, float *out)
+{
+    const int vector_end = k & ~15;
+    const __mmask16 tail = __mmask16((1u << (k & 15)) - 1u);
+    const __m512 v_tail = _mm512_maskz_loadu_ps(tail, v + vector_end);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+    {
+        const float *r0 = rows + j * size_t(k), *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        for (int f = 0; f < vector_end; f += 16)
+        {
+            const __m512 x = _mm512_loadu_ps(v + f);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + f), x, a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + f), x, a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + f), x, a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + f), x, a3);
+        }
+        if (tail)
+        {
+            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r0 + vector_end), v_tail, a0);
+            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r1 + vector_end), v_tail, a1);
+            a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r2 + vector_end), v_tail, a2);
+            a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r3 + vector_end), v_tail, a3);
+        }
+        out[j] = _mm512_reduce_add_ps(a0);
+        out[j + 1] = _mm512_reduce_add_ps(a1);
+        out[j + 2] = _mm512_reduce_add_ps(a2);
+        out[j + 3] = _mm512_reduce_add_ps(a3);
+    }
+    for (; j < n; ++j)
+    {
+        const float *r = rows + j * size_t(k);
+        __m512 a = _mm512_setzero_ps();
+        for (int f = 0; f < vector_end; f += 16)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r + f), _mm512_loadu_ps(v + f), a);
+        if (tail)
+            a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r + vector_end), v_tail, a);
+        out[j] = _mm512_reduce_add_ps(a);
+    }
+}
+
+// Eight users x thirty-two items per step: sixteen accumulators, each factor costs two loads, eight
+// broadcasts and sixteen FMAs; the leftover items are masked, leftover users go one at a time.
+__attribute__((target("avx512f,avx2,fma"))) void
+avx512_users_times_columns(const float *users, size_t n_users, int k, const float *columns, size_t column_stride,
+                           size_t n_columns, float *scores, size_t score_stride)
+{
+    constexpr size_t kUsers = 8;
+    for (size_t j = 0; j < n_columns; j += 32)
+    {
+        const size_t left = n_columns - j;
+        const __mmask16 m0 = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
+        const __mmask16 m1 = left >= 32 ? __mmask16(0xFFFF) : left > 16 ? __mmask16((1u << (left - 16)) - 1u) : __mmask16(0);
+        size_t u = 0;
+        for (; u + kUsers <= n_users; u += kUsers)
+        {
+            __m512 a[kUsers][2];
+            for (size_t v = 0; v < kUsers; ++v)
+                a[v][0] = a[v][1] = _mm512_setzero_ps();
+            const float *p = users + u * size_t(k);
+            for (int f = 0; f < k; ++f)
+            {
+                const float *c = columns + size_t(f) * column_stride + j;
+                const __m512 c0 = _mm512_maskz_loadu_ps(m0, c), c1 = _mm512_maskz_loadu_ps(m1, c + 16);
+                for (size_t v = 0; v < kUsers; ++v)
+                {
+                    const __m512 b = _mm512_set1_ps(p[v * size_t(k) + size_t(f)]);
+                    a[v][0] = _mm512_fmadd_ps(b, c0, a[v][0]);
+                    a[v][1] = _mm512_fmadd_ps(b, c1, a[v][1]);
+                }
+            }
+            for (size_t v = 0; v < kUsers; ++v)
+            {
+                float *s = scores + (u + v) * score_stride + j;
+                _mm512_mask_storeu_ps(s, m0, a[v][0]);
+                _mm512_mask_storeu_ps(s + 16, m1, a[v][1]);
+            }
+        }
+        for (; u < n_users; ++u)
+        {
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            for (int f = 0; f < k; ++f)
+            {
+                const float *c = columns + size_t(f) * column_stride + j;
+                const __m512 b = _mm512_set1_ps(users[u * size_t(k) + size_t(f)]);
+                a0 = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(m0, c), a0);
+                a1 = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(m1, c + 16), a1);
+            }
+            _mm512_mask_storeu_ps(scores + u * score_stride + j, m0, a0);
+            _mm512_mask_storeu_ps(scores + u * score_stride + j + 16, m1, a1);
+        }
+    }
+}
+
+// The training product rows_transpose_times_vector stays AVX2 (CG spends little time in it at the
+// usual factor counts).
+__attribute__((target("avx512f,avx2,fma"))) size_t
+avx512_first_at_least(const float *values, size_t n, float threshold)
+{
+    const __m512 t = _mm512_set1_ps(threshold);
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16)
+    {
+        const __mmask16 mask = _mm512_cmp_ps_mask(_mm512_loadu_ps(values + j), t, _CMP_GE_OQ);
+        if (mask)
+            return j + size_t(__builtin_ctz(unsigned(mask)));
+    }
+    const __mmask16 tail = __mmask16((1u << (n - j)) - 1u);
+    const __mmask16 mask = _mm512_mask_cmp_ps_mask(tail, _mm512_maskz_loadu_ps(tail, values + j), t, _CMP_GE_OQ);
+    return mask ? j + size_t(__builtin_ctz(unsigned(mask))) : n;
+}
+
+const RowKernels kAvx512{avx512_rows_times_vector, avx2_rows_transpose_times_vector, avx512_users_times_columns,
+                         avx512_first_at_least, "avx512f"};
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif
 
-const RowKernels kPortable{portable_rows_times_vector, portable_rows_transpose_times_vector, "portable"};
+const RowKernels kPortable{portable_rows_times_vector, portable_rows_transpose_times_vector,
+                           portable_users_times_columns, portable_first_at_least, "portable"};
 
 }  // namespace
 
@@ -147,10 +371,28 @@ avx2_kernels()
 #endif
 }
 
+const RowKernels *
+avx512_kernels()
+{
+#ifdef REC_HAVE_X86
+    static const bool supported = avx2_kernels() && __builtin_cpu_supports("avx512f");
+    return supported ? &kAvx512 : nullptr;
+#else
+    return nullptr;
+#endif
+}
+
 const RowKernels &
 best_kernels()
 {
     static const RowKernels &best = avx2_kernels() ? *avx2_kernels() : portable_kernels();
+    return best;
+}
+
+const RowKernels &
+best_scoring_kernels()
+{
+    static const RowKernels &best = avx512_kernels() ? *avx512_kernels() : best_kernels();
     return best;
 }
 

@@ -31,9 +31,12 @@ struct IndexList
 };
 
 // `excluded` lists items never returned. Ties are broken by the lower item index, so results are
-// deterministic.
+// deterministic. Scores are computed block by block with the CPU's widest SIMD kernel and offered to a
+// partial selection; a large catalogue is split over `threads` (as resolve_threads) with hooks->poll()
+// before and after.
 std::vector<Scored> top_n(const ItemFactorsView &items, const float *user, float offset,
-                          const int32_t *excluded, size_t excluded_count, size_t n);
+                          const int32_t *excluded, size_t excluded_count, size_t n, int threads = 1,
+                          HostHooks *hooks = nullptr);
 
 // The same, choosing only among `candidates` (scoring only them), minus `excluded`.
 std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user, float offset, IndexList candidates,

@@ -81,3 +81,61 @@ TEST(FoldIn, ImplicitReproducesATrainedUser)
                                          data.by_user.values.data() + begin, count, p.regularization, p.alpha);
     EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
+
+// explain's terms add up to the folded-in user's score: the explicit one without μ and b_target.
+TEST(Explain, ExplicitTermsSumToTheFoldedInScore)
+{
+    const auto data = random_ratings(3);
+    AlsParams p;
+    p.factors = 4;
+    p.iterations = 10;
+    Quiet hooks;
+    const auto model = train_explicit_als(data, p, hooks);
+    const size_t u = 3, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
+    const int32_t *items = data.by_user.columns.data() + begin;
+    const float *ratings = data.by_user.values.data() + begin;
+    const auto folded = fold_in_explicit(model.item_factors.data(), model.item_bias.data(), 4, model.global_mean, items,
+                                         ratings, count, 0.05, 0.02, 0.5);
+    for (int32_t target : {0, 11, 29})
+    {
+        const auto terms = explain_explicit(model.item_factors.data(), model.item_bias.data(), 4, model.global_mean,
+                                            items, ratings, count, 0.05, 0.02, 0.5, target);
+        ASSERT_EQ(terms.size(), count);
+        double sum = 0, expected = folded.bias;
+        for (float t : terms)
+            sum += t;
+        for (int f = 0; f < 4; ++f)
+            expected += double(folded.factors[size_t(f)]) * model.item_factors[size_t(target) * 4 + size_t(f)];
+        EXPECT_NEAR(sum, expected, 1e-3 * (1 + std::fabs(expected)));
+    }
+}
+
+TEST(Explain, ImplicitTermsSumToTheScoreAndFavourSimilarItems)
+{
+    const auto data = random_ratings(4);
+    ImplicitParams p;
+    p.factors = 4;
+    p.iterations = 10;
+    Quiet hooks;
+    const auto model = train_implicit_als(data, p, hooks);
+    const auto gram = gram_of(model.item_factors.data(), data.item_ids.size(), 4);
+    const size_t u = 9, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
+    const int32_t *items = data.by_user.columns.data() + begin;
+    const float *values = data.by_user.values.data() + begin;
+    const auto folded = fold_in_implicit(model.item_factors.data(), gram.data(), 4, items, values, count,
+                                         p.regularization, p.alpha);
+    const int32_t target = items[0];
+    const auto terms = explain_implicit(model.item_factors.data(), gram.data(), 4, items, values, count,
+                                        p.regularization, p.alpha, target);
+    double sum = 0, expected = 0;
+    for (float t : terms)
+        sum += t;
+    for (int f = 0; f < 4; ++f)
+        expected += double(folded.factors[size_t(f)]) * model.item_factors[size_t(target) * 4 + size_t(f)];
+    EXPECT_NEAR(sum, expected, 1e-3 * (1 + std::fabs(expected)));
+    // An item explains itself more than the average of the others does.
+    double others = 0;
+    for (size_t j = 1; j < count; ++j)
+        others += terms[j];
+    EXPECT_GT(terms[0], others / double(count - 1));
+}

@@ -50,6 +50,48 @@ TEST(TopN, TiesAreBrokenByItemIndex)
     EXPECT_EQ(best[2].item, 2);
 }
 
+// A catalogue large enough to be split over threads gives exactly the single-threaded answer, which is
+// the one a plain full sort gives, exclusions applied before selection (including across blocks).
+TEST(TopN, ParallelBlocksMatchAFullSort)
+{
+    const size_t count = 70001;
+    const int k = 64;
+    std::vector<float> factors(count * k), bias(count), user(k);
+    for (size_t i = 0; i < factors.size(); ++i)
+        factors[i] = std::sin(0.37f * float(i % 100003));
+    for (size_t i = 0; i < count; ++i)
+        bias[i] = 0.01f * float(i % 13);
+    for (int f = 0; f < k; ++f)
+        user[size_t(f)] = std::cos(float(f));
+    const ItemFactorsView items{factors.data(), bias.data(), count, k};
+    std::vector<Scored> all;
+    for (size_t i = 0; i < count; ++i)
+    {
+        double score = 0.5 + bias[i];
+        for (int f = 0; f < k; ++f)
+            score += double(factors[i * k + size_t(f)]) * user[size_t(f)];
+        all.push_back(Scored{int32_t(i), float(score)});
+    }
+    std::sort(all.begin(), all.end(), [](const Scored &a, const Scored &b) { return a.score > b.score; });
+    // Exclude the 5 best and items at block edges.
+    std::vector<int32_t> excluded{all[0].item, all[1].item, all[2].item, all[3].item, all[4].item, 1023, 1024, 70000};
+    const auto single = top_n(items, user.data(), 0.5f, excluded.data(), excluded.size(), 20, 1);
+    const auto parallel = top_n(items, user.data(), 0.5f, excluded.data(), excluded.size(), 20, 2);
+    ASSERT_EQ(single.size(), 20u);
+    ASSERT_EQ(parallel.size(), 20u);
+    size_t expected = 5;
+    for (size_t r = 0; r < 20; ++r)
+    {
+        EXPECT_EQ(single[r].item, parallel[r].item);
+        EXPECT_EQ(single[r].score, parallel[r].score);
+        while (all[expected].item == 1023 || all[expected].item == 1024 || all[expected].item == 70000)
+            ++expected;
+        EXPECT_EQ(single[r].item, all[expected].item) << "rank " << r;
+        EXPECT_NEAR(single[r].score, all[expected].score, 1e-3);
+        ++expected;
+    }
+}
+
 TEST(Parallel, ChunksCoverEveryRowOnce)
 {
     std::vector<double> costs{5, 1, 1, 1, 10, 1};
@@ -80,7 +122,7 @@ TEST(Parallel, AnExceptionInAWorkerReachesTheCaller)
 
 TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
 {
-    // Odd sizes exercise every tail path: 7 rows (4 + 3), 45 factors (32 + 8 + 5).
+    // Odd sizes exercise every tail path: 7 rows (4 + 3), 45 factors (32 + 8 + 5; 16 + 16 + 13).
     const size_t n = 7;
     const int k = 45;
     std::vector<float> rows(n * k), v(k), w(n);
@@ -90,6 +132,8 @@ TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
     std::vector<const RowKernels *> variants{&portable_kernels(), &best_kernels()};
     if (avx2_kernels())
         variants.push_back(avx2_kernels());
+    if (avx512_kernels())
+        variants.push_back(avx512_kernels());
     for (const RowKernels *kernels : variants)
     {
         std::vector<float> out(n), acc(k, 1.0f);
@@ -107,6 +151,37 @@ TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
             for (size_t j = 0; j < n; ++j) expected += double(rows[j * k + f]) * w[j];
             EXPECT_NEAR(acc[size_t(f)], expected, 1e-4) << kernels->name << " factor " << f;
         }
+        // users_times_columns: 11 users (8 + 3) against 37 columns (32 + 5; 16 + 16 + 5) out of a
+        // block of 40, scores into rows of 50.
+        const size_t users = 11, columns = 37, column_stride = 40, score_stride = 50;
+        std::vector<float> user_rows(users * k), column_rows(size_t(k) * column_stride), scores(users * score_stride, -7.0f);
+        for (size_t i = 0; i < user_rows.size(); ++i) user_rows[i] = float((i * 13) % 9) - 4.0f;
+        for (size_t i = 0; i < column_rows.size(); ++i) column_rows[i] = 0.5f * float((i * 29) % 7) - 1.5f;
+        kernels->users_times_columns(user_rows.data(), users, k, column_rows.data(), column_stride, columns,
+                                     scores.data(), score_stride);
+        for (size_t u = 0; u < users; ++u)
+            for (size_t j = 0; j < score_stride; ++j)
+            {
+                double expected = -7.0;  // beyond the columns: untouched
+                if (j < columns)
+                {
+                    expected = 0;
+                    for (int f = 0; f < k; ++f)
+                        expected += double(user_rows[u * k + size_t(f)]) * column_rows[size_t(f) * column_stride + j];
+                }
+                EXPECT_NEAR(scores[u * score_stride + j], expected, 1e-3) << kernels->name << " user " << u << " item " << j;
+            }
+        // first_at_least: NaN never qualifies; every tail length; none found gives n.
+        std::vector<float> values(37, 0.0f);
+        values[3] = std::nanf("");
+        values[20] = 2.0f;
+        values[36] = 3.0f;
+        EXPECT_EQ(kernels->first_at_least(values.data(), 37, 1.0f), 20u) << kernels->name;
+        EXPECT_EQ(kernels->first_at_least(values.data() + 21, 16, 1.0f), 15u) << kernels->name;
+        EXPECT_EQ(kernels->first_at_least(values.data(), 20, 1.0f), 20u) << kernels->name;
+        EXPECT_EQ(kernels->first_at_least(values.data(), 5, -1.0f), 0u) << kernels->name;
+        EXPECT_EQ(kernels->first_at_least(values.data() + 3, 1, -1.0f), 1u) << kernels->name;
+        EXPECT_EQ(kernels->first_at_least(values.data(), 0, -1.0f), 0u) << kernels->name;
     }
 }
 
