@@ -5,6 +5,7 @@
 // merge into an AVX2 copy used everywhere).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 namespace rec::core {
 
@@ -25,6 +26,43 @@ struct RowKernels
     size_t (*first_at_least)(const float *values, size_t n, float threshold);
     const char *name;
 };
+
+// Batch scoring at twice the multiply rate, in bfloat16 (AVX-512 BF16): each 32-bit word holds two
+// bf16 factors (the lower-numbered one in the low half), so one instruction multiplies two factors.
+// scores[u * score_stride + j] ≈ Σ_g user_words[u][g] · column_words[g][j] for g < pairs; the products
+// are exact and summed in fp32, so the error is at most bf16_relative_error() · |user| · |item|
+// (Euclidean norms of the unrounded vectors). Callers rescore candidates exactly.
+struct Bf16BatchKernel
+{
+    void (*users_times_pair_columns)(const uint32_t *user_words, size_t n_users, int pairs,
+                                     const uint32_t *column_words, size_t column_stride, size_t n_columns,
+                                     float *scores, size_t score_stride);
+    const char *name;
+};
+
+// nullptr when this CPU lacks AVX-512 BF16.
+const Bf16BatchKernel *bf16_batch_kernel();
+
+// A float as bf16, rounded to nearest even (finite inputs).
+inline uint32_t
+bf16_bits(float x)
+{
+    uint32_t bits;
+    __builtin_memcpy(&bits, &x, sizeof bits);
+    return (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+}
+
+// Two floats as one word of two bf16 values, each rounded to nearest even.
+inline uint32_t
+bf16_pair(float low, float high)
+{
+    return bf16_bits(low) | (bf16_bits(high) << 16);
+}
+
+// The bound c in |approximate − exact| <= c·|user|·|item| for bf16_batch_kernel's scores over `dims`
+// factors: twice bf16's unit roundoff 2⁻⁸ for the two rounded operands (plus its square), and fp32
+// summation of the dims products (unit roundoff 2⁻²⁴ each, with room to spare).
+constexpr double bf16_relative_error(int dims) { return 2.0 / 256 + 1.0 / 65536 + double(dims) * 1.05 / 16777216; }
 
 const RowKernels &portable_kernels();
 // nullptr when this CPU lacks AVX2 or FMA.

@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -16,11 +17,15 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-bool
-better(const Scored &a, const Scored &b)
+// A function object rather than a function, so that the heap and sort algorithms inline it.
+struct Better
 {
-    return a.score > b.score || (a.score == b.score && a.item < b.item);
-}
+    bool operator()(const Scored &a, const Scored &b) const
+    {
+        return a.score > b.score || (a.score == b.score && a.item < b.item);
+    }
+};
+constexpr Better better{};
 
 // The n best of `eligible`, best first.
 std::vector<Scored>
@@ -116,7 +121,8 @@ top_n(const ItemFactorsView &items, const float *user, float offset, const int32
       size_t excluded_count, size_t n, int threads, HostHooks *hooks)
 {
     std::vector<int32_t> sorted_excluded(excluded, excluded + excluded_count);
-    std::sort(sorted_excluded.begin(), sorted_excluded.end());
+    if (!std::is_sorted(sorted_excluded.begin(), sorted_excluded.end()))
+        std::sort(sorted_excluded.begin(), sorted_excluded.end());
     const RowKernels &kernels = best_scoring_kernels();
     const size_t blocks = (items.items + kBlockItems - 1) / kBlockItems;
     threads = std::min<int>(resolve_threads(threads), int(std::max<size_t>(blocks, 1)));
@@ -184,37 +190,80 @@ most_similar(const float *rows, size_t count, int k, size_t query, size_t n)
 void
 top_n_batch(const ItemFactorsView &items, const float *users, const float *offsets, size_t count,
             const int64_t *excluded_offsets, const int32_t *excluded_items, size_t n, int threads, HostHooks &hooks,
-            int32_t *out_items, float *out_scores, int32_t *out_counts)
+            int32_t *out_items, float *out_scores, int32_t *out_counts, bool allow_bf16)
 {
     threads = resolve_threads(threads);
     const int k = items.k;
     // A block of users is scored against a block of items at a time, from a transposed copy of the
-    // item factors made once (one k x kItemBlock panel per item block, 128 kB at 64 factors, so one
-    // SIMD register holds a factor of 16 items); the scores (kUserBlock x kItemBlock) stay in the L2
-    // cache while each user's best n are picked from them.
+    // item factors made once (one panel per item block, so one SIMD register holds a factor of 16
+    // items); the scores (kUserBlock x kItemBlock) stay in the L2 cache while each user's best n are
+    // picked from them. Row k of a panel holds the item biases and every user gets a k+1-th factor of
+    // 1, so the product adds the bias; the user's offset is added after selection (it ranks nothing).
+    //
+    // Where the CPU has AVX-512 BF16, the panels hold bf16 pairs and the product runs at twice the
+    // rate. Its scores are approximate within a proven bound, bf16_relative_error() x |user| x |item|
+    // (augmented norms), and that bound rides along as one more factor (the user's c·|user| times the
+    // item's |item|, both enlarged 2% against their own rounding), so the kernel returns an upper
+    // bound of every exact score. Only items whose bound reaches the user's current n-th best are
+    // rescored exactly in fp32, and only exact scores are kept: the result is the exact top n.
     constexpr size_t kUserBlock = 64, kItemBlock = 512;
     const RowKernels &kernels = best_scoring_kernels();
+    const Bf16BatchKernel *bf16 = allow_bf16 ? bf16_batch_kernel() : nullptr;
     const size_t user_blocks = (count + kUserBlock - 1) / kUserBlock;
     const size_t item_blocks = (items.items + kItemBlock - 1) / kItemBlock;
-    // Row k of a panel holds the item biases and every user gets a k+1-th factor of 1, so the product
-    // adds the bias; the user's offset is added to the scores after selection (it ranks nothing).
-    const int augmented = k + 1;
-    const size_t panel_size = size_t(augmented) * kItemBlock;
-    // Not zero-filled: every value the kernel reads is written first.
-    const std::unique_ptr<float[]> panels(new float[std::max<size_t>(item_blocks * panel_size, 1)]);
+    const int augmented = k + 1;          // factors, bias
+    const int pairs = (k + 2 + 1) / 2;    // factors, bias, bound (bf16), rounded up to pairs
+    const size_t panel_size = size_t(bf16 ? pairs : augmented) * kItemBlock;  // floats or words
+    // Not zero-filled: every value the kernels read is written first.
+    const std::unique_ptr<float[]> float_panels(bf16 ? nullptr : new float[std::max<size_t>(item_blocks * panel_size, 1)]);
+    const std::unique_ptr<uint32_t[]> word_panels(bf16 ? new uint32_t[std::max<size_t>(item_blocks * panel_size, 1)] : nullptr);
     parallel_rows(even_boundaries(item_blocks, std::max<size_t>(item_blocks, 1)), threads, hooks, [&](size_t b, int) {
-        float *panel = panels.get() + b * panel_size;
         const size_t begin = b * kItemBlock, width = std::min(kItemBlock, items.items - begin);
+        if (!bf16)
+        {
+            float *panel = float_panels.get() + b * panel_size;
+            for (size_t i = 0; i < width; ++i)
+            {
+                const float *q = items.factors + (begin + i) * size_t(k);
+                for (int f = 0; f < k; ++f)
+                    panel[size_t(f) * kItemBlock + i] = q[f];
+                panel[size_t(k) * kItemBlock + i] = items.bias ? items.bias[begin + i] : 0.0f;
+            }
+            return;
+        }
+        // bf16 words, written a panel row at a time (reads stride through the block's rows, which
+        // stay in cache; scattered writes would not).
+        uint32_t *panel = word_panels.get() + b * panel_size;
+        const float *block_rows = items.factors + begin * size_t(k);
+        for (int g = 0; g < k / 2; ++g)
+        {
+            uint32_t *out = panel + size_t(g) * kItemBlock;
+            const float *q = block_rows + 2 * g;
+            for (size_t i = 0; i < width; ++i)
+                out[i] = bf16_pair(q[i * size_t(k)], q[i * size_t(k) + 1]);
+        }
+        // The rest: an odd last factor, the bias, the bound factor (the item's augmented norm), padding.
+        std::vector<float> tail(size_t(2 * pairs), 0.0f);
+        const int first_tail_pair = k / 2;
         for (size_t i = 0; i < width; ++i)
         {
+            const float *q = block_rows + i * size_t(k);
+            const float bias = items.bias ? items.bias[begin + i] : 0.0f;
+            double norm = double(bias) * bias;
             for (int f = 0; f < k; ++f)
-                panel[size_t(f) * kItemBlock + i] = items.factors[(begin + i) * size_t(k) + size_t(f)];
-            panel[size_t(k) * kItemBlock + i] = items.bias ? items.bias[begin + i] : 0.0f;
+                norm += double(q[f]) * q[f];
+            for (int f = 2 * first_tail_pair; f < k; ++f)
+                tail[size_t(f)] = q[f];
+            tail[size_t(k)] = bias;
+            tail[size_t(k) + 1] = float(std::sqrt(norm) * 1.02);
+            for (int g = first_tail_pair; g < pairs; ++g)
+                panel[size_t(g) * kItemBlock + i] = bf16_pair(tail[size_t(2 * g)], tail[size_t(2 * g) + 1]);
         }
     });
     struct Scratch
     {
-        std::vector<float> users;
+        std::vector<float> users;     // kUserBlock x augmented
+        std::vector<uint32_t> words;  // kUserBlock x pairs (bf16)
         std::unique_ptr<float[]> scores;
         std::vector<std::vector<int32_t>> excluded;  // per user of the block, sorted
         std::vector<size_t> next_excluded;
@@ -224,11 +273,18 @@ top_n_batch(const ItemFactorsView &items, const float *users, const float *offse
     for (Scratch &s : scratch)
     {
         s.users.resize(kUserBlock * size_t(augmented));
+        s.words.resize(kUserBlock * size_t(pairs));
         s.scores.reset(new float[kUserBlock * kItemBlock]);
         s.excluded.resize(kUserBlock);
         s.next_excluded.resize(kUserBlock);
     }
-    const auto bounds = even_boundaries(user_blocks, size_t(threads) * 4);
+    // Chunks (between which the host polls for a cancel) of about 2·10⁹ multiply-adds per thread,
+    // some tens of milliseconds; a small job is one chunk, with one barrier.
+    const double block_work = double(kUserBlock) * double(items.items) * double(augmented);
+    const size_t blocks_per_chunk =
+        std::max<size_t>(size_t(threads), size_t(2e9 * double(threads) / std::max(block_work, 1.0)));
+    const auto bounds = even_boundaries(user_blocks, blocks_per_chunk);
+    const double relative_error = bf16_relative_error(2 * pairs);
     parallel_rows(bounds, threads, hooks, [&](size_t b, int thread) {
         Scratch &s = scratch[size_t(thread)];
         const size_t first = b * kUserBlock, users_here = std::min(kUserBlock, count - first);
@@ -237,17 +293,35 @@ top_n_batch(const ItemFactorsView &items, const float *users, const float *offse
         {
             const size_t u = first + j;
             s.excluded[j].assign(excluded_items + excluded_offsets[u], excluded_items + excluded_offsets[u + 1]);
-            std::sort(s.excluded[j].begin(), s.excluded[j].end());
+            if (!std::is_sorted(s.excluded[j].begin(), s.excluded[j].end()))  // served models store them sorted
+                std::sort(s.excluded[j].begin(), s.excluded[j].end());
             s.next_excluded[j] = 0;
-            std::copy(users + u * size_t(k), users + (u + 1) * size_t(k), s.users.begin() + ptrdiff_t(j * size_t(augmented)));
-            s.users[j * size_t(augmented) + size_t(k)] = 1.0f;
+            float *user = s.users.data() + j * size_t(augmented);
+            std::copy(users + u * size_t(k), users + (u + 1) * size_t(k), user);
+            user[k] = 1.0f;
+            if (bf16)
+            {
+                double norm = 0;
+                for (int f = 0; f < augmented; ++f)
+                    norm += double(user[f]) * user[f];
+                const float bound = float(relative_error * std::sqrt(norm) * 1.02);
+                uint32_t *words = s.words.data() + j * size_t(pairs);
+                for (int g = 0; g < pairs; ++g)
+                {
+                    const auto value = [&](int f) { return f < augmented ? user[f] : f == augmented ? bound : 0.0f; };
+                    words[g] = bf16_pair(value(2 * g), value(2 * g + 1));
+                }
+            }
         }
         for (size_t begin = 0; begin < items.items && n > 0; begin += kItemBlock)
         {
-            const size_t width = std::min(kItemBlock, items.items - begin);
-            kernels.users_times_columns(s.users.data(), users_here, augmented,
-                                        panels.get() + (begin / kItemBlock) * panel_size, kItemBlock, width,
-                                        s.scores.get(), kItemBlock);
+            const size_t block = begin / kItemBlock, width = std::min(kItemBlock, items.items - begin);
+            if (bf16)
+                bf16->users_times_pair_columns(s.words.data(), users_here, pairs, word_panels.get() + block * panel_size,
+                                               kItemBlock, width, s.scores.get(), kItemBlock);
+            else
+                kernels.users_times_columns(s.users.data(), users_here, augmented, float_panels.get() + block * panel_size,
+                                            kItemBlock, width, s.scores.get(), kItemBlock);
             for (size_t j = 0; j < users_here; ++j)
             {
                 float *row = s.scores.get() + j * kItemBlock;
@@ -258,9 +332,25 @@ top_n_batch(const ItemFactorsView &items, const float *users, const float *offse
                     if (size_t(excluded[next]) >= begin)
                         row[size_t(excluded[next]) - begin] = std::numeric_limits<float>::quiet_NaN();
                 BestN &best = s.best[j];
+                if (!bf16)
+                {
+                    for (size_t i = kernels.first_at_least(row, width, best.threshold()); i < width;
+                         i += 1 + kernels.first_at_least(row + i + 1, width - i - 1, best.threshold()))
+                        best.offer(int32_t(begin + i), row[i]);
+                    continue;
+                }
+                // `row` holds upper bounds: an item below the n-th best is certainly worse, skipped;
+                // the others are rescored exactly.
+                const float *user = s.users.data() + j * size_t(augmented);
                 for (size_t i = kernels.first_at_least(row, width, best.threshold()); i < width;
                      i += 1 + kernels.first_at_least(row + i + 1, width - i - 1, best.threshold()))
-                    best.offer(int32_t(begin + i), row[i]);
+                {
+                    float exact;
+                    kernels.rows_times_vector(items.factors + (begin + i) * size_t(k), 1, k, user, &exact);
+                    exact += items.bias ? items.bias[begin + i] : 0.0f;
+                    if (exact >= best.threshold())
+                        best.offer(int32_t(begin + i), exact);
+                }
             }
         }
         for (size_t j = 0; j < users_here; ++j)

@@ -46,10 +46,13 @@ std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user,
 // than one matrix-vector product per user), then each user's best n by a small heap. users: count x k;
 // offsets: per-user constant added to every score; excluded items of user u are
 // excluded_items[excluded_offsets[u] .. excluded_offsets[u+1]). Results: user u's best at
-// out_items/out_scores[u * n ...], out_counts[u] of them. `threads` as resolve_threads.
+// out_items/out_scores[u * n ...], out_counts[u] of them. `threads` as resolve_threads. The result is
+// exact either way; allow_bf16 = false keeps to fp32 products even where the CPU has AVX-512 BF16 (for
+// tests).
 void top_n_batch(const ItemFactorsView &items, const float *users, const float *offsets, size_t count,
                  const int64_t *excluded_offsets, const int32_t *excluded_items, size_t n, int threads,
-                 HostHooks &hooks, int32_t *out_items, float *out_scores, int32_t *out_counts);
+                 HostHooks &hooks, int32_t *out_items, float *out_scores, int32_t *out_counts,
+                 bool allow_bf16 = true);
 
 // The n rows most similar to row `query` by cosine of their factors (the query itself left out; rows
 // with zero factors have similarity 0). `rows` is count x k, row-major.

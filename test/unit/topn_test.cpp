@@ -2,6 +2,8 @@
 #include <cmath>
 
 #include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "core/simd_kernels.hpp"
 #include "core/topn.hpp"
 
 using namespace rec::core;
@@ -248,4 +250,55 @@ TEST(TopN, BatchMatchesOneUserAtATime)
         for (size_t r = 0; r < single.size(); ++r)
             EXPECT_NEAR(out_scores[u * n + r], single[r].score, 1e-4) << "user " << u << " rank " << r;
     }
+}
+
+// Both batch paths (bf16 products with exact rescoring where the CPU has AVX-512 BF16, and fp32) give
+// exactly the single-user answer on scores as close together as real models': the same items in the
+// same order, scores equal to rounding.
+TEST(TopN, BatchPathsAreExactOnCloseScores)
+{
+    const size_t items_count = 3000, users_count = 130;
+    const int k = 32;
+    std::vector<float> items(items_count * k), bias(items_count), users(users_count * k), offsets(users_count, 3.5f);
+    RowRandom random(7, 0, 0);
+    for (float &x : items) x = float(random.uniform() - 0.5) * 0.6f;
+    for (float &x : bias) x = float(random.uniform() - 0.5) * 0.2f;
+    for (float &x : users) x = float(random.uniform() - 0.5) * 0.8f;
+    std::vector<int64_t> excluded_offsets{0};
+    std::vector<int32_t> excluded;
+    for (size_t u = 0; u < users_count; ++u)
+    {
+        for (size_t e = 0; e < 50; ++e)
+            excluded.push_back(int32_t((u * 131 + e * 59) % items_count));
+        excluded_offsets.push_back(int64_t(excluded.size()));
+    }
+    const ItemFactorsView view{items.data(), bias.data(), items_count, k};
+    const size_t n = 20;
+    NoHostHooks hooks;
+    for (bool allow_bf16 : {true, false})
+    {
+        std::vector<int32_t> out_items(users_count * n), counts(users_count);
+        std::vector<float> out_scores(users_count * n);
+        top_n_batch(view, users.data(), offsets.data(), users_count, excluded_offsets.data(), excluded.data(), n, 2,
+                    hooks, out_items.data(), out_scores.data(), counts.data(), allow_bf16);
+        for (size_t u = 0; u < users_count; ++u)
+        {
+            const auto single = top_n(view, users.data() + u * k, offsets[u], excluded.data() + excluded_offsets[u],
+                                      size_t(excluded_offsets[u + 1] - excluded_offsets[u]), n);
+            ASSERT_EQ(size_t(counts[u]), n);
+            for (size_t r = 0; r < n; ++r)
+            {
+                EXPECT_EQ(out_items[u * n + r], single[r].item) << "bf16 " << allow_bf16 << " user " << u << " rank " << r;
+                EXPECT_NEAR(out_scores[u * n + r], single[r].score, 1e-5) << "user " << u << " rank " << r;
+            }
+        }
+    }
+}
+
+TEST(Bf16, PairsRoundToNearestEven)
+{
+    // 1 + 2^-8 is halfway between bf16 neighbours 1 and 1 + 2^-7: ties go to the even one, 1.
+    EXPECT_EQ(bf16_pair(1.0f + 1.0f / 256, 0.0f), 0x3F80u);
+    EXPECT_EQ(bf16_pair(1.0f + 3.0f / 256, 0.0f), 0x3F82u);  // 1 + 3·2^-8 rounds up to 1 + 2^-6
+    EXPECT_EQ(bf16_pair(0.0f, -2.0f), 0xC0000000u);
 }
