@@ -23,7 +23,7 @@ g++ -std=c++17 -O3 -fopenmp -I"$EIGEN" bench/sgemm_gflops.cpp -o "$OUT/sgemm_gfl
 SGEMM1=$("$OUT/sgemm_gflops" 2048 1); SGEMM2=$("$OUT/sgemm_gflops" 2048 2)
 if [ "$(id -u)" = 0 ]; then chmod -R a+rX "$OUT" "$ML" 2>/dev/null || true; d="$OUT"; while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done; fi
 
-pg_virtualenv -v 15 -o "shared_buffers=1GB" -o "max_wal_size=8GB" bash -c "
+pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=8GB" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION pg_recommend;

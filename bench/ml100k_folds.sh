@@ -12,7 +12,7 @@ FACTORS=${1:-64}; ITERATIONS=${2:-15}; REGULARIZATION=${3:-0.08}; BIAS_REG=${4:-
 CORES=$(nproc)
 [ -f "$DATA/u1.base" ] || { echo "no MovieLens-100k at $DATA" >&2; exit 1; }
 if [ "$(id -u)" = 0 ]; then chmod a+rx "$DATA" 2>/dev/null || true; fi
-pg_virtualenv -v 15 bash -c "
+pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION pg_recommend;

@@ -6,7 +6,7 @@ install_packages
 build_and_install
 open_tree_to_postgres
 DEMO_USER=${DEMO_USER:-1}
-pg_virtualenv -v 15 bash -c "
+pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 -v data=\"$PWD/data/ml-latest-small\" -v demo_user=$DEMO_USER <<'SQL'
 CREATE EXTENSION pg_recommend;
@@ -23,11 +23,18 @@ CALL rec.train(model => 'movies', source => 'ratings', factors => 64, iterations
 \echo 'User' :demo_user 'rated highest:'
 SELECT m.title, r.rating FROM ratings r JOIN movies m USING (item_id)
 WHERE r.user_id = :demo_user ORDER BY r.rating DESC, m.title LIMIT 5;
-\echo 'Top 10 movies recommended for user' :demo_user '(films with at least 20 ratings, already-seen left out):'
+\echo 'Top 10 movies recommended for user' :demo_user '(among films with at least 20 ratings, already-seen left out):'
+CREATE TEMP TABLE popular AS
+SELECT array_agg(item_id) AS items FROM (SELECT item_id FROM ratings GROUP BY item_id HAVING count(*) >= 20) p;
 SELECT m.title, round(r.score::numeric, 2) AS predicted_rating
-FROM rec.recommend(:demo_user, n => 1000, model => 'movies') r
+FROM rec.recommend(:demo_user, n => 10, model => 'movies', candidates => (SELECT items FROM popular)) r
 JOIN movies m USING (item_id)
-WHERE r.item_id IN (SELECT item_id FROM ratings GROUP BY item_id HAVING count(*) >= 20)
-ORDER BY r.score DESC LIMIT 10;
+ORDER BY r.score DESC;
+\echo 'Why the first one? The films of user' :demo_user 'that raised its score most (rec.explain; most of a predicted rating is the film''s and the user''s overall bias):'
+SELECT m.title, round(e.contribution::numeric, 3) AS contribution
+FROM rec.recommend(:demo_user, n => 1, model => 'movies', candidates => (SELECT items FROM popular)) top,
+     rec.explain(:demo_user, top.item_id, n => 3, model => 'movies') e
+JOIN movies m ON m.item_id = e.item_id
+ORDER BY e.contribution DESC;
 SQL
 "

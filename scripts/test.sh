@@ -9,7 +9,7 @@ make -s unittest
 open_tree_to_postgres
 echo "== SQL tests in a throw-away cluster (pg_virtualenv)"
 # As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set.
-pg_virtualenv -v 15 -o "shared_buffers=256MB" bash -c '
+pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=256MB" bash -c '
     set -euo pipefail
     status=0
     if [ "$(id -u)" = 0 ]; then run_as_pg() { su postgres -c "$*"; }; else run_as_pg() { bash -c "$*"; }; fi
@@ -21,6 +21,8 @@ pg_virtualenv -v 15 -o "shared_buffers=256MB" bash -c '
     PGDATABASE=pgtap_tests pg_prove --ext .sql test/pgtap/ || status=1
     echo "== progress notices"
     PGDATABASE=pgtap_tests bash test/shell/notices.sh || status=1
+    echo "== serving under concurrency (shared cache, retrain under load)"
+    PGDATABASE=pgtap_tests bash test/shell/serving_concurrency.sh || status=1
     exit $status
 '
-echo "suites: 4 passed, 0 failed"
+echo "suites: 5 passed, 0 failed"

@@ -33,6 +33,7 @@ CREATE TABLE @extschema@.user_factors (
     bias       real NOT NULL,
     factors    real[] NOT NULL,
     seen_items bigint[] NOT NULL,
+    seen_values real[] NOT NULL,
     PRIMARY KEY (model_id, user_id)
 );
 
@@ -51,7 +52,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.user_factors', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_factors', '');
 
 COMMENT ON TABLE @extschema@.model_versions IS 'pg_recommend: one row per trained model version (read it through rec.models)';
-COMMENT ON TABLE @extschema@.user_factors IS 'pg_recommend: learned user bias and factors, and the items each user rated in training';
+COMMENT ON TABLE @extschema@.user_factors IS 'pg_recommend: learned user bias and factors, the items each user interacted with in training and their (merged) ratings or counts';
 COMMENT ON TABLE @extschema@.item_factors IS 'pg_recommend: learned item bias and factors, and the item''s number of training ratings';
 
 CREATE VIEW @extschema@.models AS
@@ -125,6 +126,18 @@ RETURNS real
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_predict';
 COMMENT ON FUNCTION @extschema@.predict IS 'pg_recommend: predicted rating of an item by a user';
+
+CREATE FUNCTION @extschema@.explain(user_id bigint, item_id bigint, n integer DEFAULT 5, model text DEFAULT NULL)
+RETURNS TABLE (item_id bigint, contribution real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 5
+AS 'MODULE_PATHNAME', 'rec_explain';
+COMMENT ON FUNCTION @extschema@.explain IS 'pg_recommend: which of a user''s own items drove the user''s score for an item, largest contribution first';
+
+CREATE FUNCTION @extschema@.cache_status()
+RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean)
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_cache_status';
+COMMENT ON FUNCTION @extschema@.cache_status IS 'pg_recommend: the models loaded for serving: in shared memory (shared) or in this connection''s memory';
 
 CREATE FUNCTION @extschema@.drop_model(model text)
 RETURNS integer

@@ -6,43 +6,425 @@ namespace rec::pg {
 
 namespace {
 
-constexpr int kCachedModels = 4;
+constexpr int kSharedSlots = 64;  // models in the shared cache at once
+constexpr int kLocalModels = 4;   // models a backend keeps in its own memory
 
-struct Entry
+// ---- The shared cache: a control block in the main shared memory, images in a DSA area. ----
+
+// What names a model version server-wide: model_ids come from a sequence of one database's extension,
+// so the database and the extension's catalog table (new if the extension is dropped and created
+// again, restarting the sequence) are part of the key.
+struct ModelKey
 {
-    LoadedModel *model;
-    uint64 last_used;
+    Oid database;
+    Oid catalog;  // rec.model_versions
+    int64 model_id;
+
+    bool operator==(const ModelKey &other) const
+    {
+        return database == other.database && catalog == other.catalog && model_id == other.model_id;
+    }
 };
 
-Entry entries[kCachedModels];
-uint64 use_clock = 0;
+ModelKey
+key_of(int64 model_id)
+{
+    const Oid schema = get_namespace_oid("rec", false);
+    return ModelKey{MyDatabaseId, get_relname_relid("model_versions", schema), model_id};
+}
+
+struct SharedSlot
+{
+    ModelKey key;    // model_id 0: free
+    dsa_pointer image;
+    uint64 bytes;
+    uint64 last_used;
+    uint64 hits;
+    int32 pins;    // transactions using the image now
+    bool retired;  // dropped while pinned: never found again, freed by the last unpin
+};
+
+struct SharedCache
+{
+    pg_atomic_uint32 scoring_backends;  // backends scoring a query right now (see ScoringThreads)
+    int dsa_tranche;
+    dsa_handle area;  // DSM_HANDLE_INVALID until a backend first needs it
+    uint64 clock;
+    uint64 bytes_used;
+    SharedSlot slots[kSharedSlots];
+};
+
+SharedCache *shared = nullptr;  // null unless loaded by shared_preload_libraries
+LWLock *shared_lock = nullptr;  // guards *shared
+dsa_area *area = nullptr;       // this backend's mapping of the area
+int cache_size_mb = 1024;
+shmem_request_hook_type previous_shmem_request = nullptr;
+shmem_startup_hook_type previous_shmem_startup = nullptr;
+
+// Shared entries this backend's transaction has pinned, with its view of each. Nodes live in
+// TopTransactionContext; the list is emptied (pins released) when the transaction ends.
+struct PinnedModel
+{
+    PinnedModel *next;
+    int slot;
+    ModelKey key;
+    LoadedModel view;
+};
+PinnedModel *pinned = nullptr;
+
+// Models kept in this backend's memory: without the shared cache, or for a model it cannot hold.
+struct LocalModel
+{
+    ModelKey key;
+    LoadedModel view;
+    MemoryContext context;  // holds the image; null when the entry is free
+    uint64 last_used;
+};
+LocalModel local_models[kLocalModels];
+uint64 local_clock = 0;
+
+void
+request_shared_memory()
+{
+    if (previous_shmem_request)
+        previous_shmem_request();
+    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedCache)));
+    RequestNamedLWLockTranche("pg_recommend", 1);
+}
+
+void
+start_shared_memory()
+{
+    if (previous_shmem_startup)
+        previous_shmem_startup();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found;
+    shared = (SharedCache *) ShmemInitStruct("pg_recommend model cache", sizeof(SharedCache), &found);
+    if (!found)
+    {
+        memset(shared, 0, sizeof(SharedCache));
+        pg_atomic_init_u32(&shared->scoring_backends, 0);
+        shared->dsa_tranche = LWLockNewTrancheId();
+        shared->area = DSM_HANDLE_INVALID;
+    }
+    LWLockRelease(AddinShmemInitLock);
+    shared_lock = &(GetNamedLWLockTranche("pg_recommend"))->lock;
+}
+
+uint64
+cache_limit_bytes()
+{
+    return uint64(cache_size_mb) * 1024 * 1024;
+}
+
+// Maps the shared area into this backend, creating it on first use. Call with shared_lock held
+// exclusively; the mapping lasts for the session.
+void
+attach_area_locked()
+{
+    if (area)
+        return;
+    LWLockRegisterTranche(shared->dsa_tranche, "pg_recommend_cache");
+    MemoryContext outer = MemoryContextSwitchTo(TopMemoryContext);
+    if (shared->area == DSM_HANDLE_INVALID)
+    {
+        dsa_area *created = dsa_create(shared->dsa_tranche);
+        dsa_pin(created);  // the area outlives every backend
+        dsa_pin_mapping(created);
+        shared->area = dsa_get_handle(created);
+        area = created;
+    }
+    else
+    {
+        area = dsa_attach(shared->area);
+        dsa_pin_mapping(area);
+    }
+    MemoryContextSwitchTo(outer);
+}
+
+void
+free_slot_locked(SharedSlot &slot)
+{
+    dsa_free(area, slot.image);
+    shared->bytes_used -= slot.bytes;
+    slot = SharedSlot{};
+}
+
+// Releases the transaction's pins; an unpinned retired slot is freed.
+void
+release_pins(XactEvent event, void *)
+{
+    if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
+        event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+        return;
+    if (pinned == nullptr)
+        return;
+    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    for (PinnedModel *p = pinned; p; p = p->next)
+    {
+        SharedSlot &slot = shared->slots[p->slot];
+        if (--slot.pins == 0 && slot.retired)
+            free_slot_locked(slot);
+    }
+    LWLockRelease(shared_lock);
+    pinned = nullptr;  // the nodes go with TopTransactionContext
+}
+
+// Pins slot `s` (lock held) for the rest of the transaction; `node` was allocated beforehand so that
+// nothing can fail between the pin and its record.
+void
+pin_locked(int s, PinnedModel *node)
+{
+    SharedSlot &slot = shared->slots[s];
+    ++slot.pins;
+    ++slot.hits;
+    slot.last_used = ++shared->clock;
+    node->slot = s;
+    node->key = slot.key;
+    node->next = pinned;
+    pinned = node;
+}
+
+int
+find_slot_locked(const ModelKey &key)
+{
+    for (int s = 0; s < kSharedSlots; ++s)
+        if (shared->slots[s].key == key && !shared->slots[s].retired)
+            return s;
+    return -1;
+}
+
+// The view of a pinned slot's image (mapping its segment if this backend has not yet).
+const LoadedModel *
+view_pinned(PinnedModel *node)
+{
+    node->view = view_model_image((const char *) dsa_get_address(area, shared->slots[node->slot].image));
+    return &node->view;
+}
+
+PinnedModel *
+new_pin_record()
+{
+    return (PinnedModel *) MemoryContextAllocZero(TopTransactionContext, sizeof(PinnedModel));
+}
+
+// The model from the shared cache, pinned, or null if it is not there.
+const LoadedModel *
+pin_shared(const ModelKey &key)
+{
+    PinnedModel *node = new_pin_record();
+    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    attach_area_locked();
+    const int s = find_slot_locked(key);
+    if (s >= 0)
+        pin_locked(s, node);
+    LWLockRelease(shared_lock);
+    return s >= 0 ? view_pinned(node) : nullptr;
+}
+
+// Copies a freshly loaded image into the shared cache, evicting the least recently used unpinned
+// models to make room, and pins it. Null if it cannot be held (larger than rec.cache_size, or every
+// other model is in use).
+const LoadedModel *
+publish_shared(const ModelKey &key, const char *image, size_t bytes)
+{
+    if (bytes > cache_limit_bytes())
+        return nullptr;
+    PinnedModel *node = new_pin_record();
+    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    int s = find_slot_locked(key);  // another backend may have loaded it meanwhile
+    if (s < 0)
+    {
+        for (;;)
+        {
+            int free_slot = -1, victim = -1;
+            for (int c = 0; c < kSharedSlots; ++c)
+            {
+                const SharedSlot &slot = shared->slots[c];
+                if (slot.key.model_id == 0)
+                    free_slot = c;
+                else if (slot.pins == 0 && (victim < 0 || slot.last_used < shared->slots[victim].last_used))
+                    victim = c;
+            }
+            if (free_slot >= 0 && shared->bytes_used + bytes <= cache_limit_bytes())
+            {
+                s = free_slot;
+                break;
+            }
+            if (victim < 0)
+                break;
+            free_slot_locked(shared->slots[victim]);
+        }
+        // The area's own limit bounds its mapped size too, whatever the fragmentation.
+        dsa_set_size_limit(area, cache_limit_bytes());
+        const dsa_pointer copy =
+            s >= 0 ? dsa_allocate_extended(area, bytes, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
+        if (DsaPointerIsValid(copy))
+        {
+            memcpy(dsa_get_address(area, copy), image, bytes);
+            SharedSlot &slot = shared->slots[s];
+            slot = SharedSlot{};
+            slot.key = key;
+            slot.image = copy;
+            slot.bytes = bytes;
+            shared->bytes_used += bytes;
+        }
+        else
+            s = -1;
+    }
+    if (s >= 0)
+        pin_locked(s, node);
+    LWLockRelease(shared_lock);
+    return s >= 0 ? view_pinned(node) : nullptr;
+}
+
+const LoadedModel *
+find_local(const ModelKey &key)
+{
+    for (LocalModel &entry : local_models)
+        if (entry.context && entry.key == key)
+        {
+            entry.last_used = ++local_clock;
+            return &entry.view;
+        }
+    return nullptr;
+}
+
+// Keeps an image (allocated in `context`) in this backend, replacing the least recently used one.
+const LoadedModel *
+keep_local(const ModelKey &key, MemoryContext context, const char *image)
+{
+    LocalModel *victim = &local_models[0];
+    for (LocalModel &entry : local_models)
+        if (!entry.context || (victim->context && entry.last_used < victim->last_used))
+            victim = &entry;
+    if (victim->context)
+        MemoryContextDelete(victim->context);
+    MemoryContextSetParent(context, CacheMemoryContext);
+    victim->context = context;
+    victim->key = key;
+    victim->view = view_model_image(image);
+    victim->last_used = ++local_clock;
+    return &victim->view;
+}
 
 }  // namespace
+
+void
+setup_model_cache()
+{
+    DefineCustomIntVariable("rec.cache_size", "Shared memory for models being served.",
+                            "Models are loaded into memory shared by all connections, least recently used "
+                            "ones evicted above this size. Needs pg_recommend in shared_preload_libraries.",
+                            &cache_size_mb, 1024, 0, INT_MAX / 2, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr,
+                            nullptr);
+    if (!process_shared_preload_libraries_in_progress)
+        return;
+    previous_shmem_request = shmem_request_hook;
+    shmem_request_hook = request_shared_memory;
+    previous_shmem_startup = shmem_startup_hook;
+    shmem_startup_hook = start_shared_memory;
+}
 
 const LoadedModel *
 serving_model(const char *name)
 {
-    const int64 model_id = find_model(name);
-    ++use_clock;
-    int victim = 0;
-    for (int e = 0; e < kCachedModels; ++e)
+    static bool callback_registered = false;
+    if (!callback_registered && shared)
     {
-        if (entries[e].model && entries[e].model->model_id == model_id)
-        {
-            entries[e].last_used = use_clock;
-            return entries[e].model;
-        }
-        if (entries[victim].model && (!entries[e].model || entries[e].last_used < entries[victim].last_used))
-            victim = e;
+        RegisterXactCallback(release_pins, nullptr);
+        callback_registered = true;
     }
-    // Loaded under the current (transaction) context so that an error mid-load frees it; kept for the
-    // session only once complete.
-    LoadedModel *loaded = load_model(model_id, CurrentMemoryContext);
-    MemoryContextSetParent(loaded->context, CacheMemoryContext);
-    if (entries[victim].model)
-        MemoryContextDelete(entries[victim].model->context);
-    entries[victim] = Entry{loaded, use_clock};
-    return loaded;
+    const ModelKey key = key_of(find_model(name));
+    for (PinnedModel *p = pinned; p; p = p->next)
+        if (p->key == key)
+            return &p->view;  // already pinned by this transaction
+    const bool use_shared = shared && cache_size_mb > 0;
+    if (use_shared)
+        if (const LoadedModel *m = pin_shared(key))
+            return m;
+    if (const LoadedModel *m = find_local(key))
+        return m;
+
+    // Loaded under the current (transaction) context so that an error mid-load frees it.
+    MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend model", ALLOCSET_DEFAULT_SIZES);
+    size_t bytes;
+    const char *image = load_model_image(key.model_id, context, &bytes);
+    if (use_shared)
+        if (const LoadedModel *m = publish_shared(key, image, bytes))
+        {
+            MemoryContextDelete(context);
+            return m;
+        }
+    return keep_local(key, context, image);
+}
+
+void
+forget_cached_models(const int64 *model_ids, int count)
+{
+    const ModelKey here = key_of(0);
+    auto dropped = [&](const ModelKey &key) {
+        return key.database == here.database && key.catalog == here.catalog &&
+               std::find(model_ids, model_ids + count, key.model_id) != model_ids + count;
+    };
+    for (LocalModel &entry : local_models)
+        if (entry.context && dropped(entry.key))
+        {
+            MemoryContextDelete(entry.context);
+            entry = LocalModel{};
+        }
+    if (!shared)
+        return;
+    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    for (SharedSlot &slot : shared->slots)
+        if (slot.key.model_id != 0 && !slot.retired && dropped(slot.key))
+        {
+            if (slot.pins == 0)
+            {
+                attach_area_locked();
+                free_slot_locked(slot);
+            }
+            else
+                slot.retired = true;
+        }
+    LWLockRelease(shared_lock);
+}
+
+int
+cached_models(CachedModelInfo *out, int max)
+{
+    // Only this database's models: another database's model_ids mean nothing here.
+    const ModelKey here = key_of(0);
+    auto is_here = [&](const ModelKey &key) { return key.database == here.database && key.catalog == here.catalog; };
+    int count = 0;
+    if (shared)
+    {
+        LWLockAcquire(shared_lock, LW_SHARED);
+        for (const SharedSlot &slot : shared->slots)
+            if (slot.key.model_id != 0 && !slot.retired && is_here(slot.key) && count < max)
+                out[count++] = CachedModelInfo{slot.key.model_id, slot.bytes, slot.hits, slot.pins, true};
+        LWLockRelease(shared_lock);
+    }
+    for (const LocalModel &entry : local_models)
+        if (entry.context && is_here(entry.key) && count < max)
+            out[count++] = CachedModelInfo{entry.key.model_id, MemoryContextMemAllocated(entry.context, true), 0, 0,
+                                           false};
+    return count;
+}
+
+ScoringThreads::ScoringThreads(int wanted) : threads_(wanted), counted_(shared != nullptr && wanted > 1)
+{
+    if (!counted_)
+        return;
+    // The cores are shared out among the backends scoring at once (this one included).
+    const uint32 scoring = pg_atomic_add_fetch_u32(&shared->scoring_backends, 1);
+    threads_ = Max(1, wanted / int(scoring));
+}
+
+ScoringThreads::~ScoringThreads()
+{
+    if (counted_)
+        pg_atomic_sub_fetch_u32(&shared->scoring_backends, 1);
 }
 
 int64

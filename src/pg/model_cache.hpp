@@ -1,13 +1,60 @@
-// Per-backend cache of loaded models for serving. Entries are keyed by model_id, and a model_id's
-// rows never change after training, so an entry is never stale: a retrained model has a new model_id
-// that find_model() returns, and the next call loads it.
+// The models served by rec.recommend and its siblings, loaded once per model version for the whole
+// server.
+//
+// With pg_recommend in shared_preload_libraries, a loaded model's image (model_store.hpp) is copied
+// into a dynamic shared memory area (DSA) that every backend maps: one copy per server, bounded by
+// rec.cache_size, least recently used models evicted first. Without it (or when a model does not fit),
+// each backend keeps a few models in its own memory.
+//
+// Entries are keyed by model_id, and a model_id's rows never change after training, so an entry is
+// never stale: a retrained model has a new model_id that find_model() returns under the caller's
+// snapshot, and a dropped one is no longer found. A backend pins the shared entries it uses until its
+// transaction ends, so an entry is never freed while a query reads it.
 #pragma once
 #include "pg/model_store.hpp"
 
 namespace rec::pg {
 
-// The newest version of `name` (or of the most recently trained model when NULL), loaded.
+// Called from _PG_init: reserves the cache's shared memory when loaded by shared_preload_libraries,
+// and defines rec.cache_size.
+void setup_model_cache();
+
+// The newest version of `name` (or of the most recently trained model when NULL), loaded. Valid until
+// the end of the current transaction.
 const LoadedModel *serving_model(const char *name);
+
+// One cached model, for rec.cache_status().
+struct CachedModelInfo
+{
+    int64 model_id;
+    uint64 bytes;
+    uint64 hits;  // transactions that used it (shared) or 0 (backend-local)
+    int32 pins;   // transactions using it now
+    bool shared;
+};
+
+// Every model in the shared cache, then this backend's own; returns how many were written (at most max).
+int cached_models(CachedModelInfo *out, int max);
+
+// Dropped model versions: their shared entries are freed once no query uses them.
+void forget_cached_models(const int64 *model_ids, int count);
+
+// Threads for scoring one query against a large catalogue: `wanted` (rec.threads resolved) divided
+// among the backends doing so at the same moment, so that concurrent queries do not oversubscribe the
+// cores. Counted while the object lives (plain atomics: safe to destroy during C++ unwinding).
+class ScoringThreads
+{
+public:
+    explicit ScoringThreads(int wanted);
+    ~ScoringThreads();
+    ScoringThreads(const ScoringThreads &) = delete;
+    ScoringThreads &operator=(const ScoringThreads &) = delete;
+    int threads() const { return threads_; }
+
+private:
+    int threads_;
+    bool counted_;
+};
 
 // Dense index of a user or item id in a loaded model, or -1.
 int64 user_index(const LoadedModel *m, int64 user_id);

@@ -1,9 +1,11 @@
 #include "pg/model_store.hpp"
+#include "pg/model_cache.hpp"
 #include "pg/safe_sql.hpp"
 
 #include <algorithm>
 #include <cstring>
 
+#include "core/checked_size.hpp"
 #include "core/fold_in.hpp"
 
 namespace rec::pg {
@@ -94,10 +96,10 @@ factor_values(Datum datum, int k, int64 model_id)
 // YᵀY for folding users into an implicit model, computed once per load. The vector is gone before
 // PostgreSQL is called again.
 void
-fill_gram(LoadedModel *m)
+fill_gram(const float *item_factors, size_t items, int k, float *out)
 {
-    const std::vector<float> gram = rec::core::gram_of(m->item_factors, size_t(m->n_items), m->k);
-    memcpy(m->gram, gram.data(), sizeof(float) * gram.size());
+    const std::vector<float> gram = rec::core::gram_of(item_factors, items, k);
+    memcpy(out, gram.data(), sizeof(float) * gram.size());
 }
 
 }  // namespace
@@ -148,10 +150,10 @@ store_model(const ModelToStore &m)
     }
     const int k = m.model->factors;
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
-        SPIPlanPtr plan = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items) "
-                                  "VALUES ($1, $2, $3, $4, $5)",
-                                  5, types);
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID};
+        SPIPlanPtr plan = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items, "
+                                  "seen_values) VALUES ($1, $2, $3, $4, $5, $6)",
+                                  6, types);
         const auto &by_user = m.data->by_user;
         int64 *seen = (int64 *) palloc(sizeof(int64) * Max(m.data->item_ids.size(), (size_t) 1));
         for (size_t u = 0; u < m.data->user_ids.size(); ++u)
@@ -164,7 +166,8 @@ store_model(const ModelToStore &m)
             Datum values[] = {Int64GetDatum(out.model_id), Int64GetDatum(m.data->user_ids[u]),
                               Float4GetDatum(m.model->user_bias[u]),
                               float_array(m.model->user_factors.data() + u * size_t(k), k),
-                              bigint_array(seen, count)};
+                              bigint_array(seen, count),
+                              float_array(by_user.values.data() + begin, int(count))};
             execute(plan, values, SPI_OK_INSERT);
             MemoryContextSwitchTo(outer);
             MemoryContextReset(row_context);
@@ -229,13 +232,89 @@ find_model(const char *name)
     return model_id;
 }
 
-LoadedModel *
-load_model(int64 model_id, MemoryContext parent)
+namespace {
+
+// The arrays of a model image, in their order in the block.
+enum ImageArray
 {
-    MemoryContext context = AllocSetContextCreate(parent, "pg_recommend model", ALLOCSET_DEFAULT_SIZES);
-    LoadedModel *m = (LoadedModel *) MemoryContextAllocZero(context, sizeof(LoadedModel));
-    m->model_id = model_id;
-    m->context = context;
+    UserIds,
+    UserFactors,
+    UserBias,
+    SeenOffsets,
+    SeenItems,
+    SeenValues,
+    ItemIds,
+    ItemFactors,
+    ItemBias,
+    Popularity,
+    Gram,
+    ImageArrays
+};
+
+// An image starts with this header: the model's scalars (its pointers unset) and each array's offset.
+struct ImageHeader
+{
+    LoadedModel scalars;
+    uint64 offsets[ImageArrays];
+    uint64 bytes;
+};
+
+// Array offsets for a model of these sizes, each 64-byte aligned (a cache line: the scoring loops
+// stream whole lines). Returns the image size, or SIZE_MAX if it overflows.
+size_t
+image_layout(const LoadedModel &m, uint64 *offsets)
+{
+    using rec::core::sat_add;
+    using rec::core::sat_mul;
+    const size_t users = size_t(m.n_users), items = size_t(m.n_items), k = size_t(m.k), seen = size_t(m.n_seen);
+    size_t sizes[ImageArrays];
+    sizes[UserIds] = sat_mul(users, sizeof(int64));
+    sizes[UserFactors] = sat_mul(sat_mul(users, k), sizeof(float));
+    sizes[UserBias] = sat_mul(users, sizeof(float));
+    sizes[SeenOffsets] = sat_mul(users + 1, sizeof(int64));
+    sizes[SeenItems] = sat_mul(seen, sizeof(int32));
+    sizes[SeenValues] = sat_mul(seen, sizeof(float));
+    sizes[ItemIds] = sat_mul(items, sizeof(int64));
+    sizes[ItemFactors] = sat_mul(sat_mul(items, k), sizeof(float));
+    sizes[ItemBias] = sat_mul(items, sizeof(float));
+    sizes[Popularity] = sat_mul(items, sizeof(int32));
+    sizes[Gram] = m.kind == ModelKind::ImplicitAls ? sat_mul(sat_mul(k, k), sizeof(float)) : 0;
+    size_t at = TYPEALIGN(64, sizeof(ImageHeader));
+    for (int a = 0; a < ImageArrays; ++a)
+    {
+        offsets[a] = at;
+        at = sat_add(at, sat_add(sizes[a], 63)) & ~size_t(63);
+    }
+    return at;
+}
+
+}  // namespace
+
+LoadedModel
+view_model_image(const char *image)
+{
+    const ImageHeader *header = (const ImageHeader *) image;
+    LoadedModel m = header->scalars;
+    const uint64 *at = header->offsets;
+    m.user_ids = (const int64 *) (image + at[UserIds]);
+    m.user_factors = (const float *) (image + at[UserFactors]);
+    m.user_bias = (const float *) (image + at[UserBias]);
+    m.seen_offsets = (const int64 *) (image + at[SeenOffsets]);
+    m.seen_items = (const int32 *) (image + at[SeenItems]);
+    m.seen_values = (const float *) (image + at[SeenValues]);
+    m.item_ids = (const int64 *) (image + at[ItemIds]);
+    m.item_factors = (const float *) (image + at[ItemFactors]);
+    m.item_bias = (const float *) (image + at[ItemBias]);
+    m.items_by_popularity = (const int32 *) (image + at[Popularity]);
+    m.gram = m.kind == ModelKind::ImplicitAls ? (const float *) (image + at[Gram]) : nullptr;
+    return m;
+}
+
+char *
+load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
+{
+    LoadedModel m{};
+    m.model_id = model_id;
     SpiSession spi = begin_spi(false);
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
@@ -243,7 +322,7 @@ load_model(int64 model_id, MemoryContext parent)
                     "rating_max, algorithm, (hyperparameters->>'regularization')::float8, "
                     "coalesce((hyperparameters->>'bias_regularization')::float8, 0), "
                     "coalesce((hyperparameters->>'unweighted_regularization')::float8, 0), "
-                    "coalesce((hyperparameters->>'alpha')::float8, 0) "
+                    "coalesce((hyperparameters->>'alpha')::float8, 0), n_ratings "
                     "FROM rec.model_versions WHERE model_id = $1",
                     1, types),
             args, SPI_OK_SELECT);
@@ -254,32 +333,51 @@ load_model(int64 model_id, MemoryContext parent)
         HeapTuple t = SPI_tuptable->vals[0];
         TupleDesc d = SPI_tuptable->tupdesc;
         bool isnull;
-        m->n_users = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-        m->n_items = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
-        m->k = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
-        m->global_mean = DatumGetFloat8(SPI_getbinval(t, d, 4, &isnull));
-        m->rating_min = DatumGetFloat4(SPI_getbinval(t, d, 5, &isnull));
-        m->rating_max = DatumGetFloat4(SPI_getbinval(t, d, 6, &isnull));
+        m.n_users = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+        m.n_items = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
+        m.k = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
+        m.global_mean = DatumGetFloat8(SPI_getbinval(t, d, 4, &isnull));
+        m.rating_min = DatumGetFloat4(SPI_getbinval(t, d, 5, &isnull));
+        m.rating_max = DatumGetFloat4(SPI_getbinval(t, d, 6, &isnull));
         const char *algorithm = TextDatumGetCString(SPI_getbinval(t, d, 7, &isnull));
-        m->kind = strcmp(algorithm, "als") == 0    ? ModelKind::ExplicitAls
-                  : strcmp(algorithm, "ials") == 0 ? ModelKind::ImplicitAls
-                                                   : ModelKind::Bpr;
-        m->clip_predictions = m->kind == ModelKind::ExplicitAls;
-        m->regularization = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
-        m->bias_regularization = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
-        m->unweighted_regularization = DatumGetFloat8(SPI_getbinval(t, d, 10, &isnull));
-        m->alpha = DatumGetFloat8(SPI_getbinval(t, d, 11, &isnull));
+        m.kind = strcmp(algorithm, "als") == 0    ? ModelKind::ExplicitAls
+                 : strcmp(algorithm, "ials") == 0 ? ModelKind::ImplicitAls
+                                                  : ModelKind::Bpr;
+        m.clip_predictions = m.kind == ModelKind::ExplicitAls;
+        m.regularization = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
+        m.bias_regularization = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
+        m.unweighted_regularization = DatumGetFloat8(SPI_getbinval(t, d, 10, &isnull));
+        m.alpha = DatumGetFloat8(SPI_getbinval(t, d, 11, &isnull));
+        m.n_seen = DatumGetInt64(SPI_getbinval(t, d, 12, &isnull));
     }
-    const size_t k = size_t(m->k);
-    m->item_ids = (int64 *) MemoryContextAllocHuge(context, sizeof(int64) * Max(m->n_items, 1));
-    m->item_factors = (float *) MemoryContextAllocHuge(context, sizeof(float) * k * Max(m->n_items, 1));
-    m->item_bias = (float *) MemoryContextAllocHuge(context, sizeof(float) * Max(m->n_items, 1));
-    m->items_by_popularity = (int32 *) MemoryContextAllocHuge(context, sizeof(int32) * Max(m->n_items, 1));
-    int32 *item_count = (int32 *) palloc(sizeof(int32) * Max(m->n_items, 1));
-    m->user_ids = (int64 *) MemoryContextAllocHuge(context, sizeof(int64) * Max(m->n_users, 1));
-    m->user_factors = (float *) MemoryContextAllocHuge(context, sizeof(float) * k * Max(m->n_users, 1));
-    m->user_bias = (float *) MemoryContextAllocHuge(context, sizeof(float) * Max(m->n_users, 1));
-    m->seen_offsets = (int64 *) MemoryContextAllocHuge(context, sizeof(int64) * (m->n_users + 1));
+    uint64 offsets[ImageArrays];
+    const size_t size = image_layout(m, offsets);
+    if (size > MaxAllocHugeSize)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("model %lld is too large to load (%zu bytes)", (long long) model_id, size)));
+    char *image = (char *) MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+    ImageHeader *header = (ImageHeader *) image;
+    header->scalars = m;
+    memcpy(header->offsets, offsets, sizeof(offsets));
+    header->bytes = size;
+    const size_t k = size_t(m.k);
+    int64 *item_ids = (int64 *) (image + offsets[ItemIds]);
+    float *item_factors = (float *) (image + offsets[ItemFactors]);
+    float *item_bias = (float *) (image + offsets[ItemBias]);
+    int32 *popularity = (int32 *) (image + offsets[Popularity]);
+    int64 *user_ids = (int64 *) (image + offsets[UserIds]);
+    float *user_factors = (float *) (image + offsets[UserFactors]);
+    float *user_bias = (float *) (image + offsets[UserBias]);
+    int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
+    int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
+    float *seen_values = (float *) (image + offsets[SeenValues]);
+    int32 *item_count = (int32 *) palloc(sizeof(int32) * Max(m.n_items, 1));
+    struct SeenPair
+    {
+        int32 item;
+        float value;
+    };
+    SeenPair *pairs = (SeenPair *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenPair) * Max(m.n_items, 1));
 
     // Batched through cursors so that a large model is never held twice in memory.
     Portal items = SPI_cursor_open_with_args(nullptr,
@@ -297,38 +395,33 @@ load_model(int64 model_id, MemoryContext parent)
             HeapTuple t = SPI_tuptable->vals[r];
             TupleDesc d = SPI_tuptable->tupdesc;
             bool isnull;
-            if (n >= m->n_items)
+            if (n >= m.n_items)
                 ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has more items than recorded",
                                                                         (long long) model_id)));
-            m->item_ids[n] = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-            m->item_bias[n] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
-            memcpy(m->item_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m->k, model_id),
+            item_ids[n] = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+            item_bias[n] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
+            memcpy(item_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id),
                    sizeof(float) * k);
             item_count[n] = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
         }
         SPI_freetuptable(SPI_tuptable);
+        CHECK_FOR_INTERRUPTS();
     }
     SPI_cursor_close(items);
-    if (n != m->n_items)
+    if (n != m.n_items)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
-    if (m->kind == ModelKind::ImplicitAls)
-    {
-        m->gram = (float *) MemoryContextAlloc(context, sizeof(float) * k * k);
-        fill_gram(m);
-    }
-    for (int32 i = 0; i < m->n_items; ++i)
-        m->items_by_popularity[i] = i;
-    std::stable_sort(m->items_by_popularity, m->items_by_popularity + m->n_items,
-                     [&](int32 a, int32 b) { return item_count[a] > item_count[b]; });
+    if (m.kind == ModelKind::ImplicitAls)
+        fill_gram(item_factors, size_t(m.n_items), m.k, (float *) (image + offsets[Gram]));
+    for (int32 i = 0; i < m.n_items; ++i)
+        popularity[i] = i;
+    std::stable_sort(popularity, popularity + m.n_items, [&](int32 a, int32 b) { return item_count[a] > item_count[b]; });
 
-    // Seen items grow as they come; their total is the model's n_ratings.
-    size_t seen_capacity = 1024, seen_count = 0;
-    m->seen_items = (int32 *) MemoryContextAllocHuge(context, sizeof(int32) * seen_capacity);
     Portal users = SPI_cursor_open_with_args(nullptr,
-                                             "SELECT user_id, bias, factors, seen_items FROM rec.user_factors "
-                                             "WHERE model_id = $1 ORDER BY user_id",
+                                             "SELECT user_id, bias, factors, seen_items, seen_values FROM "
+                                             "rec.user_factors WHERE model_id = $1 ORDER BY user_id",
                                              1, types, args, nullptr, true, 0);
     n = 0;
+    int64 seen_count = 0;
     for (;;)
     {
         SPI_cursor_fetch(users, true, 1000);
@@ -339,43 +432,57 @@ load_model(int64 model_id, MemoryContext parent)
             HeapTuple t = SPI_tuptable->vals[r];
             TupleDesc d = SPI_tuptable->tupdesc;
             bool isnull;
-            if (n >= m->n_users)
+            if (n >= m.n_users)
                 ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has more users than recorded",
                                                                         (long long) model_id)));
-            m->user_ids[n] = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-            m->user_bias[n] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
-            memcpy(m->user_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m->k, model_id),
+            user_ids[n] = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+            user_bias[n] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
+            memcpy(user_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id),
                    sizeof(float) * k);
             ArrayType *seen = DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull));
+            ArrayType *values = DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull));
             const int count = ArrayGetNItems(ARR_NDIM(seen), ARR_DIMS(seen));
+            if (ArrayGetNItems(ARR_NDIM(values), ARR_DIMS(values)) != count || seen_count + count > m.n_seen ||
+                ARR_HASNULL(seen) || ARR_HASNULL(values))
+                ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                                errmsg("seen items of user %lld in model %lld do not match the model",
+                                       (long long) user_ids[n], (long long) model_id),
+                                errhint("Train the model again.")));
             const int64 *seen_ids = (const int64 *) ARR_DATA_PTR(seen);
-            if (seen_count + count > seen_capacity)
+            const float *seen_vals = (const float *) ARR_DATA_PTR(values);
+            seen_offsets[n] = seen_count;
+            // Kept sorted by item index: scoring skips them in one pass without sorting per call.
+            int known = 0;
+            for (int j = 0; j < count && known < m.n_items; ++j)
             {
-                seen_capacity = Max(seen_capacity * 2, seen_count + count);
-                m->seen_items = (int32 *) repalloc_huge(m->seen_items, sizeof(int32) * seen_capacity);
+                const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, seen_ids[j]);
+                if (at != item_ids + m.n_items && *at == seen_ids[j])
+                    pairs[known++] = SeenPair{int32(at - item_ids), seen_vals[j]};
             }
-            m->seen_offsets[n] = int64(seen_count);
-            for (int j = 0; j < count; ++j)
+            std::sort(pairs, pairs + known, [](const SeenPair &a, const SeenPair &b) { return a.item < b.item; });
+            for (int j = 0; j < known; ++j, ++seen_count)
             {
-                const int64 *at = std::lower_bound(m->item_ids, m->item_ids + m->n_items, seen_ids[j]);
-                if (at != m->item_ids + m->n_items && *at == seen_ids[j])
-                    m->seen_items[seen_count++] = int32(at - m->item_ids);
+                seen_items[seen_count] = pairs[j].item;
+                seen_values[seen_count] = pairs[j].value;
             }
         }
         SPI_freetuptable(SPI_tuptable);
+        CHECK_FOR_INTERRUPTS();
     }
     SPI_cursor_close(users);
-    if (n != m->n_users)
+    if (n != m.n_users || seen_count != m.n_seen)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing user rows", (long long) model_id)));
-    m->seen_offsets[m->n_users] = int64(seen_count);
+    seen_offsets[m.n_users] = seen_count;
     end_spi(spi);  // frees item_count and the rest of the SPI-context scratch
-    return m;
+    *bytes = size;
+    return image;
 }
 
 int32
 drop_model(const char *name)
 {
     // Checked as the caller: every version must be one the caller owns (or is a member of its owner).
+    MemoryContext caller_context = CurrentMemoryContext;  // SPI_finish frees what is allocated inside
     SpiSession spi = begin_spi(false);
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
@@ -385,7 +492,7 @@ drop_model(const char *name)
     if (versions == 0)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                         errhint("SELECT name FROM rec.models lists the trained models.")));
-    int64 *ids = (int64 *) palloc(sizeof(int64) * versions);
+    int64 *ids = (int64 *) MemoryContextAlloc(caller_context, sizeof(int64) * versions);
     for (int32 v = 0; v < versions; ++v)
     {
         bool isnull;
@@ -406,6 +513,7 @@ drop_model(const char *name)
                               "DELETE FROM rec.model_versions WHERE model_id = ANY($1)"})
         execute(prepare(query, 1, delete_types), delete_args, SPI_OK_DELETE);
     end_spi(spi);
+    forget_cached_models(ids, versions);
     return versions;
 }
 

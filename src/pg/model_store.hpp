@@ -36,8 +36,10 @@ StoredVersion store_model(const ModelToStore &m);
 // NULL. Raises 42704 if there is none.
 int64 find_model(const char *name);
 
-// A model loaded for serving: arrays sorted by external id, in `context`.
-enum class ModelKind
+// A model loaded for serving, as read-only arrays sorted by external id. The arrays live in one
+// contiguous, position-independent block (a "model image"), so the same bytes serve from a backend's
+// own memory or from the cache shared by all backends (model_cache.hpp).
+enum class ModelKind : int32
 {
     ExplicitAls,
     ImplicitAls,
@@ -49,27 +51,31 @@ struct LoadedModel
     int64 model_id;
     ModelKind kind;
     bool clip_predictions;  // explicit ratings: predict() stays within the training range
-    // Hyperparameters that serving needs to fold new users in (0 where they do not apply).
+    // Hyperparameters that serving needs to fold users in (0 where they do not apply).
     double regularization, bias_regularization, unweighted_regularization, alpha;
-    float *gram;  // YᵀY of the item factors (k x k) for implicit ALS, else NULL
     int k;
     double global_mean;
     float rating_min, rating_max;
     int32 n_users, n_items;
-    int64 *user_ids;
-    float *user_factors;  // n_users x k
-    float *user_bias;
-    int64 *seen_offsets;  // n_users + 1
-    int32 *seen_items;    // dense item indexes
-    int64 *item_ids;
-    float *item_factors;  // n_items x k
-    float *item_bias;
-    int32 *items_by_popularity;  // dense item indexes, most rated first
-    MemoryContext context;
+    int64 n_seen;  // training interactions after merging duplicates
+    const int64 *user_ids;
+    const float *user_factors;  // n_users x k
+    const float *user_bias;
+    const int64 *seen_offsets;  // n_users + 1
+    const int32 *seen_items;    // dense item indexes of each user's training interactions
+    const float *seen_values;   // their (merged) ratings or counts
+    const int64 *item_ids;
+    const float *item_factors;  // n_items x k
+    const float *item_bias;
+    const int32 *items_by_popularity;  // dense item indexes, most rated first
+    const float *gram;                 // YᵀY of the item factors (k x k) for implicit ALS, else NULL
 };
 
-// Reads a model version into a new memory context under `parent`.
-LoadedModel *load_model(int64 model_id, MemoryContext parent);
+// Reads a model version from the tables into a new image allocated in `context`; *bytes is its size.
+char *load_model_image(int64 model_id, MemoryContext context, size_t *bytes);
+
+// The model an image holds, its arrays pointing into the image.
+LoadedModel view_model_image(const char *image);
 
 // Deletes every version of `name`; returns how many there were.
 int32 drop_model(const char *name);

@@ -1,6 +1,8 @@
 // rec.recommend and rec.predict: serving a trained model in queries.
 #include "pg/bridge.hpp"
+#include "pg/host_hooks.hpp"
 #include "pg/model_cache.hpp"
+#include "pg/settings.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -52,10 +54,13 @@ score_known_user(const LoadedModel *m, int64 user, const ItemList &candidates, c
     const rec::core::ItemFactorsView view{m->item_factors, m->item_bias, size_t(m->n_items), m->k};
     const float *factors = m->user_factors + size_t(user) * size_t(m->k);
     const float offset = float(m->global_mean) + m->user_bias[user];
+    rec::pg::BackendHooks hooks;
+    const rec::pg::ScoringThreads threads(rec::pg::training_threads());
     const auto best = candidates.given
                           ? rec::core::top_n_among(view, factors, offset, {candidates.indexes, candidates.count},
                                                    {excluded.indexes, excluded.count}, n)
-                          : rec::core::top_n(view, factors, offset, excluded.indexes, excluded.count, n);
+                          : rec::core::top_n(view, factors, offset, excluded.indexes, excluded.count, n,
+                                             threads.threads(), &hooks);
     for (size_t r = 0; r < best.size(); ++r)
     {
         items[r] = m->item_ids[best[r].item];
@@ -160,7 +165,10 @@ fold_in_and_rank(const LoadedModel *m, const int32 *items, const float *values, 
                                           m->alpha);
     const rec::core::ItemFactorsView view{m->item_factors, m->item_bias, size_t(m->n_items), m->k};
     const float offset = float(m->global_mean) + user.bias;
-    const auto best = rec::core::top_n(view, user.factors.data(), offset, items, count, n);
+    rec::pg::BackendHooks hooks;
+    const rec::pg::ScoringThreads threads(rec::pg::training_threads());
+    const auto best =
+        rec::core::top_n(view, user.factors.data(), offset, items, count, n, threads.threads(), &hooks);
     for (size_t r = 0; r < best.size(); ++r)
     {
         out_items[r] = m->item_ids[best[r].item];
@@ -169,7 +177,86 @@ fold_in_and_rank(const LoadedModel *m, const int32 *items, const float *values, 
     return best.size();
 }
 
+// The terms of the user's score for `target`, one per training item of the user, into `terms`. Pure C++.
+void
+explain_terms(const LoadedModel *m, int64 user, int32 target, float *terms)
+{
+    const int64 begin = m->seen_offsets[user];
+    const size_t count = size_t(m->seen_offsets[user + 1] - begin);
+    const int32 *items = m->seen_items + begin;
+    const float *values = m->seen_values + begin;
+    const std::vector<float> out =
+        m->kind == rec::pg::ModelKind::ExplicitAls
+            ? rec::core::explain_explicit(m->item_factors, m->item_bias, m->k, m->global_mean, items, values, count,
+                                          m->regularization, m->bias_regularization, m->unweighted_regularization,
+                                          target)
+            : rec::core::explain_implicit(m->item_factors, m->gram, m->k, items, values, count, m->regularization,
+                                          m->alpha, target);
+    std::copy(out.begin(), out.end(), terms);
+}
+
 }  // namespace
+
+// rec.explain(user_id, item_id, n, model) RETURNS TABLE (item_id bigint, contribution real)
+// The user's own training items that contribute most to their score for item_id, largest first.
+PGREC_FUNCTION(rec_explain)
+{
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    const int n_arg = checked_n(fcinfo, 2);
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        PG_RETURN_NULL();
+    const char *model_name = PG_ARGISNULL(3) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(3));
+    const LoadedModel *m = rec::pg::serving_model(model_name);
+    if (m->kind == rec::pg::ModelKind::Bpr)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("explain does not support bpr models"),
+                        errhint("A BPR model's user factors are not a closed-form function of the user's items; "
+                                "explain works for 'als' and 'ials' models.")));
+    const int64 user = user_index(m, PG_GETARG_INT64(0));
+    const int64 target = item_index(m, PG_GETARG_INT64(1));
+    if (user < 0 || target < 0)
+        PG_RETURN_NULL();  // a user or item the model never saw: nothing to explain, no rows
+    const int64 begin = m->seen_offsets[user];
+    const size_t count = size_t(m->seen_offsets[user + 1] - begin);
+    float *terms = (float *) palloc(sizeof(float) * (count + 1));
+    explain_terms(m, user, int32(target), terms);
+    // Largest contribution first; equal ones by item id.
+    int32 *order = (int32 *) palloc(sizeof(int32) * (count + 1));
+    for (size_t j = 0; j < count; ++j)
+        order[j] = int32(j);
+    const size_t n = Min(size_t(n_arg), count);
+    const int32 *seen = m->seen_items + begin;
+    std::partial_sort(order, order + n, order + count, [&](int32 a, int32 b) {
+        return terms[a] > terms[b] || (terms[a] == terms[b] && m->item_ids[seen[a]] < m->item_ids[seen[b]]);
+    });
+    int64 *ids = (int64 *) palloc(sizeof(int64) * (n + 1));
+    float *values = (float *) palloc(sizeof(float) * (n + 1));
+    for (size_t r = 0; r < n; ++r)
+    {
+        ids[r] = m->item_ids[seen[order[r]]];
+        values[r] = terms[order[r]];
+    }
+    emit_pairs(fcinfo, ids, values, n);
+    PG_RETURN_NULL();
+}
+
+// rec.cache_status() RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean)
+PGREC_FUNCTION(rec_cache_status)
+{
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    constexpr int kMax = 128;
+    rec::pg::CachedModelInfo *models = (rec::pg::CachedModelInfo *) palloc(sizeof(rec::pg::CachedModelInfo) * kMax);
+    const int count = rec::pg::cached_models(models, kMax);
+    for (int r = 0; r < count; ++r)
+    {
+        Datum row[5] = {Int64GetDatum(models[r].model_id), Int64GetDatum(int64(models[r].bytes)),
+                        Int64GetDatum(int64(models[r].hits)), Int32GetDatum(models[r].pins),
+                        BoolGetDatum(models[r].shared)};
+        bool nulls[5] = {false, false, false, false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+    }
+    PG_RETURN_NULL();
+}
 
 // rec.recommend_for_items(items, ratings, n, model) RETURNS TABLE (item_id bigint, score real)
 PGREC_FUNCTION(rec_recommend_for_items)

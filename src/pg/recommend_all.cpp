@@ -67,50 +67,49 @@ PGREC_FUNCTION(rec_recommend_all)
                              quoted.data),
                     false, 0) != SPI_OK_UTILITY)
         elog(ERROR, "could not create %s", quoted.data);
-    Oid types[] = {INT8ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID, INT4ARRAYOID};
-    SPIPlanPtr insert = SPI_prepare(psprintf("INSERT INTO %s SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-                                             "pg_catalog.unnest($3), pg_catalog.unnest($4))",
-                                             quoted.data),
-                                    4, types);
-    if (insert == nullptr)
-        elog(ERROR, "could not prepare the insert into %s", quoted.data);
+    SPI_finish();
+
+    // The new table has no index or trigger yet: rows go in by the heap's multi-insert, as COPY does.
+    Relation table = table_open(RangeVarGetRelid(target, RowExclusiveLock, false), RowExclusiveLock);
+    BulkInsertState bulk = GetBulkInsertState();
+    const CommandId command = GetCurrentCommandId(true);
+    constexpr int kSlots = 128;  // rows per multi-insert: slots are reused, so few are made
+    TupleTableSlot **slots = (TupleTableSlot **) palloc(sizeof(TupleTableSlot *) * kSlots);
+    for (int s = 0; s < kSlots; ++s)
+        slots[s] = table_slot_create(table, nullptr);
+    int filled = 0;
+    auto flush = [&] {
+        table_multi_insert(table, slots, filled, command, 0, bulk);
+        for (int s = 0; s < filled; ++s)
+            ExecClearTuple(slots[s]);
+        filled = 0;
+    };
 
     const size_t block_rows = size_t(kUsersPerBlock) * Max(n, (size_t) 1);
     int32 *items = (int32 *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * block_rows);
     float *scores = (float *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * block_rows);
     int32 *counts = (int32 *) palloc(sizeof(int32) * kUsersPerBlock);
-    Datum *user_d = (Datum *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Datum) * block_rows);
-    Datum *item_d = (Datum *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Datum) * block_rows);
-    Datum *score_d = (Datum *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Datum) * block_rows);
-    Datum *rank_d = (Datum *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Datum) * block_rows);
-    MemoryContext batch_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend batch", ALLOCSET_DEFAULT_SIZES);
     int64 written = 0;
     int last_percent = 0;
     for (int32 begin = 0; begin < m->n_users && n > 0; begin += kUsersPerBlock)
     {
         const int32 end = Min(m->n_users, begin + kUsersPerBlock);
         rank_block(m, begin, end, n, items, scores, counts);
-        int rows = 0;
         for (int32 u = begin; u < end; ++u)
-            for (int32 r = 0; r < counts[u - begin]; ++r, ++rows)
+            for (int32 r = 0; r < counts[u - begin]; ++r)
             {
-                const size_t slot = size_t(u - begin) * n + size_t(r);
-                user_d[rows] = Int64GetDatum(m->user_ids[u]);
-                item_d[rows] = Int64GetDatum(m->item_ids[items[slot]]);
-                score_d[rows] = Float4GetDatum(scores[slot]);
-                rank_d[rows] = Int32GetDatum(r + 1);
+                const size_t at = size_t(u - begin) * n + size_t(r);
+                TupleTableSlot *slot = slots[filled++];
+                slot->tts_values[0] = Int64GetDatum(m->user_ids[u]);
+                slot->tts_values[1] = Int64GetDatum(m->item_ids[items[at]]);
+                slot->tts_values[2] = Float4GetDatum(scores[at]);
+                slot->tts_values[3] = Int32GetDatum(r + 1);
+                memset(slot->tts_isnull, 0, sizeof(bool) * 4);
+                ExecStoreVirtualTuple(slot);
+                ++written;
+                if (filled == kSlots)
+                    flush();
             }
-        MemoryContext outer = MemoryContextSwitchTo(batch_context);
-        Datum args[] = {
-            PointerGetDatum(construct_array(user_d, rows, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE)),
-            PointerGetDatum(construct_array(item_d, rows, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE)),
-            PointerGetDatum(construct_array(score_d, rows, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT)),
-            PointerGetDatum(construct_array(rank_d, rows, INT4OID, sizeof(int32), true, TYPALIGN_INT))};
-        if (SPI_execute_plan(insert, args, nullptr, false, 0) != SPI_OK_INSERT)
-            elog(ERROR, "could not insert into %s", quoted.data);
-        MemoryContextSwitchTo(outer);
-        MemoryContextReset(batch_context);
-        written += rows;
         const int percent = int(int64(end) * 100 / m->n_users);
         if (percent / 10 > last_percent / 10 || end == m->n_users)
         {
@@ -119,6 +118,11 @@ PGREC_FUNCTION(rec_recommend_all)
             last_percent = percent;
         }
     }
-    SPI_finish();
+    if (filled > 0)
+        flush();
+    for (int s = 0; s < kSlots; ++s)
+        ExecDropSingleTupleTableSlot(slots[s]);
+    FreeBulkInsertState(bulk);
+    table_close(table, NoLock);  // the lock is kept until the transaction ends
     PG_RETURN_INT64(written);
 }

@@ -1,5 +1,6 @@
 #include "pg/settings.hpp"
 #include "pg/postgres_headers.hpp"
+#include "pg/model_cache.hpp"
 
 #include "core/parallel.hpp"
 
@@ -20,7 +21,6 @@ define_settings()
                             "Training estimates its memory before allocating it and refuses to start above this.",
                             &max_memory_kb, 2 * 1024 * 1024, 1024, INT_MAX, PGC_USERSET, GUC_UNIT_KB, nullptr,
                             nullptr, nullptr);
-    MarkGUCPrefixReserved("rec");
 }
 
 int
@@ -45,5 +45,7 @@ void
 _PG_init(void)
 {
     rec::pg::define_settings();
+    rec::pg::setup_model_cache();
+    MarkGUCPrefixReserved("rec");
 }
 }
