@@ -46,24 +46,45 @@ CREATE TABLE @extschema@.item_factors (
     PRIMARY KEY (model_id, item_id)
 );
 
+-- Which version of each model is served: the newest row of a name that is not rolled back. Every
+-- deployment is kept, so rec.rollback can return to the one before.
+CREATE SEQUENCE @extschema@.deployment_id_seq;
+CREATE TABLE @extschema@.deployments (
+    deployment_id bigint PRIMARY KEY DEFAULT nextval('@extschema@.deployment_id_seq'),
+    name          text NOT NULL,
+    model_id      bigint NOT NULL,
+    deployed_at   timestamptz NOT NULL DEFAULT now(),
+    deployed_by   regrole NOT NULL,
+    rolled_back   boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON @extschema@.deployments (name, deployment_id);
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deployment_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.user_factors', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_factors', '');
 
 COMMENT ON TABLE @extschema@.model_versions IS 'pg_recommend: one row per trained model version (read it through rec.models)';
 COMMENT ON TABLE @extschema@.user_factors IS 'pg_recommend: learned user bias and factors, the items each user interacted with in training and their (merged) ratings or counts';
+COMMENT ON TABLE @extschema@.deployments IS 'pg_recommend: deployment history; the served version of a model is its newest deployment not rolled back';
 COMMENT ON TABLE @extschema@.item_factors IS 'pg_recommend: learned item bias and factors, and the item''s number of training ratings';
 
 CREATE VIEW @extschema@.models AS
-SELECT name, version, algorithm, hyperparameters, source, n_users, n_items, n_ratings,
-       train_metric, train_value, train_seconds, owner, trained_at, model_id
-FROM @extschema@.model_versions;
+SELECT v.name, v.version,
+       v.model_id = (SELECT d.model_id FROM @extschema@.deployments d
+                     JOIN @extschema@.model_versions dv ON dv.model_id = d.model_id
+                     WHERE d.name = v.name AND NOT d.rolled_back
+                     ORDER BY d.deployment_id DESC LIMIT 1) IS TRUE AS deployed,
+       v.algorithm, v.hyperparameters, v.source, v.n_users, v.n_items, v.n_ratings,
+       v.train_metric, v.train_value, v.train_seconds, v.owner, v.trained_at, v.model_id
+FROM @extschema@.model_versions v;
 COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model version, with its hyperparameters and training metrics';
 
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT SELECT ON @extschema@.model_versions, @extschema@.user_factors, @extschema@.item_factors,
-                @extschema@.models TO PUBLIC;
+                @extschema@.deployments, @extschema@.models TO PUBLIC;
 
 -- Training.
 CREATE PROCEDURE @extschema@.train(
@@ -82,7 +103,9 @@ CREATE PROCEDURE @extschema@.train(
     alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
     cg_steps       integer DEFAULT NULL,            -- ials with solver 'cg'; NULL: 3
     solver         text DEFAULT NULL,               -- ials; NULL: 'cg'
-    learning_rate  double precision DEFAULT NULL)   -- bpr; NULL: 0.01
+    learning_rate  double precision DEFAULT NULL,   -- bpr; NULL: 0.01
+    deploy         boolean DEFAULT true,            -- serve the new version at once
+    wait           boolean DEFAULT true)            -- another training of this model running: wait (else 55P03)
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 
@@ -138,6 +161,24 @@ RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared 
 LANGUAGE C VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_cache_status';
 COMMENT ON FUNCTION @extschema@.cache_status IS 'pg_recommend: the models loaded for serving: in shared memory (shared) or in this connection''s memory';
+
+CREATE FUNCTION @extschema@.deploy(model text, version integer)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_deploy';
+COMMENT ON FUNCTION @extschema@.deploy IS 'pg_recommend: serve this version of the model from now on (transactional); returns the version';
+
+CREATE FUNCTION @extschema@.rollback(model text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_rollback';
+COMMENT ON FUNCTION @extschema@.rollback IS 'pg_recommend: serve the previously deployed version again (transactional); returns that version';
+
+CREATE FUNCTION @extschema@.prune(model text, keep integer DEFAULT 3)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_prune';
+COMMENT ON FUNCTION @extschema@.prune IS 'pg_recommend: delete all versions of the model but the newest keep and the deployed one; returns how many were deleted';
 
 CREATE FUNCTION @extschema@.drop_model(model text)
 RETURNS integer

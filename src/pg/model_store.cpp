@@ -199,32 +199,43 @@ int64
 find_model(const char *name)
 {
     // Called on every recommend(): the plans are prepared once per backend.
-    static SPIPlanPtr by_name = nullptr, newest = nullptr;
+    static SPIPlanPtr by_name = nullptr, newest = nullptr, any_version = nullptr;
     SpiSession spi = begin_spi(false);
     if (by_name == nullptr)
     {
-        // Both or neither: an error between the two must not leave one of them unset.
+        // All or none: an error between them must not leave some of them unset.
         Oid types[] = {TEXTOID};
-        SPIPlanPtr name_plan = prepare("SELECT model_id FROM rec.model_versions WHERE name = $1 "
-                                       "ORDER BY version DESC LIMIT 1",
+        SPIPlanPtr name_plan = prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v "
+                                       "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back "
+                                       "ORDER BY d.deployment_id DESC LIMIT 1",
                                        1, types);
-        SPIPlanPtr newest_plan = prepare("SELECT model_id FROM rec.model_versions "
-                                         "ORDER BY trained_at DESC, model_id DESC LIMIT 1",
+        SPIPlanPtr newest_plan = prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v "
+                                         "USING (model_id) WHERE NOT d.rolled_back "
+                                         "ORDER BY d.deployment_id DESC LIMIT 1",
                                          0, nullptr);
+        SPIPlanPtr any_plan = prepare("SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types);
         SPI_keepplan(name_plan);
         SPI_keepplan(newest_plan);
+        SPI_keepplan(any_plan);
         newest = newest_plan;
+        any_version = any_plan;
         by_name = name_plan;
     }
     Datum values[] = {name ? CStringGetTextDatum(name) : (Datum) 0};
     execute(name ? by_name : newest, values, SPI_OK_SELECT);
     if (SPI_processed == 0)
     {
-        if (name)
+        if (name == nullptr)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
+                            errhint("Train one with CALL rec.train(model => ..., source => ...).")));
+        execute(any_version, values, SPI_OK_SELECT);
+        if (SPI_processed == 0)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                             errhint("SELECT name FROM rec.models lists the trained models.")));
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
-                        errhint("Train one with CALL rec.train(model => ..., source => ...).")));
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("model \"%s\" has no deployed version", name),
+                        errhint("Deploy one with SELECT rec.deploy('%s', version); rec.models lists the versions.",
+                                name)));
     }
     bool isnull;
     const int64 model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -478,43 +489,180 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     return image;
 }
 
-int32
-drop_model(const char *name)
+namespace {
+
+// The versions of `name` (model_id, version), newest first, after checking that the caller owns every
+// one of them (or is a member of its owner). Allocated in `context`; *count is how many.
+struct VersionRow
 {
-    // Checked as the caller: every version must be one the caller owns (or is a member of its owner).
-    MemoryContext caller_context = CurrentMemoryContext;  // SPI_finish frees what is allocated inside
-    SpiSession spi = begin_spi(false);
+    int64 model_id;
+    int32 version;
+};
+
+VersionRow *
+owned_versions(const char *name, const char *action, MemoryContext context, int32 *count)
+{
+    SpiSession spi = begin_spi(false);  // as the caller
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
-    execute(prepare("SELECT model_id, owner::oid FROM rec.model_versions WHERE name = $1", 1, types), args,
-            SPI_OK_SELECT);
-    const int32 versions = int32(SPI_processed);
-    if (versions == 0)
+    execute(prepare("SELECT model_id, version, owner::oid FROM rec.model_versions WHERE name = $1 "
+                    "ORDER BY version DESC",
+                    1, types),
+            args, SPI_OK_SELECT);
+    *count = int32(SPI_processed);
+    if (*count == 0)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                         errhint("SELECT name FROM rec.models lists the trained models.")));
-    int64 *ids = (int64 *) MemoryContextAlloc(caller_context, sizeof(int64) * versions);
-    for (int32 v = 0; v < versions; ++v)
+    // SPI_finish frees what is allocated in between: the rows go to the caller's context.
+    VersionRow *rows = (VersionRow *) MemoryContextAlloc(context, sizeof(VersionRow) * size_t(*count));
+    for (int32 v = 0; v < *count; ++v)
     {
+        HeapTuple t = SPI_tuptable->vals[v];
         bool isnull;
-        ids[v] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[v], SPI_tuptable->tupdesc, 1, &isnull));
-        const Oid owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[v], SPI_tuptable->tupdesc, 2, &isnull));
+        rows[v].model_id = DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
+        rows[v].version = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
+        const Oid owner = DatumGetObjectId(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &isnull));
         if (!has_privs_of_role(GetUserId(), owner))
-            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("must be owner of model \"%s\"", name),
+            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                            errmsg("must be owner of model \"%s\" to %s it", name, action),
                             errdetail("The model was trained by role \"%s\".", GetUserNameFromId(owner, true))));
     }
     end_spi(spi);
+    return rows;
+}
 
-    // Only the versions checked above are deleted, even if another one was trained meanwhile.
-    spi = begin_spi(true);
-    Oid delete_types[] = {INT8ARRAYOID};
-    Datum delete_args[] = {bigint_array(ids, size_t(versions))};
-    for (const char *query : {"DELETE FROM rec.user_factors WHERE model_id = ANY($1)",
+// Deletes these versions' rows and deployments (as the extension owner) and frees their cache entries.
+void
+delete_versions(const int64 *ids, int32 count)
+{
+    if (count == 0)
+        return;
+    SpiSession spi = begin_spi(true);
+    Oid types[] = {INT8ARRAYOID};
+    Datum args[] = {bigint_array(ids, size_t(count))};
+    for (const char *query : {"DELETE FROM rec.deployments WHERE model_id = ANY($1)",
+                              "DELETE FROM rec.user_factors WHERE model_id = ANY($1)",
                               "DELETE FROM rec.item_factors WHERE model_id = ANY($1)",
                               "DELETE FROM rec.model_versions WHERE model_id = ANY($1)"})
-        execute(prepare(query, 1, delete_types), delete_args, SPI_OK_DELETE);
+        execute(prepare(query, 1, types), args, SPI_OK_DELETE);
     end_spi(spi);
-    forget_cached_models(ids, versions);
-    return versions;
+    forget_cached_models(ids, count);
+}
+
+// The deployment served now for `name`: its model_id, or 0 if none.
+int64
+current_deployment(const char *name)
+{
+    SpiSession spi = begin_spi(false);
+    Oid types[] = {TEXTOID};
+    Datum args[] = {CStringGetTextDatum(name)};
+    execute(prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
+                    "WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
+                    1, types),
+            args, SPI_OK_SELECT);
+    bool isnull;
+    const int64 model_id =
+        SPI_processed == 0 ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    end_spi(spi);
+    return model_id;
+}
+
+}  // namespace
+
+void
+record_deployment(const char *name, int64 model_id)
+{
+    const Oid caller = GetUserId();
+    SpiSession spi = begin_spi(true);
+    Oid types[] = {TEXTOID, INT8OID, OIDOID};
+    Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(model_id), ObjectIdGetDatum(caller)};
+    execute(prepare("INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ($1, $2, $3::regrole)", 3, types),
+            args, SPI_OK_INSERT);
+    end_spi(spi);
+}
+
+int32
+drop_model(const char *name)
+{
+    int32 count;
+    VersionRow *versions = owned_versions(name, "drop", CurrentMemoryContext, &count);
+    int64 *ids = (int64 *) palloc(sizeof(int64) * size_t(count));
+    for (int32 v = 0; v < count; ++v)
+        ids[v] = versions[v].model_id;
+    // Only the versions checked above are deleted, even if another one was trained meanwhile.
+    delete_versions(ids, count);
+    return count;
+}
+
+int32
+deploy_model(const char *name, int32 version)
+{
+    int32 count;
+    VersionRow *versions = owned_versions(name, "deploy", CurrentMemoryContext, &count);
+    for (int32 v = 0; v < count; ++v)
+        if (versions[v].version == version)
+        {
+            record_deployment(name, versions[v].model_id);
+            return version;
+        }
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" has no version %d", name, version),
+                    errhint("SELECT version FROM rec.models WHERE name = '%s' lists its versions.", name)));
+    pg_unreachable();
+}
+
+int32
+rollback_model(const char *name)
+{
+    int32 count;
+    VersionRow *versions = owned_versions(name, "roll back", CurrentMemoryContext, &count);
+    const int64 current = current_deployment(name);
+    // The newest earlier deployment of another version that still exists.
+    SpiSession spi = begin_spi(true);
+    Oid types[] = {TEXTOID, INT8OID};
+    Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(current)};
+    execute(prepare("SELECT d.deployment_id, d.model_id FROM rec.deployments d JOIN rec.model_versions v "
+                    "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back AND d.model_id <> $2 "
+                    "ORDER BY d.deployment_id DESC LIMIT 1",
+                    2, types),
+            args, SPI_OK_SELECT);
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("model \"%s\" has no earlier deployment to roll back to", name),
+                        errhint("rec.deploy(model, version) deploys any version.")));
+    bool isnull;
+    const int64 previous_deployment =
+        DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    const int64 previous_model = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    Oid update_types[] = {TEXTOID, INT8OID};
+    Datum update_args[] = {CStringGetTextDatum(name), Int64GetDatum(previous_deployment)};
+    execute(prepare("UPDATE rec.deployments SET rolled_back = true "
+                    "WHERE name = $1 AND deployment_id > $2 AND NOT rolled_back",
+                    2, update_types),
+            update_args, SPI_OK_UPDATE);
+    end_spi(spi);
+    for (int32 v = 0; v < count; ++v)
+        if (versions[v].model_id == previous_model)
+            return versions[v].version;
+    pg_unreachable();
+}
+
+int32
+prune_model(const char *name, int32 keep)
+{
+    if (keep < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("keep must be at least 1"),
+                        errhint("rec.drop_model deletes every version.")));
+    int32 count;
+    VersionRow *versions = owned_versions(name, "prune", CurrentMemoryContext, &count);
+    const int64 deployed = current_deployment(name);
+    int64 *ids = (int64 *) palloc(sizeof(int64) * size_t(count));
+    int32 doomed = 0;
+    // Newest first: the first `keep` versions stay, and so does the deployed one.
+    for (int32 v = keep; v < count; ++v)
+        if (versions[v].model_id != deployed)
+            ids[doomed++] = versions[v].model_id;
+    delete_versions(ids, doomed);
+    return doomed;
 }
 
 }  // namespace rec::pg

@@ -32,9 +32,13 @@ struct StoredVersion
 
 StoredVersion store_model(const ModelToStore &m);
 
-// The model_id of the newest version of `name`, or of the most recently trained model when `name` is
-// NULL. Raises 42704 if there is none.
+// The model_id of the deployed version of `name` (rec.deployments), or of the most recently deployed
+// model when `name` is NULL. Raises 42704 if there is none, 55000 if the model has versions but none
+// is deployed.
 int64 find_model(const char *name);
+
+// Makes a version the one served (a row of rec.deployments, written as the extension owner).
+void record_deployment(const char *name, int64 model_id);
 
 // A model loaded for serving, as read-only arrays sorted by external id. The arrays live in one
 // contiguous, position-independent block (a "model image"), so the same bytes serve from a backend's
@@ -77,7 +81,12 @@ char *load_model_image(int64 model_id, MemoryContext context, size_t *bytes);
 // The model an image holds, its arrays pointing into the image.
 LoadedModel view_model_image(const char *image);
 
-// Deletes every version of `name`; returns how many there were.
-int32 drop_model(const char *name);
+// Model lifecycle; each checks that the caller owns every version of `name` (42501), raises 42704 for
+// an unknown name, and is transactional (rows of rec.deployments and the model tables).
+int32 drop_model(const char *name);                // deletes every version; returns how many
+int32 deploy_model(const char *name, int32 version);  // serves `version` from now on; returns it
+int32 rollback_model(const char *name);             // serves the previously deployed version; returns it
+int32 prune_model(const char *name, int32 keep);    // deletes all but the newest `keep` and the deployed
+                                                    // version; returns how many were deleted
 
 }  // namespace rec::pg

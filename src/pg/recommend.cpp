@@ -377,6 +377,24 @@ PGREC_FUNCTION(rec_predict)
     PG_RETURN_FLOAT4(float(score));
 }
 
+// rec.deploy(model, version) RETURNS integer
+PGREC_FUNCTION(rec_deploy)
+{
+    PG_RETURN_INT32(rec::pg::deploy_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_INT32(1)));
+}
+
+// rec.rollback(model) RETURNS integer
+PGREC_FUNCTION(rec_rollback)
+{
+    PG_RETURN_INT32(rec::pg::rollback_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+// rec.prune(model, keep) RETURNS integer
+PGREC_FUNCTION(rec_prune)
+{
+    PG_RETURN_INT32(rec::pg::prune_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_INT32(1)));
+}
+
 // rec.drop_model(model) RETURNS integer
 PGREC_FUNCTION(rec_drop_model)
 {

@@ -29,12 +29,12 @@ enum Arg
 {
     ModelArg, SourceArg, UserColumnArg, ItemColumnArg, RatingColumnArg, AlgorithmArg, FactorsArg,
     IterationsArg, RegularizationArg, SeedArg, BiasRegularizationArg, UnweightedRegularizationArg, AlphaArg,
-    CgStepsArg, SolverArg, LearningRateArg, ArgCount
+    CgStepsArg, SolverArg, LearningRateArg, DeployArg, WaitArg, ArgCount
 };
 const char *const kArgNames[ArgCount] = {
     "model", "source", "user_column", "item_column", "rating_column", "algorithm", "factors", "iterations",
     "regularization", "seed", "bias_regularization", "unweighted_regularization", "alpha", "cg_steps", "solver",
-    "learning_rate"};
+    "learning_rate", "deploy", "wait"};
 
 enum class Algorithm
 {
@@ -55,6 +55,8 @@ struct TrainArgs
     int factors;
     int iterations;
     const char *hyperparameters;  // JSON, as stored in rec.model_versions
+    bool deploy;                  // serve the new version at once
+    bool wait;                    // wait for another training of the same model, else fail
 };
 
 const char *
@@ -106,7 +108,7 @@ set_common(Params &params, int factors, int iterations, double regularization, u
 TrainArgs
 parse_args(FunctionCallInfo fcinfo)
 {
-    for (int arg : {AlgorithmArg, FactorsArg, SeedArg})
+    for (int arg : {AlgorithmArg, FactorsArg, SeedArg, DeployArg, WaitArg})
         if (PG_ARGISNULL(arg))
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("argument %s of rec.train must not be NULL", kArgNames[arg])));
@@ -114,6 +116,8 @@ parse_args(FunctionCallInfo fcinfo)
     a.model = text_arg(fcinfo, ModelArg);
     if (a.model == nullptr || a.model[0] == '\0')
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be NULL or empty")));
+    a.deploy = PG_GETARG_BOOL(DeployArg);
+    a.wait = PG_GETARG_BOOL(WaitArg);
     a.source.relation = text_arg(fcinfo, SourceArg);
     a.source.user_column = text_arg(fcinfo, UserColumnArg);
     a.source.item_column = text_arg(fcinfo, ItemColumnArg);
@@ -309,6 +313,21 @@ run_training(const rec::pg::SourceRows &rows, const TrainArgs &args, size_t budg
     return job.release();
 }
 
+// Trainings of one model name are serialized by a transaction-level advisory lock on the name (field
+// 4 of the lock tag is 3, a value pg_advisory_lock never uses, so no user lock collides with it):
+// the second waits, or fails at once when `wait` is false. Versions are then numbered without gaps.
+void
+lock_model_name(const char *name, bool wait)
+{
+    const uint64 key = hash_bytes_extended((const unsigned char *) name, int(strlen(name)), 0x7265632e747261ULL);
+    LOCKTAG tag;
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, uint32(key >> 32), uint32(key), 3);
+    if (LockAcquire(&tag, ExclusiveLock, false, !wait) == LOCKACQUIRE_NOT_AVAIL)
+        ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+                        errmsg("model \"%s\" is being trained by another session", name),
+                        errhint("Wait for it to finish, or call rec.train with wait => true to queue behind it.")));
+}
+
 }  // namespace
 
 // CALL rec.train(model, source, user_column, item_column, rating_column, algorithm, factors, iterations,
@@ -320,6 +339,7 @@ PGREC_FUNCTION(rec_train)
     if (RecoveryInProgress())
         ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot train a model on a standby"),
                         errhint("Train on the primary: models reach standbys by replication.")));
+    lock_model_name(args.model, args.wait);
     const size_t budget = rec::pg::memory_budget_bytes();
     const TimestampTz started = GetCurrentTimestamp();
 
@@ -343,9 +363,11 @@ PGREC_FUNCTION(rec_train)
     const rec::pg::ModelToStore store{args.model, args.algorithm_name, rows.qualified_name, args.hyperparameters,
                                       rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
     const rec::pg::StoredVersion stored = rec::pg::store_model(store);
-    ereport(NOTICE, (errmsg("trained model \"%s\" version %d: %zu users, %zu items, %zu interactions, %s %.4f, "
+    if (args.deploy)
+        rec::pg::record_deployment(args.model, stored.model_id);
+    ereport(NOTICE, (errmsg("trained model \"%s\" version %d%s: %zu users, %zu items, %zu interactions, %s %.4f, "
                             "%.2f s in all",
-                            args.model, stored.version, job->data.user_ids.size(), job->data.item_ids.size(),
+                            args.model, stored.version, args.deploy ? " (deployed)" : " (not deployed)", job->data.user_ids.size(), job->data.item_ids.size(),
                             job->data.nnz(), job->model.train_metric, job->model.train_value,
                             double(GetCurrentTimestamp() - started) / 1e6)));
     MemoryContextSwitchTo(caller_context);

@@ -1,17 +1,18 @@
 -- Models are ordinary, durable tables; training reads with the caller's rights and row-level
 -- security; only pg_recommend writes the model tables; only a model's owner may drop it.
 BEGIN;
-SELECT plan(16);
+SELECT plan(21);
 SET LOCAL client_min_messages = warning;
 
 SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
 SELECT has_table('rec', 'user_factors', 'user factors are stored in a table');
 SELECT has_table('rec', 'item_factors', 'item factors are stored in a table');
+SELECT has_table('rec', 'deployments', 'the deployment history is stored in a table');
 SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 3,
+           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 4,
           'the model tables are WAL-logged (not unlogged or temporary), so they survive crashes and replicate');
-SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 4,
-          'model tables and their sequence are marked for pg_dump');
+SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 6,
+          'model tables and their sequences are marked for pg_dump');
 
 CREATE TABLE plays (user_id int, item_id int, rating int, region text);
 INSERT INTO plays SELECT u, i, 1 + (u * i) % 5, CASE WHEN u <= 20 THEN 'eu' ELSE 'us' END
@@ -39,6 +40,11 @@ SELECT throws_ok($$CALL rec.train('bob_model', 'plays')$$, '42501', NULL,
                  'a role without SELECT on the source gets 42501');
 SELECT throws_ok($$SELECT rec.drop_model('alice_model')$$, '42501', NULL,
                  'another role cannot drop the model');
+SELECT throws_ok($$SELECT rec.deploy('alice_model', 1)$$, '42501', NULL, 'nor deploy a version of it');
+SELECT throws_ok($$SELECT rec.rollback('alice_model')$$, '42501', NULL, 'nor roll it back');
+SELECT throws_ok($$SELECT rec.prune('alice_model', 1)$$, '42501', NULL, 'nor prune it');
+SELECT throws_ok($$INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ('alice_model', 1, 'rec_bob')$$,
+                 '42501', NULL, 'nor write the deployment history directly');
 SELECT is((SELECT count(*)::int FROM rec.recommend(1, 5, 'alice_model')), 5, 'but may serve it');
 
 SET LOCAL ROLE rec_alice;

@@ -9,13 +9,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 chmod a+rwx "$work"
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-check() {  # description, actual, expected
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1));
-    else echo "not ok - $1: expected '$3', got '$2'"; failed=$((failed + 1)); fi
-}
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+source "$(dirname "$0")/checks.sh"
 
 sql -v csv="$root/data/ml-latest-small/ratings.csv" <<'SQL'
 SET client_min_messages = warning;
@@ -118,5 +112,4 @@ echo "  ($(sql -c "SELECT count(*) FROM observed") calls observed)"
 
 sql -c "SELECT rec.drop_model('shared_probe'), rec.drop_model('live')" \
     -c "DROP TABLE live_a, live_b, expected_a, expected_b, observed" > /dev/null
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -1,0 +1,14 @@
+# Shared by the shell tests (source it): check() records one assertion, sql() runs psql quietly with
+# unaligned output against the server in the PG* variables, finish() prints the tally and fails if any
+# check did.
+passed=0
+failed=0
+check() {  # description, actual, expected
+    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1));
+    else echo "not ok - $1: expected '$3', got '$2'"; failed=$((failed + 1)); fi
+}
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+}
