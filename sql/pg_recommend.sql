@@ -200,6 +200,21 @@ LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_evaluate';
 COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';
 
+-- Splitting data for evaluation.
+CREATE FUNCTION @extschema@.split(
+    source        text,
+    train_table   text,
+    test_table    text,
+    method        text DEFAULT 'random',            -- 'random', 'per_user' or 'time'
+    test_fraction double precision DEFAULT 0.2,
+    time_column   text DEFAULT NULL,                -- method 'time': each user's latest rows are held out
+    seed          bigint DEFAULT 42,
+    user_column   text DEFAULT 'user_id')           -- methods 'per_user' and 'time'
+RETURNS TABLE (train_rows bigint, test_rows bigint)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_split';
+COMMENT ON FUNCTION @extschema@.split IS 'pg_recommend: split a table''s rows into a new training table and a new test table';
+
 -- Batch serving.
 CREATE FUNCTION @extschema@.recommend_all(model text, n integer DEFAULT 10, target_table text DEFAULT 'recs')
 RETURNS bigint

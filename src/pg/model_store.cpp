@@ -14,6 +14,10 @@ namespace {
 
 // Brackets SPI work on the model tables: connected, with a pinned search_path and, for writes, as the
 // extension owner. PostgreSQL-style: on error, the transaction's abort undoes all three.
+// A session as the caller only reads, and reads in the snapshot of the statement that called us (SPI's
+// read-only mode), so that one statement sees one consistent state of the model tables even while
+// another session commits a new version: a model's header and rows are always read together. A session
+// as the extension owner writes, each statement seeing what the previous ones did.
 struct SpiSession
 {
     int search_path_level;
@@ -47,9 +51,9 @@ end_spi(const SpiSession &s)
 }
 
 void
-execute(SPIPlanPtr plan, Datum *values, int expected)
+execute(const SpiSession &spi, SPIPlanPtr plan, Datum *values, int expected)
 {
-    const int rc = SPI_execute_plan(plan, values, nullptr, false, 0);
+    const int rc = SPI_execute_plan(plan, values, nullptr, !spi.as_owner, 0);
     if (rc != expected)
         elog(ERROR, "pg_recommend model storage statement failed: %s", SPI_result_code_string(rc));
 }
@@ -115,7 +119,7 @@ store_model(const ModelToStore &m)
         Oid types[] = {TEXTOID};
         Datum values[] = {CStringGetTextDatum(m.name)};
         // A concurrent training of the same name fails on the unique key instead of sharing a version.
-        execute(prepare("SELECT coalesce(max(version), 0) + 1 FROM rec.model_versions WHERE name = $1", 1, types),
+        execute(spi, prepare("SELECT coalesce(max(version), 0) + 1 FROM rec.model_versions WHERE name = $1", 1, types),
                 values, SPI_OK_SELECT);
         bool isnull;
         out.version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -138,7 +142,7 @@ store_model(const ModelToStore &m)
                           Float8GetDatum(m.model->train_value),
                           Float8GetDatum(m.train_seconds),
                           ObjectIdGetDatum(caller)};
-        execute(prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
+        execute(spi, prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
                         "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_metric, "
                         "train_value, train_seconds, owner) "
                         "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::regrole) "
@@ -168,7 +172,7 @@ store_model(const ModelToStore &m)
                               float_array(m.model->user_factors.data() + u * size_t(k), k),
                               bigint_array(seen, count),
                               float_array(by_user.values.data() + begin, int(count))};
-            execute(plan, values, SPI_OK_INSERT);
+            execute(spi, plan, values, SPI_OK_INSERT);
             MemoryContextSwitchTo(outer);
             MemoryContextReset(row_context);
         }
@@ -186,7 +190,7 @@ store_model(const ModelToStore &m)
                               Float4GetDatum(m.model->item_bias[i]),
                               float_array(m.model->item_factors.data() + i * size_t(k), k),
                               Int32GetDatum(int32(m.data->by_item.row_size(i)))};
-            execute(plan, values, SPI_OK_INSERT);
+            execute(spi, plan, values, SPI_OK_INSERT);
             MemoryContextSwitchTo(outer);
             MemoryContextReset(row_context);
         }
@@ -222,13 +226,13 @@ find_model(const char *name)
         by_name = name_plan;
     }
     Datum values[] = {name ? CStringGetTextDatum(name) : (Datum) 0};
-    execute(name ? by_name : newest, values, SPI_OK_SELECT);
+    execute(spi, name ? by_name : newest, values, SPI_OK_SELECT);
     if (SPI_processed == 0)
     {
         if (name == nullptr)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
                             errhint("Train one with CALL rec.train(model => ..., source => ...).")));
-        execute(any_version, values, SPI_OK_SELECT);
+        execute(spi, any_version, values, SPI_OK_SELECT);
         if (SPI_processed == 0)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                             errhint("SELECT name FROM rec.models lists the trained models.")));
@@ -329,7 +333,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     SpiSession spi = begin_spi(false);
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
-    execute(prepare("SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, "
+    execute(spi, prepare("SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, "
                     "rating_max, algorithm, (hyperparameters->>'regularization')::float8, "
                     "coalesce((hyperparameters->>'bias_regularization')::float8, 0), "
                     "coalesce((hyperparameters->>'unweighted_regularization')::float8, 0), "
@@ -505,7 +509,7 @@ owned_versions(const char *name, const char *action, MemoryContext context, int3
     SpiSession spi = begin_spi(false);  // as the caller
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
-    execute(prepare("SELECT model_id, version, owner::oid FROM rec.model_versions WHERE name = $1 "
+    execute(spi, prepare("SELECT model_id, version, owner::oid FROM rec.model_versions WHERE name = $1 "
                     "ORDER BY version DESC",
                     1, types),
             args, SPI_OK_SELECT);
@@ -544,7 +548,7 @@ delete_versions(const int64 *ids, int32 count)
                               "DELETE FROM rec.user_factors WHERE model_id = ANY($1)",
                               "DELETE FROM rec.item_factors WHERE model_id = ANY($1)",
                               "DELETE FROM rec.model_versions WHERE model_id = ANY($1)"})
-        execute(prepare(query, 1, types), args, SPI_OK_DELETE);
+        execute(spi, prepare(query, 1, types), args, SPI_OK_DELETE);
     end_spi(spi);
     forget_cached_models(ids, count);
 }
@@ -556,7 +560,7 @@ current_deployment(const char *name)
     SpiSession spi = begin_spi(false);
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
-    execute(prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
+    execute(spi, prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
                     "WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
                     1, types),
             args, SPI_OK_SELECT);
@@ -576,7 +580,7 @@ record_deployment(const char *name, int64 model_id)
     SpiSession spi = begin_spi(true);
     Oid types[] = {TEXTOID, INT8OID, OIDOID};
     Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(model_id), ObjectIdGetDatum(caller)};
-    execute(prepare("INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ($1, $2, $3::regrole)", 3, types),
+    execute(spi, prepare("INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ($1, $2, $3::regrole)", 3, types),
             args, SPI_OK_INSERT);
     end_spi(spi);
 }
@@ -620,7 +624,7 @@ rollback_model(const char *name)
     SpiSession spi = begin_spi(true);
     Oid types[] = {TEXTOID, INT8OID};
     Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(current)};
-    execute(prepare("SELECT d.deployment_id, d.model_id FROM rec.deployments d JOIN rec.model_versions v "
+    execute(spi, prepare("SELECT d.deployment_id, d.model_id FROM rec.deployments d JOIN rec.model_versions v "
                     "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back AND d.model_id <> $2 "
                     "ORDER BY d.deployment_id DESC LIMIT 1",
                     2, types),
@@ -635,7 +639,7 @@ rollback_model(const char *name)
     const int64 previous_model = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
     Oid update_types[] = {TEXTOID, INT8OID};
     Datum update_args[] = {CStringGetTextDatum(name), Int64GetDatum(previous_deployment)};
-    execute(prepare("UPDATE rec.deployments SET rolled_back = true "
+    execute(spi, prepare("UPDATE rec.deployments SET rolled_back = true "
                     "WHERE name = $1 AND deployment_id > $2 AND NOT rolled_back",
                     2, update_types),
             update_args, SPI_OK_UPDATE);

@@ -3,6 +3,7 @@
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
 #include "pg/model_cache.hpp"
+#include "pg/safe_sql.hpp"
 #include "pg/settings.hpp"
 
 #include <algorithm>
@@ -45,32 +46,21 @@ PGREC_FUNCTION(rec_recommend_all)
     const LoadedModel *m = rec::pg::serving_model(model_name);
     const size_t n = Min(size_t(PG_GETARG_INT32(1)), size_t(m->n_items));
 
-    // The target is a new table, named as the caller would name it (their search_path); only quoted
-    // identifiers reach the generated SQL.
-    List *names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(2)));
-    RangeVar *target = makeRangeVarFromNameList(names);
-    if (OidIsValid(RangeVarGetRelid(target, NoLock, true)))
-        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_TABLE),
-                        errmsg("relation \"%s\" already exists", NameListToString(names)),
-                        errhint("recommend_all writes a new table: drop the old one first, or name another "
-                                "target_table.")));
-    StringInfoData quoted;
-    initStringInfo(&quoted);
-    ListCell *cell;
-    foreach (cell, names)
-        appendStringInfo(&quoted, "%s%s", quoted.len ? "." : "", quote_identifier(strVal(lfirst(cell))));
-
+    // The target is a new table, named as the caller would name it.
+    const char *quoted_target = rec::pg::new_table_name(text_to_cstring(PG_GETARG_TEXT_PP(2)), "target_table");
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     if (SPI_execute(psprintf("CREATE TABLE %s (user_id pg_catalog.int8 NOT NULL, item_id pg_catalog.int8 NOT NULL, "
                              "score pg_catalog.float4 NOT NULL, rank pg_catalog.int4 NOT NULL)",
-                             quoted.data),
+                             quoted_target),
                     false, 0) != SPI_OK_UTILITY)
-        elog(ERROR, "could not create %s", quoted.data);
+        elog(ERROR, "could not create %s", quoted_target);
     SPI_finish();
 
     // The new table has no index or trigger yet: rows go in by the heap's multi-insert, as COPY does.
-    Relation table = table_open(RangeVarGetRelid(target, RowExclusiveLock, false), RowExclusiveLock);
+    Relation table = table_open(
+        RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(quoted_target)), RowExclusiveLock, false),
+        RowExclusiveLock);
     BulkInsertState bulk = GetBulkInsertState();
     const CommandId command = GetCurrentCommandId(true);
     constexpr int kSlots = 128;  // rows per multi-insert: slots are reused, so few are made

@@ -17,6 +17,34 @@ restore_search_path(int level)
     AtEOXact_GUC(true, level);
 }
 
+const char *
+new_table_name(const char *name, const char *argument)
+{
+    if (name == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", argument)));
+    List *names = stringToQualifiedNameList(name);
+    RangeVar *target = makeRangeVarFromNameList(names);
+    const Oid schema = RangeVarGetCreationNamespace(target);
+    if (OidIsValid(get_relname_relid(target->relname, schema)))
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_TABLE),
+                        errmsg("relation \"%s\" already exists", NameListToString(names)),
+                        errhint("%s names a new table: drop the old one first, or choose another name.", argument)));
+    return quote_qualified_identifier(get_namespace_name(schema), target->relname);
+}
+
+Oid
+readable_relation(const char *name, const char **quoted)
+{
+    RangeVar *range = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+    const Oid relid = RangeVarGetRelid(range, AccessShareLock, false);
+    const char relkind = get_rel_relkind(relid);
+    if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_VIEW &&
+        relkind != RELKIND_MATVIEW && relkind != RELKIND_FOREIGN_TABLE)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table or view", name)));
+    *quoted = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    return relid;
+}
+
 Oid
 extension_owner()
 {

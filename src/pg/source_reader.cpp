@@ -59,17 +59,10 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     if (spec.relation == nullptr)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("source must not be NULL")));
     // Resolved once, with the caller's search_path, then only the OID is used.
-    RangeVar *range = makeRangeVarFromNameList(stringToQualifiedNameList(spec.relation));
-    const Oid relid = RangeVarGetRelid(range, AccessShareLock, false);
-    const char relkind = get_rel_relkind(relid);
-    if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_VIEW &&
-        relkind != RELKIND_MATVIEW && relkind != RELKIND_FOREIGN_TABLE)
-        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is not a table or view", spec.relation)));
-
     SourceRows out;
-    out.qualified_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                                    get_rel_name(relid));
+    const char *quoted;
+    const Oid relid = readable_relation(spec.relation, &quoted);
+    out.qualified_name = pstrdup(quoted);
     const char *user_col = checked_column(relid, spec.relation, "user_column", spec.user_column, false);
     const char *item_col = checked_column(relid, spec.relation, "item_column", spec.item_column, false);
     const char *rating_col = (spec.rating_column == nullptr && spec.rating_optional)

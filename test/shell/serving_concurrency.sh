@@ -13,7 +13,9 @@ source "$(dirname "$0")/checks.sh"
 
 sql -v csv="$root/data/ml-latest-small/ratings.csv" <<'SQL'
 SET client_min_messages = warning;
+-- Leftovers of an interrupted run.
 DROP TABLE IF EXISTS live_a, live_b, expected_a, expected_b, observed;
+SELECT rec.drop_model(name) FROM (SELECT DISTINCT name FROM rec.models WHERE name IN ('shared_probe', 'live')) m;
 CREATE TABLE live_a (user_id int, item_id int, rating real, ts bigint);
 COPY live_a FROM :'csv' WITH (FORMAT csv, HEADER true);
 -- The same ratings on other item ids: a list from this model's versions can never pass for one of
@@ -110,6 +112,6 @@ check "every result during retraining is exactly the old or the new version's" "
       "0 mixed or unknown, true old seen, true new seen, true enough calls"
 echo "  ($(sql -c "SELECT count(*) FROM observed") calls observed)"
 
-sql -c "SELECT rec.drop_model('shared_probe'), rec.drop_model('live')" \
+sql -c "SET client_min_messages = warning" -c "SELECT rec.drop_model('shared_probe'), rec.drop_model('live')" \
     -c "DROP TABLE live_a, live_b, expected_a, expected_b, observed" > /dev/null
 finish

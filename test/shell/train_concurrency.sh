@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/checks.sh"
 sql -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS busy_ratings" \
+    -c "SELECT rec.drop_model(name) FROM (SELECT DISTINCT name FROM rec.models WHERE name = 'busy') m" \
     -c "CREATE TABLE busy_ratings AS SELECT u AS user_id, i AS item_id, 1 + (u * i) % 5 AS rating
         FROM generate_series(1, 50) u, generate_series(1, 40) i"
 
