@@ -23,6 +23,10 @@ CREATE TABLE @extschema@.model_versions (
     train_value     double precision NOT NULL,
     train_seconds   double precision NOT NULL,
     owner           regrole NOT NULL,
+    iterations_run  integer NOT NULL,               -- fewer than asked when early stopping ended training
+    validation_metric text,                          -- with a validation_source: 'validation RMSE' or 'validation ndcg@10'
+    validation_value  double precision,              -- its value after the last iteration
+    learning_curve    jsonb,                         -- [{"iteration", "training", "validation"}, ...]
     trained_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (name, version)
 );
@@ -78,7 +82,8 @@ SELECT v.name, v.version,
                      WHERE d.name = v.name AND NOT d.rolled_back
                      ORDER BY d.deployment_id DESC LIMIT 1) IS TRUE AS deployed,
        v.algorithm, v.hyperparameters, v.source, v.n_users, v.n_items, v.n_ratings,
-       v.train_metric, v.train_value, v.train_seconds, v.owner, v.trained_at, v.model_id
+       v.train_metric, v.train_value, v.iterations_run, v.validation_metric, v.validation_value, v.learning_curve,
+       v.train_seconds, v.owner, v.trained_at, v.model_id
 FROM @extschema@.model_versions v;
 COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model version, with its hyperparameters and training metrics';
 
@@ -105,8 +110,26 @@ CREATE PROCEDURE @extschema@.train(
     solver         text DEFAULT NULL,               -- ials; NULL: 'cg'
     learning_rate  double precision DEFAULT NULL,   -- bpr; NULL: 0.01
     deploy         boolean DEFAULT true,            -- serve the new version at once
-    wait           boolean DEFAULT true)            -- another training of this model running: wait (else 55P03)
+    wait           boolean DEFAULT true,            -- another training of this model running: wait (else 55P03)
+    validation_source text DEFAULT NULL,            -- held-out rows: a validation metric per iteration
+    early_stopping boolean DEFAULT false,           -- stop when the validation metric stops improving
+    deploy_if_better boolean DEFAULT false)         -- deploy only if not worse than the deployed version
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
+CREATE PROCEDURE @extschema@.tune(
+    model             text,
+    source            text,
+    validation_source text,
+    grid              jsonb,                        -- {"factors": [32, 64], "regularization": [0.01, 0.1]}
+    user_column       text DEFAULT 'user_id',
+    item_column       text DEFAULT 'item_id',
+    rating_column     text DEFAULT 'rating',
+    algorithm         text DEFAULT 'als',
+    search            text DEFAULT 'grid',          -- 'grid': every combination; 'random': `trials` of them
+    trials            integer DEFAULT NULL,
+    seed              bigint DEFAULT 42)            -- which combinations a random search tries
+LANGUAGE C AS 'MODULE_PATHNAME', 'rec_tune';
+COMMENT ON PROCEDURE @extschema@.tune IS 'pg_recommend: train one version per hyperparameter combination, judge each on a validation source, deploy the best';
+
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 
 -- Serving.

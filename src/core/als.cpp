@@ -231,7 +231,11 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
         if (!std::isfinite(model.train_value))
             throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite error); try a larger regularization");
+        model.iterations = it;
+        const bool keep_going = hooks.keep_going(model, it);
         hooks.report(it, model.train_metric, model.train_value, started);
+        if (!keep_going)
+            break;
     }
     if (!all_finite(model.user_factors) || !all_finite(model.item_factors) || !all_finite(model.user_bias) ||
         !all_finite(model.item_bias))

@@ -49,10 +49,16 @@ struct IterationStats
 };
 
 // Host callbacks for a training run; all run on the calling thread.
+struct BiasedFactors;
+
 class TrainHooks : public HostHooks
 {
 public:
     virtual void iteration_done(const IterationStats &) {}
+
+    // After each iteration, before it is reported: the model so far. Returning false ends training
+    // there (early stopping); the model keeps this iteration's factors.
+    virtual bool keep_going(const BiasedFactors &, int /*iteration*/) { return true; }
 
     // Reports an iteration, timed from `started_seconds` (a steady-clock reading, see now_seconds()).
     void report(int iteration, const char *metric, double value, double started_seconds);
@@ -70,6 +76,7 @@ struct BiasedFactors
     std::vector<float> user_bias, item_bias;
     const char *train_metric = "";  // the last iteration's metric: its name and value
     double train_value = 0;
+    int iterations = 0;  // run (fewer than asked when hooks stopped training early)
 };
 
 // Throws std::invalid_argument for bad parameters, std::runtime_error if the solution is not finite,

@@ -152,7 +152,11 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
             done += drawn[b];
         }
         model.train_value = done ? double(right) / double(done) : 1.0;
+        model.iterations = epoch;
+        const bool keep_going = hooks.keep_going(model, epoch);
         hooks.report(epoch, model.train_metric, model.train_value, started);
+        if (!keep_going)
+            break;
     }
     for (const std::vector<float> *v : {&model.user_factors, &model.item_factors, &model.item_bias})
         for (float x : *v)

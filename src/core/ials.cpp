@@ -384,7 +384,11 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
         if (!std::isfinite(model.train_value))
             throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
                                      " (non-finite loss); try a larger regularization or a smaller alpha");
+        model.iterations = it;
+        const bool keep_going = hooks.keep_going(model, it);
         hooks.report(it, model.train_metric, model.train_value, started);
+        if (!keep_going)
+            break;
     }
     for (float v : model.user_factors)
         if (!std::isfinite(v))

@@ -14,23 +14,26 @@ namespace {
 
 // Brackets SPI work on the model tables: connected, with a pinned search_path and, for writes, as the
 // extension owner. PostgreSQL-style: on error, the transaction's abort undoes all three.
-// A session as the caller only reads, and reads in the snapshot of the statement that called us (SPI's
-// read-only mode), so that one statement sees one consistent state of the model tables even while
-// another session commits a new version: a model's header and rows are always read together. A session
-// as the extension owner writes, each statement seeing what the previous ones did.
+// Serving reads (finding the deployed version, loading it) run in the snapshot of the statement that
+// called us (SPI's read-only mode), so that one statement sees one consistent state of the model
+// tables even while another session commits a new version: a model's header and rows are always read
+// together. Other sessions (lifecycle reads, and writes as the extension owner) see everything done
+// so far, the current statement's own writes included.
 struct SpiSession
 {
     int search_path_level;
     Oid saved_user;
     int saved_security;
     bool as_owner;
+    bool statement_snapshot;
 };
 
 SpiSession
-begin_spi(bool as_owner)
+begin_spi(bool as_owner, bool statement_snapshot = false)
 {
     SpiSession s;
     s.as_owner = as_owner;
+    s.statement_snapshot = statement_snapshot;
     GetUserIdAndSecContext(&s.saved_user, &s.saved_security);
     s.search_path_level = pin_search_path();
     if (as_owner)
@@ -51,9 +54,9 @@ end_spi(const SpiSession &s)
 }
 
 void
-execute(const SpiSession &spi, SPIPlanPtr plan, Datum *values, int expected)
+execute(const SpiSession &spi, SPIPlanPtr plan, Datum *values, int expected, const char *nulls = nullptr)
 {
-    const int rc = SPI_execute_plan(plan, values, nullptr, !spi.as_owner, 0);
+    const int rc = SPI_execute_plan(plan, values, nulls, spi.statement_snapshot, 0);
     if (rc != expected)
         elog(ERROR, "pg_recommend model storage statement failed: %s", SPI_result_code_string(rc));
 }
@@ -126,7 +129,8 @@ store_model(const ModelToStore &m)
     }
     {
         Oid types[] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID, FLOAT8OID,
-                       FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID};
+                       FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID, INT4OID, TEXTOID, FLOAT8OID,
+                       TEXTOID};
         Datum values[] = {CStringGetTextDatum(m.name),
                           Int32GetDatum(out.version),
                           CStringGetTextDatum(m.algorithm),
@@ -141,14 +145,22 @@ store_model(const ModelToStore &m)
                           CStringGetTextDatum(m.model->train_metric),
                           Float8GetDatum(m.model->train_value),
                           Float8GetDatum(m.train_seconds),
-                          ObjectIdGetDatum(caller)};
+                          ObjectIdGetDatum(caller),
+                          Int32GetDatum(m.model->iterations),
+                          m.validation_metric ? CStringGetTextDatum(m.validation_metric) : (Datum) 0,
+                          Float8GetDatum(m.validation_value),
+                          m.learning_curve ? CStringGetTextDatum(m.learning_curve) : (Datum) 0};
+        const bool validated = m.validation_metric != nullptr;
+        const char nulls[] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                              validated ? ' ' : 'n', validated ? ' ' : 'n', validated ? ' ' : 'n'};
         execute(spi, prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
                         "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_metric, "
-                        "train_value, train_seconds, owner) "
-                        "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::regrole) "
-                        "RETURNING model_id",
-                        15, types),
-                values, SPI_OK_INSERT_RETURNING);
+                        "train_value, train_seconds, owner, iterations_run, validation_metric, validation_value, "
+                        "learning_curve) "
+                        "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::regrole, "
+                        "$16, $17, $18, $19::jsonb) RETURNING model_id",
+                        19, types),
+                values, SPI_OK_INSERT_RETURNING, nulls);
         bool isnull;
         out.model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
@@ -204,7 +216,7 @@ find_model(const char *name)
 {
     // Called on every recommend(): the plans are prepared once per backend.
     static SPIPlanPtr by_name = nullptr, newest = nullptr, any_version = nullptr;
-    SpiSession spi = begin_spi(false);
+    SpiSession spi = begin_spi(false, true);
     if (by_name == nullptr)
     {
         // All or none: an error between them must not leave some of them unset.
@@ -330,7 +342,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
 {
     LoadedModel m{};
     m.model_id = model_id;
-    SpiSession spi = begin_spi(false);
+    SpiSession spi = begin_spi(false, true);
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
     execute(spi, prepare("SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, "
@@ -572,6 +584,27 @@ current_deployment(const char *name)
 }
 
 }  // namespace
+
+bool
+deployed_validation(const char *name, const char *metric, double *value)
+{
+    const int64 deployed = current_deployment(name);
+    if (deployed == 0)
+        return false;
+    SpiSession spi = begin_spi(false);
+    Oid types[] = {INT8OID, TEXTOID};
+    Datum args[] = {Int64GetDatum(deployed), CStringGetTextDatum(metric)};
+    execute(spi, prepare("SELECT validation_value FROM rec.model_versions WHERE model_id = $1 AND "
+                         "validation_metric = $2 AND validation_value IS NOT NULL",
+                         2, types),
+            args, SPI_OK_SELECT);
+    const bool found = SPI_processed == 1;
+    bool isnull;
+    if (found)
+        *value = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    end_spi(spi);
+    return found;
+}
 
 void
 record_deployment(const char *name, int64 model_id)

@@ -22,6 +22,10 @@ struct ModelToStore
     double train_seconds;
     const rec::core::Interactions *data;
     const rec::core::BiasedFactors *model;
+    // With a validation source: the metric's name and last value, and the learning curve (JSON).
+    const char *validation_metric = nullptr;
+    double validation_value = 0;
+    const char *learning_curve = nullptr;
 };
 
 struct StoredVersion
@@ -36,6 +40,9 @@ StoredVersion store_model(const ModelToStore &m);
 // model when `name` is NULL. Raises 42704 if there is none, 55000 if the model has versions but none
 // is deployed.
 int64 find_model(const char *name);
+
+// The deployed version's validation value for `metric`, if it has one.
+bool deployed_validation(const char *name, const char *metric, double *value);
 
 // Makes a version the one served (a row of rec.deployments, written as the extension owner).
 void record_deployment(const char *name, int64 model_id);

@@ -15,6 +15,7 @@
 #include "core/checked_size.hpp"
 #include "core/ials.hpp"
 #include "core/interactions.hpp"
+#include "core/validation.hpp"
 
 namespace {
 
@@ -29,12 +30,13 @@ enum Arg
 {
     ModelArg, SourceArg, UserColumnArg, ItemColumnArg, RatingColumnArg, AlgorithmArg, FactorsArg,
     IterationsArg, RegularizationArg, SeedArg, BiasRegularizationArg, UnweightedRegularizationArg, AlphaArg,
-    CgStepsArg, SolverArg, LearningRateArg, DeployArg, WaitArg, ArgCount
+    CgStepsArg, SolverArg, LearningRateArg, DeployArg, WaitArg, ValidationSourceArg, EarlyStoppingArg,
+    DeployIfBetterArg, ArgCount
 };
 const char *const kArgNames[ArgCount] = {
     "model", "source", "user_column", "item_column", "rating_column", "algorithm", "factors", "iterations",
     "regularization", "seed", "bias_regularization", "unweighted_regularization", "alpha", "cg_steps", "solver",
-    "learning_rate", "deploy", "wait"};
+    "learning_rate", "deploy", "wait", "validation_source", "early_stopping", "deploy_if_better"};
 
 enum class Algorithm
 {
@@ -57,6 +59,9 @@ struct TrainArgs
     const char *hyperparameters;  // JSON, as stored in rec.model_versions
     bool deploy;                  // serve the new version at once
     bool wait;                    // wait for another training of the same model, else fail
+    const char *validation_source;  // held-out rows for a metric per iteration, or NULL
+    bool early_stopping;            // stop when the validation metric stops improving
+    bool deploy_if_better;          // deploy only if not worse than the deployed version
 };
 
 const char *
@@ -108,7 +113,7 @@ set_common(Params &params, int factors, int iterations, double regularization, u
 TrainArgs
 parse_args(FunctionCallInfo fcinfo)
 {
-    for (int arg : {AlgorithmArg, FactorsArg, SeedArg, DeployArg, WaitArg})
+    for (int arg : {AlgorithmArg, FactorsArg, SeedArg, DeployArg, WaitArg, EarlyStoppingArg, DeployIfBetterArg})
         if (PG_ARGISNULL(arg))
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("argument %s of rec.train must not be NULL", kArgNames[arg])));
@@ -118,6 +123,13 @@ parse_args(FunctionCallInfo fcinfo)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be NULL or empty")));
     a.deploy = PG_GETARG_BOOL(DeployArg);
     a.wait = PG_GETARG_BOOL(WaitArg);
+    a.validation_source = text_arg(fcinfo, ValidationSourceArg);
+    a.early_stopping = PG_GETARG_BOOL(EarlyStoppingArg);
+    a.deploy_if_better = PG_GETARG_BOOL(DeployIfBetterArg);
+    if ((a.early_stopping || a.deploy_if_better) && a.validation_source == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s needs a validation_source", a.early_stopping ? "early_stopping" : "deploy_if_better"),
+                        errhint("Name held-out rows, for example a test table made by rec.split.")));
     a.source.relation = text_arg(fcinfo, SourceArg);
     a.source.user_column = text_arg(fcinfo, UserColumnArg);
     a.source.item_column = text_arg(fcinfo, ItemColumnArg);
@@ -253,6 +265,62 @@ struct TrainJob
     rec::core::Interactions data;
     rec::core::BiasedFactors model;
     double seconds = 0;
+    // With a validation source: the metric after each iteration (the learning curve).
+    const char *validation_metric = nullptr;
+    bool validation_lower_is_better = true;
+    std::vector<double> validation_curve;
+    std::string curve_json;  // [{"iteration": 1, "training": .., "validation": ..}, ...]
+};
+
+// Hooks that compute the validation metric after every iteration, record the learning curve, and
+// with early stopping end training once the metric has not improved on its best for kPatience
+// iterations in a row.
+class ValidatingHooks : public rec::pg::BackendHooks
+{
+public:
+    static constexpr int kPatience = 2;
+
+    ValidatingHooks(int iterations, const rec::core::ValidationSet &set, const rec::core::Interactions &data,
+                    bool early_stopping, int threads, TrainJob &job)
+        : BackendHooks(iterations), set_(set), data_(data), early_stopping_(early_stopping), threads_(threads), job_(job)
+    {
+        validation_metric_ = rec::core::validation_metric_name(set);
+        job.validation_metric = validation_metric_;
+        job.validation_lower_is_better = set.explicit_ratings;
+    }
+
+    bool keep_going(const rec::core::BiasedFactors &model, int iteration) override
+    {
+        validation_value_ = rec::core::validation_metric(set_, model, data_, threads_, *this);
+        job_.validation_curve.push_back(validation_value_);
+        job_.curve_json += (iteration == 1 ? "[" : ", ") + std::string("{\"iteration\": ") + std::to_string(iteration) +
+                           ", \"training\": " + number(model.train_value) + ", \"validation\": " +
+                           number(validation_value_) + "}";
+        if (iteration == 1 || rec::core::validation_better(set_, validation_value_, best_))
+        {
+            best_ = validation_value_;
+            since_best_ = 0;
+        }
+        else
+            ++since_best_;
+        return !(early_stopping_ && since_best_ >= kPatience);
+    }
+
+private:
+    static std::string number(double value)
+    {
+        char text[64];
+        snprintf(text, sizeof text, "%.17g", std::isfinite(value) ? value : 0.0);
+        return text;
+    }
+
+    const rec::core::ValidationSet &set_;
+    const rec::core::Interactions &data_;
+    bool early_stopping_;
+    int threads_;
+    TrainJob &job_;
+    double best_ = 0;
+    int since_best_ = 0;
 };
 
 void
@@ -272,7 +340,8 @@ check_budget(size_t needed, size_t budget, const char *what)
 }
 
 TrainJob *
-run_training(const rec::pg::SourceRows &rows, const TrainArgs &args, size_t budget)
+run_training(const rec::pg::SourceRows &rows, const rec::pg::SourceRows *validation, const TrainArgs &args,
+             size_t budget)
 {
     const auto started = std::chrono::steady_clock::now();
     const size_t held = rec::core::sat_mul(rows.count, rec::pg::kBytesPerSourceRow);
@@ -297,19 +366,32 @@ run_training(const rec::pg::SourceRows &rows, const TrainArgs &args, size_t budg
                                                                         job->data.item_ids.size(), args.factors,
                                                                         threads)),
                  budget, "training");
+    std::unique_ptr<rec::core::ValidationSet> set;
+    std::unique_ptr<ValidatingHooks> validating;
+    rec::pg::BackendHooks *train_hooks = &hooks;
+    if (validation)
+    {
+        set = std::make_unique<rec::core::ValidationSet>(rec::core::make_validation_set(
+            job->data, validation->users, validation->items, validation->ratings, validation->count,
+            args.algorithm == Algorithm::Als, rows.rating_min, rows.rating_max));
+        validating = std::make_unique<ValidatingHooks>(args.iterations, *set, job->data, args.early_stopping, threads, *job);
+        train_hooks = validating.get();
+    }
     switch (args.algorithm)
     {
         case Algorithm::Als:
-            job->model = rec::core::train_explicit_als(job->data, args.als, hooks);
+            job->model = rec::core::train_explicit_als(job->data, args.als, *train_hooks);
             break;
         case Algorithm::ImplicitAls:
-            job->model = rec::core::train_implicit_als(job->data, args.ials, hooks);
+            job->model = rec::core::train_implicit_als(job->data, args.ials, *train_hooks);
             break;
         case Algorithm::Bpr:
-            job->model = rec::core::train_bpr(job->data, args.bpr, hooks);
+            job->model = rec::core::train_bpr(job->data, args.bpr, *train_hooks);
             break;
     }
     job->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!job->curve_json.empty())
+        job->curve_json += "]";
     return job.release();
 }
 
@@ -353,22 +435,54 @@ PGREC_FUNCTION(rec_train)
                             double(GetCurrentTimestamp() - started) / 1e6)));
     if (args.algorithm != Algorithm::Als)
         check_implicit_values(rows, args.source.relation);
+    rec::pg::SourceRows validation;
+    if (args.validation_source)
+    {
+        rec::pg::SourceSpec held_out = source;
+        held_out.relation = args.validation_source;
+        validation = rec::pg::read_source(held_out, budget);
+        if (args.algorithm != Algorithm::Als)
+            check_implicit_values(validation, args.validation_source);
+    }
 
     MemoryContextCallback *cleanup = (MemoryContextCallback *) palloc0(sizeof(MemoryContextCallback));
-    TrainJob *job = run_training(rows, args, budget);
+    TrainJob *job = run_training(rows, args.validation_source ? &validation : nullptr, args, budget);
     cleanup->func = delete_job;
     cleanup->arg = job;
     MemoryContextRegisterResetCallback(job_context, cleanup);
 
-    const rec::pg::ModelToStore store{args.model, args.algorithm_name, rows.qualified_name, args.hyperparameters,
-                                      rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
+    const bool validated = !job->validation_curve.empty();
+    const double validation_value = validated ? job->validation_curve.back() : 0.0;
+    rec::pg::ModelToStore store{args.model, args.algorithm_name, rows.qualified_name, args.hyperparameters,
+                                rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
+    if (validated)
+    {
+        store.validation_metric = job->validation_metric;
+        store.validation_value = validation_value;
+        store.learning_curve = job->curve_json.c_str();
+    }
     const rec::pg::StoredVersion stored = rec::pg::store_model(store);
-    if (args.deploy)
+    bool deploy = args.deploy;
+    const char *why_not = "";
+    if (deploy && args.deploy_if_better && validated)
+    {
+        // Compared with the deployed version's value of the same metric, if it has one.
+        double deployed_value;
+        if (rec::pg::deployed_validation(args.model, job->validation_metric, &deployed_value) &&
+            (job->validation_lower_is_better ? validation_value > deployed_value : validation_value < deployed_value))
+        {
+            deploy = false;
+            why_not = psprintf(", worse than the deployed version's %.4f", deployed_value);
+        }
+    }
+    if (deploy)
         rec::pg::record_deployment(args.model, stored.model_id);
-    ereport(NOTICE, (errmsg("trained model \"%s\" version %d%s: %zu users, %zu items, %zu interactions, %s %.4f, "
-                            "%.2f s in all",
-                            args.model, stored.version, args.deploy ? " (deployed)" : " (not deployed)", job->data.user_ids.size(), job->data.item_ids.size(),
-                            job->data.nnz(), job->model.train_metric, job->model.train_value,
+    ereport(NOTICE, (errmsg("trained model \"%s\" version %d (%s%s): %zu users, %zu items, %zu interactions, "
+                            "%d iterations, %s %.4f%s, %.2f s in all",
+                            args.model, stored.version, deploy ? "deployed" : "not deployed", why_not,
+                            job->data.user_ids.size(), job->data.item_ids.size(), job->data.nnz(),
+                            job->model.iterations, job->model.train_metric, job->model.train_value,
+                            validated ? psprintf(", %s %.4f", job->validation_metric, validation_value) : "",
                             double(GetCurrentTimestamp() - started) / 1e6)));
     MemoryContextSwitchTo(caller_context);
     MemoryContextDelete(job_context);
