@@ -13,6 +13,10 @@ CREATE TABLE @extschema@.model_versions (
     algorithm       text NOT NULL,
     hyperparameters jsonb NOT NULL,
     source          text NOT NULL,
+    user_column     text NOT NULL,                  -- the source's columns, as given (for refreshes)
+    item_column     text NOT NULL,
+    rating_column   text,                           -- NULL: every row counted 1
+    revision        integer NOT NULL DEFAULT 0,     -- bumped by each rec.refresh_users / refresh_items
     n_users         integer NOT NULL,
     n_items         integer NOT NULL,
     n_ratings       bigint NOT NULL,
@@ -81,7 +85,7 @@ SELECT v.name, v.version,
                      JOIN @extschema@.model_versions dv ON dv.model_id = d.model_id
                      WHERE d.name = v.name AND NOT d.rolled_back
                      ORDER BY d.deployment_id DESC LIMIT 1) IS TRUE AS deployed,
-       v.algorithm, v.hyperparameters, v.source, v.n_users, v.n_items, v.n_ratings,
+       v.revision, v.algorithm, v.hyperparameters, v.source, v.n_users, v.n_items, v.n_ratings,
        v.train_metric, v.train_value, v.iterations_run, v.validation_metric, v.validation_value, v.learning_curve,
        v.train_seconds, v.owner, v.trained_at, v.model_id
 FROM @extschema@.model_versions v;
@@ -202,6 +206,18 @@ RETURNS integer
 LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'rec_prune';
 COMMENT ON FUNCTION @extschema@.prune IS 'pg_recommend: delete all versions of the model but the newest keep and the deployed one; returns how many were deleted';
+
+CREATE FUNCTION @extschema@.refresh_users(model text, user_ids bigint[])
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_refresh_users';
+COMMENT ON FUNCTION @extschema@.refresh_users IS 'pg_recommend: solve these users again from their current rows in the training source, item factors fixed; adds new users; returns how many';
+
+CREATE FUNCTION @extschema@.refresh_items(model text, item_ids bigint[])
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_refresh_items';
+COMMENT ON FUNCTION @extschema@.refresh_items IS 'pg_recommend: solve these items again from their current rows in the training source, user factors fixed; adds new items; returns how many';
 
 CREATE FUNCTION @extschema@.drop_model(model text)
 RETURNS integer

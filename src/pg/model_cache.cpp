@@ -19,18 +19,20 @@ struct ModelKey
     Oid database;
     Oid catalog;  // rec.model_versions
     int64 model_id;
+    int32 revision;  // refreshes change a version's rows in place and bump it
 
-    bool operator==(const ModelKey &other) const
+    bool same_version(const ModelKey &other) const
     {
         return database == other.database && catalog == other.catalog && model_id == other.model_id;
     }
+    bool operator==(const ModelKey &other) const { return same_version(other) && revision == other.revision; }
 };
 
 ModelKey
-key_of(int64 model_id)
+key_of(int64 model_id, int32 revision = 0)
 {
     const Oid schema = get_namespace_oid("rec", false);
-    return ModelKey{MyDatabaseId, get_relname_relid("model_versions", schema), model_id};
+    return ModelKey{MyDatabaseId, get_relname_relid("model_versions", schema), model_id, revision};
 }
 
 struct SharedSlot
@@ -261,6 +263,15 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
             s >= 0 ? dsa_allocate_extended(area, bytes, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
         if (DsaPointerIsValid(copy))
         {
+            // Earlier revisions of this version are out of date: freed now, or by their last unpin.
+            for (SharedSlot &old : shared->slots)
+                if (old.key.model_id != 0 && !old.retired && old.key.same_version(key) && old.key.revision < key.revision)
+                {
+                    if (old.pins == 0)
+                        free_slot_locked(old);
+                    else
+                        old.retired = true;
+                }
             memcpy(dsa_get_address(area, copy), image, bytes);
             SharedSlot &slot = shared->slots[s];
             slot = SharedSlot{};
@@ -294,10 +305,21 @@ find_local(const ModelKey &key)
 const LoadedModel *
 keep_local(const ModelKey &key, MemoryContext context, const char *image)
 {
-    LocalModel *victim = &local_models[0];
+    // An older revision of the same version goes first, then a free entry, then the least recently used.
+    LocalModel *victim = nullptr;
     for (LocalModel &entry : local_models)
-        if (!entry.context || (victim->context && entry.last_used < victim->last_used))
+        if (entry.context && entry.key.same_version(key))
             victim = &entry;
+    for (LocalModel &entry : local_models)
+        if (victim == nullptr && !entry.context)
+            victim = &entry;
+    if (victim == nullptr)
+    {
+        victim = &local_models[0];
+        for (LocalModel &entry : local_models)
+            if (entry.last_used < victim->last_used)
+                victim = &entry;
+    }
     if (victim->context)
         MemoryContextDelete(victim->context);
     MemoryContextSetParent(context, CacheMemoryContext);
@@ -335,7 +357,8 @@ serving_model(const char *name)
         RegisterXactCallback(release_pins, nullptr);
         callback_registered = true;
     }
-    const ModelKey key = key_of(find_model(name));
+    const ModelRef found = find_model(name);
+    const ModelKey key = key_of(found.model_id, found.revision);
     for (PinnedModel *p = pinned; p; p = p->next)
         if (p->key == key)
             return &p->view;  // already pinned by this transaction

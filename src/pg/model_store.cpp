@@ -130,7 +130,7 @@ store_model(const ModelToStore &m)
     {
         Oid types[] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID, FLOAT8OID,
                        FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID, INT4OID, TEXTOID, FLOAT8OID,
-                       TEXTOID};
+                       TEXTOID, TEXTOID, TEXTOID, TEXTOID};
         Datum values[] = {CStringGetTextDatum(m.name),
                           Int32GetDatum(out.version),
                           CStringGetTextDatum(m.algorithm),
@@ -149,17 +149,21 @@ store_model(const ModelToStore &m)
                           Int32GetDatum(m.model->iterations),
                           m.validation_metric ? CStringGetTextDatum(m.validation_metric) : (Datum) 0,
                           Float8GetDatum(m.validation_value),
-                          m.learning_curve ? CStringGetTextDatum(m.learning_curve) : (Datum) 0};
+                          m.learning_curve ? CStringGetTextDatum(m.learning_curve) : (Datum) 0,
+                          CStringGetTextDatum(m.user_column),
+                          CStringGetTextDatum(m.item_column),
+                          m.rating_column ? CStringGetTextDatum(m.rating_column) : (Datum) 0};
         const bool validated = m.validation_metric != nullptr;
         const char nulls[] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
-                              validated ? ' ' : 'n', validated ? ' ' : 'n', validated ? ' ' : 'n'};
+                              validated ? ' ' : 'n', validated ? ' ' : 'n', validated ? ' ' : 'n', ' ', ' ',
+                              m.rating_column ? ' ' : 'n'};
         execute(spi, prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
                         "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_metric, "
                         "train_value, train_seconds, owner, iterations_run, validation_metric, validation_value, "
-                        "learning_curve) "
+                        "learning_curve, user_column, item_column, rating_column) "
                         "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::regrole, "
-                        "$16, $17, $18, $19::jsonb) RETURNING model_id",
-                        19, types),
+                        "$16, $17, $18, $19::jsonb, $20, $21, $22) RETURNING model_id",
+                        22, types),
                 values, SPI_OK_INSERT_RETURNING, nulls);
         bool isnull;
         out.model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -211,7 +215,7 @@ store_model(const ModelToStore &m)
     return out;
 }
 
-int64
+ModelRef
 find_model(const char *name)
 {
     // Called on every recommend(): the plans are prepared once per backend.
@@ -221,12 +225,12 @@ find_model(const char *name)
     {
         // All or none: an error between them must not leave some of them unset.
         Oid types[] = {TEXTOID};
-        SPIPlanPtr name_plan = prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v "
-                                       "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back "
+        SPIPlanPtr name_plan = prepare("SELECT d.model_id, v.revision FROM rec.deployments d "
+                                       "JOIN rec.model_versions v USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back "
                                        "ORDER BY d.deployment_id DESC LIMIT 1",
                                        1, types);
-        SPIPlanPtr newest_plan = prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v "
-                                         "USING (model_id) WHERE NOT d.rolled_back "
+        SPIPlanPtr newest_plan = prepare("SELECT d.model_id, v.revision FROM rec.deployments d "
+                                         "JOIN rec.model_versions v USING (model_id) WHERE NOT d.rolled_back "
                                          "ORDER BY d.deployment_id DESC LIMIT 1",
                                          0, nullptr);
         SPIPlanPtr any_plan = prepare("SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types);
@@ -254,9 +258,11 @@ find_model(const char *name)
                                 name)));
     }
     bool isnull;
-    const int64 model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    ModelRef ref;
+    ref.model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    ref.revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
     end_spi(spi);
-    return model_id;
+    return ref;
 }
 
 namespace {
@@ -584,6 +590,95 @@ current_deployment(const char *name)
 }
 
 }  // namespace
+
+void
+require_model_owner(const char *name, const char *action)
+{
+    int32 count;
+    owned_versions(name, action, CurrentMemoryContext, &count);
+}
+
+TrainingSource
+training_source(int64 model_id)
+{
+    MemoryContext caller_context = CurrentMemoryContext;
+    SpiSession spi = begin_spi(false, true);
+    Oid types[] = {INT8OID};
+    Datum args[] = {Int64GetDatum(model_id)};
+    execute(spi, prepare("SELECT source, user_column, item_column, rating_column FROM rec.model_versions "
+                         "WHERE model_id = $1",
+                         1, types),
+            args, SPI_OK_SELECT);
+    if (SPI_processed != 1)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("model version %lld no longer exists", (long long) model_id)));
+    TrainingSource out;
+    const char **fields[] = {&out.relation, &out.user_column, &out.item_column, &out.rating_column};
+    for (int f = 0; f < 4; ++f)
+    {
+        bool isnull;
+        const Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, f + 1, &isnull);
+        *fields[f] = isnull ? nullptr : MemoryContextStrdup(caller_context, TextDatumGetCString(value));
+    }
+    end_spi(spi);
+    return out;
+}
+
+void
+update_rows(int64 model_id, const RowUpdate &u)
+{
+    SpiSession spi = begin_spi(true);
+    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend row", ALLOCSET_SMALL_SIZES);
+    SPIPlanPtr update, insert;
+    if (u.items)
+    {
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID};
+        update = prepare("UPDATE rec.item_factors SET bias = $3, factors = $4, n_ratings = $5 "
+                         "WHERE model_id = $1 AND item_id = $2",
+                         5, types);
+        insert = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings) "
+                         "VALUES ($1, $2, $3, $4, $5)",
+                         5, types);
+    }
+    else
+    {
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID};
+        update = prepare("UPDATE rec.user_factors SET bias = $3, factors = $4, seen_items = $5, seen_values = $6 "
+                         "WHERE model_id = $1 AND user_id = $2",
+                         6, types);
+        insert = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items, seen_values) "
+                         "VALUES ($1, $2, $3, $4, $5, $6)",
+                         6, types);
+    }
+    for (size_t r = 0; r < u.count; ++r)
+    {
+        MemoryContext outer = MemoryContextSwitchTo(row_context);
+        Datum values[6] = {Int64GetDatum(model_id), Int64GetDatum(u.ids[r]), Float4GetDatum(u.bias[r]),
+                           float_array(u.factors + r * size_t(u.k), u.k)};
+        if (u.items)
+            values[4] = Int32GetDatum(u.n_ratings[r]);
+        else
+        {
+            const size_t begin = size_t(u.seen_offsets[r]), count = size_t(u.seen_offsets[r + 1]) - begin;
+            values[4] = bigint_array(u.seen_ids + begin, count);
+            values[5] = float_array(u.seen_values + begin, int(count));
+        }
+        execute(spi, update, values, SPI_OK_UPDATE);
+        if (SPI_processed == 0)
+            execute(spi, insert, values, SPI_OK_INSERT);
+        MemoryContextSwitchTo(outer);
+        MemoryContextReset(row_context);
+    }
+    Oid types[] = {INT8OID, INT8OID, INT4OID};
+    Datum args[] = {Int64GetDatum(model_id), Int64GetDatum(u.seen_delta), Int32GetDatum(u.added)};
+    execute(spi, prepare(u.items ? "UPDATE rec.model_versions SET revision = revision + 1, n_items = n_items + $3 "
+                                   "WHERE model_id = $1"
+                                 : "UPDATE rec.model_versions SET revision = revision + 1, n_users = n_users + $3, "
+                                   "n_ratings = n_ratings + $2 WHERE model_id = $1",
+                         3, types),
+            args, SPI_OK_UPDATE);
+    end_spi(spi);
+}
 
 bool
 deployed_validation(const char *name, const char *metric, double *value)

@@ -18,6 +18,7 @@ struct ModelToStore
     const char *algorithm;
     const char *source;
     const char *hyperparameters;  // JSON
+    const char *user_column, *item_column, *rating_column;  // rating_column may be NULL
     float rating_min, rating_max;
     double train_seconds;
     const rec::core::Interactions *data;
@@ -36,10 +37,44 @@ struct StoredVersion
 
 StoredVersion store_model(const ModelToStore &m);
 
-// The model_id of the deployed version of `name` (rec.deployments), or of the most recently deployed
-// model when `name` is NULL. Raises 42704 if there is none, 55000 if the model has versions but none
-// is deployed.
-int64 find_model(const char *name);
+// The deployed version of `name` (rec.deployments), or of the most recently deployed model when
+// `name` is NULL, and its revision (refreshes change a version's user and item rows in place and bump
+// it). Raises 42704 if there is none, 55000 if the model has versions but none is deployed.
+struct ModelRef
+{
+    int64 model_id;
+    int32 revision;
+};
+ModelRef find_model(const char *name);
+
+// Raises 42501 unless the caller owns every version of `name` (42704 if there is none).
+void require_model_owner(const char *name, const char *action);
+
+// Where a version was trained from: the quoted source and its columns (rating_column NULL: count 1).
+struct TrainingSource
+{
+    const char *relation, *user_column, *item_column, *rating_column;
+};
+TrainingSource training_source(int64 model_id);
+
+// Replaces or adds user (or item) rows of a version and bumps its revision, as the extension owner.
+// ids/bias/factors (count x k); for users, the seen items (external ids) and values of each, as
+// offsets into seen_ids/seen_values; for items, each one's number of ratings. seen_delta and
+// count_delta adjust n_ratings and n_users / n_items.
+struct RowUpdate
+{
+    bool items;
+    size_t count;
+    int k;
+    const int64 *ids;
+    const float *bias, *factors;
+    const int64 *seen_offsets, *seen_ids;
+    const float *seen_values;
+    const int32 *n_ratings;
+    int64 seen_delta;
+    int32 added;
+};
+void update_rows(int64 model_id, const RowUpdate &update);
 
 // The deployed version's validation value for `metric`, if it has one.
 bool deployed_validation(const char *name, const char *metric, double *value);

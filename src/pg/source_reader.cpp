@@ -68,19 +68,34 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     const char *rating_col = (spec.rating_column == nullptr && spec.rating_optional)
                                  ? "1"
                                  : checked_column(relid, spec.relation, "rating_column", spec.rating_column, true);
+    // The filter compares the column itself with an int8[] (a cross-type comparison), so an index on
+    // the column serves it.
+    const bool filtered = spec.only_ids != nullptr;
     const char *query = psprintf("SELECT CAST(%s AS pg_catalog.int8), CAST(%s AS pg_catalog.int8), "
-                                 "CAST(%s AS pg_catalog.float8) FROM %s",
-                                 user_col, item_col, rating_col, out.qualified_name);
+                                 "CAST(%s AS pg_catalog.float8) FROM %s%s%s%s",
+                                 user_col, item_col, rating_col, out.qualified_name, filtered ? " WHERE " : "",
+                                 filtered ? (spec.only_items ? item_col : user_col) : "",
+                                 filtered ? " OPERATOR(pg_catalog.=) ANY ($1)" : "");
 
     MemoryContext result_context = CurrentMemoryContext;
     size_t capacity = 0;
     const int search_path_level = pin_search_path();
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
+    Oid filter_type[] = {INT8ARRAYOID};
+    SPIPlanPtr plan = SPI_prepare(query, filtered ? 1 : 0, filter_type);
     if (plan == nullptr)
         elog(ERROR, "could not prepare the source query: %s", SPI_result_code_string(SPI_result));
-    Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+    Datum filter[1] = {0};
+    if (filtered)
+    {
+        Datum *elements = (Datum *) palloc(sizeof(Datum) * Max(spec.only_count, (size_t) 1));
+        for (size_t e = 0; e < spec.only_count; ++e)
+            elements[e] = Int64GetDatum(spec.only_ids[e]);
+        filter[0] = PointerGetDatum(
+            construct_array(elements, int(spec.only_count), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+    }
+    Portal portal = SPI_cursor_open(nullptr, plan, filter, nullptr, true);
     while (true)
     {
         CHECK_FOR_INTERRUPTS();
@@ -143,7 +158,7 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     SPI_cursor_close(portal);
     SPI_finish();
     restore_search_path(search_path_level);
-    if (out.count == 0)
+    if (out.count == 0 && !filtered)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("source \"%s\" has no rows", spec.relation),
                         errhint("A model needs at least one rating to learn from.")));
     return out;

@@ -16,6 +16,10 @@ struct SourceSpec
     const char *item_column = nullptr;
     const char *rating_column = nullptr;
     bool rating_optional = false;  // a NULL rating_column then means every row counts 1
+    // Only the rows of these users (or, with only_items, items); an empty result is then no error.
+    const int64_t *only_ids = nullptr;
+    size_t only_count = 0;
+    bool only_items = false;
 };
 
 // palloc'd in the caller's memory context.

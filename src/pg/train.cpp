@@ -454,6 +454,7 @@ PGREC_FUNCTION(rec_train)
     const bool validated = !job->validation_curve.empty();
     const double validation_value = validated ? job->validation_curve.back() : 0.0;
     rec::pg::ModelToStore store{args.model, args.algorithm_name, rows.qualified_name, args.hyperparameters,
+                                args.source.user_column, args.source.item_column, args.source.rating_column,
                                 rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
     if (validated)
     {

@@ -1,7 +1,7 @@
 -- Models are ordinary, durable tables; training reads with the caller's rights and row-level
 -- security; only pg_recommend writes the model tables; only a model's owner may drop it.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 SET LOCAL client_min_messages = warning;
 
 SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
@@ -43,6 +43,7 @@ SELECT throws_ok($$SELECT rec.drop_model('alice_model')$$, '42501', NULL,
 SELECT throws_ok($$SELECT rec.deploy('alice_model', 1)$$, '42501', NULL, 'nor deploy a version of it');
 SELECT throws_ok($$SELECT rec.rollback('alice_model')$$, '42501', NULL, 'nor roll it back');
 SELECT throws_ok($$SELECT rec.prune('alice_model', 1)$$, '42501', NULL, 'nor prune it');
+SELECT throws_ok($$SELECT rec.refresh_users('alice_model', ARRAY[1])$$, '42501', NULL, 'nor refresh it');
 SELECT throws_ok($$INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ('alice_model', 1, 'rec_bob')$$,
                  '42501', NULL, 'nor write the deployment history directly');
 SELECT is((SELECT count(*)::int FROM rec.recommend(1, 5, 'alice_model')), 5, 'but may serve it');

@@ -1,0 +1,200 @@
+// rec.refresh_users and rec.refresh_items: keep a deployed model fresh between full retrains. Each
+// given user's factors are solved again from their current rows in the training source with the item
+// factors fixed (implicit's partial_fit_users), and likewise items with the user factors fixed; ids the
+// model has never seen are added.
+#include "pg/bridge.hpp"
+#include "pg/model_cache.hpp"
+#include "pg/settings.hpp"
+#include "pg/source_reader.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+#include "core/fold_in.hpp"
+
+namespace {
+
+using rec::pg::LoadedModel;
+
+// The new rows, in plain arrays the PostgreSQL-side writer takes (see rec::pg::RowUpdate).
+struct Refreshed
+{
+    std::vector<int64_t> ids;
+    std::vector<float> bias, factors;
+    std::vector<int64_t> seen_offsets{0}, seen_ids;  // users: their items (external ids)
+    std::vector<float> seen_values;
+    std::vector<int32_t> n_ratings;  // items: their number of rows
+    int64_t seen_delta = 0;
+    int32_t added = 0;
+};
+
+// Solves every requested id that has rows. Pure C++; the caller copies the result out before it is
+// gone. Duplicate (id, other) rows are merged as training merged them (averaged for als, summed else).
+void
+solve(const LoadedModel *m, bool items, const rec::pg::SourceRows &rows, const int64 *wanted, size_t wanted_count,
+      Refreshed &out)
+{
+    const bool explicit_model = m->kind == rec::pg::ModelKind::ExplicitAls;
+    const int k = m->k;
+    // The fixed side: its factors, biases and ids.
+    const float *fixed_factors = items ? m->user_factors : m->item_factors;
+    const float *fixed_bias = items ? m->user_bias : m->item_bias;
+    std::vector<float> gram;
+    if (!explicit_model)
+        gram = items ? rec::core::gram_of(m->user_factors, size_t(m->n_users), k)
+                     : std::vector<float>(m->gram, m->gram + size_t(k) * size_t(k));
+    // Each wanted id's rows: (dense index on the fixed side, (value, 1)).
+    std::unordered_map<int64_t, std::vector<std::pair<int32_t, std::pair<float, int>>>> by_id;
+    for (size_t w = 0; w < wanted_count; ++w)
+        by_id.emplace(wanted[w], std::vector<std::pair<int32_t, std::pair<float, int>>>{});
+    for (size_t r = 0; r < rows.count; ++r)
+    {
+        const int64_t id = items ? rows.items[r] : rows.users[r];
+        auto found = by_id.find(id);
+        if (found == by_id.end())
+            continue;
+        const int64_t other = items ? rec::pg::user_index(m, rows.users[r]) : rec::pg::item_index(m, rows.items[r]);
+        if (other < 0)
+            continue;  // a counterpart the model has no factors for tells nothing
+        found->second.push_back({int32_t(other), {rows.ratings[r], 1}});
+    }
+    std::vector<int64_t> order;  // the ids in the order asked, each once
+    for (size_t w = 0; w < wanted_count; ++w)
+        if (std::find(order.begin(), order.end(), wanted[w]) == order.end() && !by_id[wanted[w]].empty())
+            order.push_back(wanted[w]);
+    for (const int64_t id : order)
+    {
+        auto &entries = by_id[id];
+        std::sort(entries.begin(), entries.end());
+        std::vector<int32_t> indexes;
+        std::vector<float> values;
+        std::vector<int> merged;
+        for (const auto &entry : entries)
+        {
+            if (!indexes.empty() && indexes.back() == entry.first)
+            {
+                values.back() += entry.second.first;
+                ++merged.back();
+                continue;
+            }
+            indexes.push_back(entry.first);
+            values.push_back(entry.second.first);
+            merged.push_back(1);
+        }
+        if (explicit_model)
+            for (size_t e = 0; e < values.size(); ++e)
+                values[e] /= float(merged[e]);
+        const rec::core::FoldedUser solved =
+            explicit_model ? rec::core::fold_in_explicit(fixed_factors, fixed_bias, k, m->global_mean, indexes.data(),
+                                                         values.data(), indexes.size(), m->regularization,
+                                                         m->bias_regularization, m->unweighted_regularization)
+                           : rec::core::fold_in_implicit(fixed_factors, gram.data(), k, indexes.data(), values.data(),
+                                                         indexes.size(), m->regularization, m->alpha);
+        out.ids.push_back(id);
+        out.bias.push_back(explicit_model ? solved.bias : 0.0f);
+        out.factors.insert(out.factors.end(), solved.factors.begin(), solved.factors.end());
+        const int64_t existing = items ? rec::pg::item_index(m, id) : rec::pg::user_index(m, id);
+        if (existing < 0)
+            ++out.added;
+        if (items)
+            out.n_ratings.push_back(int32_t(indexes.size()));
+        else
+        {
+            for (size_t e = 0; e < indexes.size(); ++e)
+            {
+                out.seen_ids.push_back(m->item_ids[indexes[e]]);
+                out.seen_values.push_back(values[e]);
+            }
+            out.seen_offsets.push_back(int64_t(out.seen_ids.size()));
+            out.seen_delta += int64_t(indexes.size()) -
+                              (existing < 0 ? 0 : m->seen_offsets[existing + 1] - m->seen_offsets[existing]);
+        }
+    }
+}
+
+Datum
+refresh(FunctionCallInfo fcinfo, bool items)
+{
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("model must not be NULL")));
+    if (PG_ARGISNULL(1))
+        PG_RETURN_INT32(0);
+    if (RecoveryInProgress())
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot refresh a model on a standby")));
+    const char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    Datum *elements;
+    bool *nulls;
+    int count;
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &elements, &nulls,
+                      &count);
+    int64 *wanted = (int64 *) palloc(sizeof(int64) * (size_t(count) + 1));
+    size_t wanted_count = 0;
+    for (int e = 0; e < count; ++e)
+        if (!nulls[e])
+            wanted[wanted_count++] = DatumGetInt64(elements[e]);
+    rec::pg::require_model_owner(name, "refresh");
+    const LoadedModel *m = rec::pg::serving_model(name);
+    if (m->kind == rec::pg::ModelKind::Bpr)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("refreshing does not support bpr models"),
+                        errhint("BPR has no closed-form solve for one user or item; retrain the model.")));
+    if (wanted_count == 0)
+        PG_RETURN_INT32(0);
+
+    // The rows of these ids, read from the training source as the caller (privileges and row-level
+    // security apply), with the training columns.
+    const rec::pg::TrainingSource source = rec::pg::training_source(m->model_id);
+    rec::pg::SourceSpec spec;
+    spec.relation = source.relation;
+    spec.user_column = source.user_column;
+    spec.item_column = source.item_column;
+    spec.rating_column = source.rating_column;
+    spec.rating_optional = m->kind != rec::pg::ModelKind::ExplicitAls;
+    spec.only_ids = wanted;
+    spec.only_count = wanted_count;
+    spec.only_items = items;
+    const rec::pg::SourceRows rows = rec::pg::read_source(spec, rec::pg::memory_budget_bytes());
+
+    // Solved in C++, copied into palloc'd arrays before the writer (which may raise errors) runs.
+    rec::pg::RowUpdate update{};
+    rec::pg::cpp_call([&] {
+        Refreshed solved;
+        solve(m, items, rows, wanted, wanted_count, solved);
+        auto copy = [](const auto &vector) {
+            using T = typename std::decay_t<decltype(vector)>::value_type;
+            T *out = nullptr;
+            rec::pg::pg_call([&] { out = (T *) palloc(sizeof(T) * (vector.size() + 1)); });
+            std::copy(vector.begin(), vector.end(), out);
+            return out;
+        };
+        update.items = items;
+        update.count = solved.ids.size();
+        update.k = m->k;
+        update.ids = copy(solved.ids);
+        update.bias = copy(solved.bias);
+        update.factors = copy(solved.factors);
+        update.seen_offsets = copy(solved.seen_offsets);
+        update.seen_ids = copy(solved.seen_ids);
+        update.seen_values = copy(solved.seen_values);
+        update.n_ratings = copy(solved.n_ratings);
+        update.seen_delta = solved.seen_delta;
+        update.added = solved.added;
+    });
+    if (update.count > 0)
+        rec::pg::update_rows(m->model_id, update);
+    PG_RETURN_INT32(int32(update.count));
+}
+
+}  // namespace
+
+// rec.refresh_users(model, user_ids) RETURNS integer: users refreshed (or added)
+PGREC_FUNCTION(rec_refresh_users)
+{
+    return refresh(fcinfo, false);
+}
+
+// rec.refresh_items(model, item_ids) RETURNS integer: items refreshed (or added)
+PGREC_FUNCTION(rec_refresh_items)
+{
+    return refresh(fcinfo, true);
+}
