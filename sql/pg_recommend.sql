@@ -42,8 +42,10 @@ CREATE TABLE @extschema@.user_factors (
     factors    real[] NOT NULL,
     seen_items bigint[] NOT NULL,
     seen_values real[] NOT NULL,
+    revision   integer NOT NULL DEFAULT 0,        -- the model revision that last wrote the row (refreshes)
     PRIMARY KEY (model_id, user_id)
 );
+CREATE INDEX user_factors_refreshed ON @extschema@.user_factors (model_id, revision) WHERE revision > 0;
 
 CREATE TABLE @extschema@.item_factors (
     model_id  bigint NOT NULL,
@@ -51,8 +53,10 @@ CREATE TABLE @extschema@.item_factors (
     bias      real NOT NULL,
     factors   real[] NOT NULL,
     n_ratings integer NOT NULL,
+    revision  integer NOT NULL DEFAULT 0,
     PRIMARY KEY (model_id, item_id)
 );
+CREATE INDEX item_factors_refreshed ON @extschema@.item_factors (model_id, revision) WHERE revision > 0;
 
 -- Which version of each model is served: the newest row of a name that is not rolled back. Every
 -- deployment is kept, so rec.rollback can return to the one before.

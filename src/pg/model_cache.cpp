@@ -78,6 +78,7 @@ PinnedModel *pinned = nullptr;
 struct LocalModel
 {
     ModelKey key;
+    const char *image;
     LoadedModel view;
     MemoryContext context;  // holds the image; null when the entry is free
     uint64 last_used;
@@ -325,9 +326,47 @@ keep_local(const ModelKey &key, MemoryContext context, const char *image)
     MemoryContextSetParent(context, CacheMemoryContext);
     victim->context = context;
     victim->key = key;
+    victim->image = image;
     victim->view = view_model_image(image);
     victim->last_used = ++local_clock;
     return &victim->view;
+}
+
+// The newest cached revision older than key's of the same version, as a base to patch, pinned for
+// the rest of the transaction if shared; *revision receives its revision. NULL if there is none.
+const char *
+older_revision(const ModelKey &key, bool use_shared, int32 *revision)
+{
+    if (use_shared)
+    {
+        PinnedModel *node = new_pin_record();
+        LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+        int found = -1;
+        for (int s = 0; s < kSharedSlots; ++s)
+        {
+            const SharedSlot &slot = shared->slots[s];
+            if (slot.key.model_id != 0 && !slot.retired && slot.key.same_version(key) &&
+                slot.key.revision < key.revision && (found < 0 || slot.key.revision > shared->slots[found].key.revision))
+                found = s;
+        }
+        if (found >= 0)
+            pin_locked(found, node);
+        LWLockRelease(shared_lock);
+        if (found >= 0)
+        {
+            *revision = node->key.revision;
+            return (const char *) dsa_get_address(area, shared->slots[found].image);
+        }
+    }
+    const LocalModel *best = nullptr;
+    for (const LocalModel &entry : local_models)
+        if (entry.context && entry.key.same_version(key) && entry.key.revision < key.revision &&
+            (best == nullptr || entry.key.revision > best->key.revision))
+            best = &entry;
+    if (best == nullptr)
+        return nullptr;
+    *revision = best->key.revision;
+    return best->image;
 }
 
 }  // namespace
@@ -372,7 +411,12 @@ serving_model(const char *name)
     // Loaded under the current (transaction) context so that an error mid-load frees it.
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend model", ALLOCSET_DEFAULT_SIZES);
     size_t bytes;
-    const char *image = load_model_image(key.model_id, context, &bytes);
+    // A refreshed version is patched from the copy of its previous revision when there is one.
+    int32 base_revision = 0;
+    const char *base = key.revision > 0 ? older_revision(key, use_shared, &base_revision) : nullptr;
+    const char *image = base ? patch_model_image(key.model_id, base, base_revision, context, &bytes) : nullptr;
+    if (image == nullptr)
+        image = load_model_image(key.model_id, context, &bytes);
     if (use_shared)
         if (const LoadedModel *m = publish_shared(key, image, bytes))
         {

@@ -280,6 +280,7 @@ enum ImageArray
     ItemFactors,
     ItemBias,
     Popularity,
+    ItemCounts,
     Gram,
     ImageArrays
 };
@@ -311,6 +312,7 @@ image_layout(const LoadedModel &m, uint64 *offsets)
     sizes[ItemFactors] = sat_mul(sat_mul(items, k), sizeof(float));
     sizes[ItemBias] = sat_mul(items, sizeof(float));
     sizes[Popularity] = sat_mul(items, sizeof(int32));
+    sizes[ItemCounts] = sat_mul(items, sizeof(int32));
     sizes[Gram] = m.kind == ModelKind::ImplicitAls ? sat_mul(sat_mul(k, k), sizeof(float)) : 0;
     size_t at = TYPEALIGN(64, sizeof(ImageHeader));
     for (int a = 0; a < ImageArrays; ++a)
@@ -343,12 +345,14 @@ view_model_image(const char *image)
     return m;
 }
 
-char *
-load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
+namespace {
+
+// A version's scalars from rec.model_versions (pointers unset), in the session's snapshot.
+LoadedModel
+read_header(const SpiSession &spi, int64 model_id)
 {
     LoadedModel m{};
     m.model_id = model_id;
-    SpiSession spi = begin_spi(false, true);
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
     execute(spi, prepare("SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, "
@@ -362,37 +366,66 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     if (SPI_processed != 1)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model version %lld no longer exists",
                                                                  (long long) model_id)));
-    {
-        HeapTuple t = SPI_tuptable->vals[0];
-        TupleDesc d = SPI_tuptable->tupdesc;
-        bool isnull;
-        m.n_users = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-        m.n_items = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
-        m.k = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
-        m.global_mean = DatumGetFloat8(SPI_getbinval(t, d, 4, &isnull));
-        m.rating_min = DatumGetFloat4(SPI_getbinval(t, d, 5, &isnull));
-        m.rating_max = DatumGetFloat4(SPI_getbinval(t, d, 6, &isnull));
-        const char *algorithm = TextDatumGetCString(SPI_getbinval(t, d, 7, &isnull));
-        m.kind = strcmp(algorithm, "als") == 0    ? ModelKind::ExplicitAls
-                 : strcmp(algorithm, "ials") == 0 ? ModelKind::ImplicitAls
-                                                  : ModelKind::Bpr;
-        m.clip_predictions = m.kind == ModelKind::ExplicitAls;
-        m.regularization = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
-        m.bias_regularization = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
-        m.unweighted_regularization = DatumGetFloat8(SPI_getbinval(t, d, 10, &isnull));
-        m.alpha = DatumGetFloat8(SPI_getbinval(t, d, 11, &isnull));
-        m.n_seen = DatumGetInt64(SPI_getbinval(t, d, 12, &isnull));
-    }
-    uint64 offsets[ImageArrays];
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    bool isnull;
+    m.n_users = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+    m.n_items = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
+    m.k = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
+    m.global_mean = DatumGetFloat8(SPI_getbinval(t, d, 4, &isnull));
+    m.rating_min = DatumGetFloat4(SPI_getbinval(t, d, 5, &isnull));
+    m.rating_max = DatumGetFloat4(SPI_getbinval(t, d, 6, &isnull));
+    const char *algorithm = TextDatumGetCString(SPI_getbinval(t, d, 7, &isnull));
+    m.kind = strcmp(algorithm, "als") == 0    ? ModelKind::ExplicitAls
+             : strcmp(algorithm, "ials") == 0 ? ModelKind::ImplicitAls
+                                              : ModelKind::Bpr;
+    m.clip_predictions = m.kind == ModelKind::ExplicitAls;
+    m.regularization = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
+    m.bias_regularization = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
+    m.unweighted_regularization = DatumGetFloat8(SPI_getbinval(t, d, 10, &isnull));
+    m.alpha = DatumGetFloat8(SPI_getbinval(t, d, 11, &isnull));
+    m.n_seen = DatumGetInt64(SPI_getbinval(t, d, 12, &isnull));
+    return m;
+}
+
+// A new image for `m` in `context`, its header filled in; *offsets receives the layout.
+char *
+new_image(const LoadedModel &m, MemoryContext context, uint64 *offsets, size_t *bytes)
+{
     const size_t size = image_layout(m, offsets);
     if (size > MaxAllocHugeSize)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("model %lld is too large to load (%zu bytes)", (long long) model_id, size)));
+                        errmsg("model %lld is too large to load (%zu bytes)", (long long) m.model_id, size)));
     char *image = (char *) MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
     ImageHeader *header = (ImageHeader *) image;
     header->scalars = m;
-    memcpy(header->offsets, offsets, sizeof(offsets));
+    memcpy(header->offsets, offsets, sizeof(uint64) * ImageArrays);
     header->bytes = size;
+    *bytes = size;
+    return image;
+}
+
+// Items most rated first (stable: equal counts keep id order).
+void
+order_by_popularity(int32 *popularity, const int32 *counts, int32 n_items)
+{
+    for (int32 i = 0; i < n_items; ++i)
+        popularity[i] = i;
+    std::stable_sort(popularity, popularity + n_items, [&](int32 a, int32 b) { return counts[a] > counts[b]; });
+}
+
+}  // namespace
+
+char *
+load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
+{
+    SpiSession spi = begin_spi(false, true);
+    const LoadedModel m = read_header(spi, model_id);
+    Datum args[] = {Int64GetDatum(model_id)};
+    Oid types[] = {INT8OID};
+    uint64 offsets[ImageArrays];
+    size_t size;
+    char *image = new_image(m, context, offsets, &size);
     const size_t k = size_t(m.k);
     int64 *item_ids = (int64 *) (image + offsets[ItemIds]);
     float *item_factors = (float *) (image + offsets[ItemFactors]);
@@ -404,7 +437,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
     int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
     float *seen_values = (float *) (image + offsets[SeenValues]);
-    int32 *item_count = (int32 *) palloc(sizeof(int32) * Max(m.n_items, 1));
+    int32 *item_count = (int32 *) (image + offsets[ItemCounts]);
     struct SeenPair
     {
         int32 item;
@@ -445,9 +478,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
     if (m.kind == ModelKind::ImplicitAls)
         fill_gram(item_factors, size_t(m.n_items), m.k, (float *) (image + offsets[Gram]));
-    for (int32 i = 0; i < m.n_items; ++i)
-        popularity[i] = i;
-    std::stable_sort(popularity, popularity + m.n_items, [&](int32 a, int32 b) { return item_count[a] > item_count[b]; });
+    order_by_popularity(popularity, item_count, m.n_items);
 
     Portal users = SPI_cursor_open_with_args(nullptr,
                                              "SELECT user_id, bias, factors, seen_items, seen_values FROM "
@@ -508,6 +539,161 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     seen_offsets[m.n_users] = seen_count;
     end_spi(spi);  // frees item_count and the rest of the SPI-context scratch
     *bytes = size;
+    return image;
+}
+
+char *
+patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryContext context, size_t *bytes)
+{
+    const ImageHeader *base_header = (const ImageHeader *) base;
+    const LoadedModel b = view_model_image(base);
+    SpiSession spi = begin_spi(false, true);
+    const LoadedModel m = read_header(spi, model_id);
+    if (m.n_users != b.n_users || m.n_items != b.n_items || m.k != b.k)
+    {
+        end_spi(spi);
+        return nullptr;  // users or items were added: a full load
+    }
+    uint64 offsets[ImageArrays];
+    char *image = new_image(m, context, offsets, bytes);
+    // Arrays whose sizes depend only on the (unchanged) counts are copied whole.
+    const auto padded = [](const uint64 *at, size_t total, int a) {
+        return size_t((a + 1 < ImageArrays ? at[a + 1] : total) - at[a]);
+    };
+    for (int a : {UserIds, UserFactors, UserBias, ItemIds, ItemFactors, ItemBias, Popularity, ItemCounts, Gram})
+        memcpy(image + offsets[a], base + base_header->offsets[a],
+               Min(padded(offsets, *bytes, a), padded(base_header->offsets, base_header->bytes, a)));
+    const size_t k = size_t(m.k);
+    const int64 *item_ids = (const int64 *) (image + offsets[ItemIds]);
+    const int64 *user_ids = (const int64 *) (image + offsets[UserIds]);
+    Datum args[] = {Int64GetDatum(model_id), Int32GetDatum(base_revision)};
+    Oid types[] = {INT8OID, INT4OID};
+
+    // Items written since the base revision.
+    execute(spi, prepare("SELECT item_id, bias, factors, n_ratings FROM rec.item_factors "
+                         "WHERE model_id = $1 AND revision > $2",
+                         2, types),
+            args, SPI_OK_SELECT);
+    const bool items_changed = SPI_processed > 0;
+    for (uint64 r = 0; r < SPI_processed; ++r)
+    {
+        HeapTuple t = SPI_tuptable->vals[r];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        bool isnull;
+        const int64 id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+        const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, id);
+        if (at == item_ids + m.n_items || *at != id)
+        {
+            pfree(image);
+            end_spi(spi);
+            return nullptr;
+        }
+        const size_t i = size_t(at - item_ids);
+        ((float *) (image + offsets[ItemBias]))[i] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
+        memcpy((float *) (image + offsets[ItemFactors]) + i * k,
+               factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id), sizeof(float) * k);
+        ((int32 *) (image + offsets[ItemCounts]))[i] = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+    }
+    if (items_changed)
+    {
+        order_by_popularity((int32 *) (image + offsets[Popularity]), (const int32 *) (image + offsets[ItemCounts]),
+                            m.n_items);
+        if (m.kind == ModelKind::ImplicitAls)
+            fill_gram((const float *) (image + offsets[ItemFactors]), size_t(m.n_items), m.k,
+                      (float *) (image + offsets[Gram]));
+    }
+
+    // Users written since the base revision: their factors, and their seen lists spliced into the
+    // base's, in user order.
+    execute(spi, prepare("SELECT user_id, bias, factors, seen_items, seen_values FROM rec.user_factors "
+                         "WHERE model_id = $1 AND revision > $2 ORDER BY user_id",
+                         2, types),
+            args, SPI_OK_SELECT);
+    const uint64 changed = SPI_processed;
+    int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
+    int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
+    float *seen_values = (float *) (image + offsets[SeenValues]);
+    int64 at_seen = 0;
+    uint64 next = 0;
+    int64 next_user = -1;
+    const auto locate = [&](uint64 r) {
+        bool isnull;
+        const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        const int64 *at = std::lower_bound(user_ids, user_ids + m.n_users, id);
+        return (at == user_ids + m.n_users || *at != id) ? int64(-1) : int64(at - user_ids);
+    };
+    if (changed > 0 && (next_user = locate(0)) < 0)
+    {
+        pfree(image);
+        end_spi(spi);
+        return nullptr;
+    }
+    for (int32 u = 0; u < m.n_users; ++u)
+    {
+        seen_offsets[u] = at_seen;
+        if (next < changed && next_user == u)
+        {
+            HeapTuple t = SPI_tuptable->vals[next];
+            TupleDesc d = SPI_tuptable->tupdesc;
+            bool isnull;
+            ((float *) (image + offsets[UserBias]))[u] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
+            memcpy((float *) (image + offsets[UserFactors]) + size_t(u) * k,
+                   factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id), sizeof(float) * k);
+            ArrayType *ids = DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull));
+            ArrayType *values = DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull));
+            const int count = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
+            if (at_seen + count > m.n_seen)
+            {
+                pfree(image);
+                end_spi(spi);
+                return nullptr;
+            }
+            const int64 *seen_ids = (const int64 *) ARR_DATA_PTR(ids);
+            const float *vals = (const float *) ARR_DATA_PTR(values);
+            const int64 first = at_seen;
+            for (int j = 0; j < count; ++j)
+            {
+                const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, seen_ids[j]);
+                if (at != item_ids + m.n_items && *at == seen_ids[j])
+                {
+                    seen_items[at_seen] = int32(at - item_ids);
+                    seen_values[at_seen] = vals[j];
+                    ++at_seen;
+                }
+            }
+            // Sorted by item index, as the full load keeps them (values follow their items).
+            for (int64 x = first + 1; x < at_seen; ++x)
+                for (int64 y = x; y > first && seen_items[y - 1] > seen_items[y]; --y)
+                {
+                    std::swap(seen_items[y - 1], seen_items[y]);
+                    std::swap(seen_values[y - 1], seen_values[y]);
+                }
+            if (++next < changed && (next_user = locate(next)) < 0)
+            {
+                pfree(image);
+                end_spi(spi);
+                return nullptr;
+            }
+            continue;
+        }
+        const int64 begin = b.seen_offsets[u], count = b.seen_offsets[u + 1] - begin;
+        if (at_seen + count > m.n_seen)
+        {
+            pfree(image);
+            end_spi(spi);
+            return nullptr;
+        }
+        memcpy(seen_items + at_seen, b.seen_items + begin, sizeof(int32) * size_t(count));
+        memcpy(seen_values + at_seen, b.seen_values + begin, sizeof(float) * size_t(count));
+        at_seen += count;
+    }
+    seen_offsets[m.n_users] = at_seen;
+    end_spi(spi);
+    if (at_seen != m.n_seen)
+    {
+        pfree(image);
+        return nullptr;  // the counts disagree: a full load decides
+    }
     return image;
 }
 
@@ -628,40 +814,56 @@ void
 update_rows(int64 model_id, const RowUpdate &u)
 {
     SpiSession spi = begin_spi(true);
+    // The new revision first: the rows written below carry it, so a cached copy of the previous
+    // revision can be patched with just them (patch_model_image).
+    Oid version_types[] = {INT8OID, INT8OID, INT4OID};
+    Datum version_args[] = {Int64GetDatum(model_id), Int64GetDatum(u.seen_delta), Int32GetDatum(u.added)};
+    execute(spi, prepare(u.items ? "UPDATE rec.model_versions SET revision = revision + 1, n_items = n_items + $3 "
+                                   "WHERE model_id = $1 RETURNING revision"
+                                 : "UPDATE rec.model_versions SET revision = revision + 1, n_users = n_users + $3, "
+                                   "n_ratings = n_ratings + $2 WHERE model_id = $1 RETURNING revision",
+                         3, version_types),
+            version_args, SPI_OK_UPDATE_RETURNING);
+    bool isnull;
+    const int32 revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend row", ALLOCSET_SMALL_SIZES);
     SPIPlanPtr update, insert;
     if (u.items)
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID};
-        update = prepare("UPDATE rec.item_factors SET bias = $3, factors = $4, n_ratings = $5 "
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID, INT4OID};
+        update = prepare("UPDATE rec.item_factors SET bias = $3, factors = $4, n_ratings = $5, revision = $6 "
                          "WHERE model_id = $1 AND item_id = $2",
-                         5, types);
-        insert = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings) "
-                         "VALUES ($1, $2, $3, $4, $5)",
-                         5, types);
+                         6, types);
+        insert = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings, revision) "
+                         "VALUES ($1, $2, $3, $4, $5, $6)",
+                         6, types);
     }
     else
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID};
-        update = prepare("UPDATE rec.user_factors SET bias = $3, factors = $4, seen_items = $5, seen_values = $6 "
-                         "WHERE model_id = $1 AND user_id = $2",
-                         6, types);
-        insert = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items, seen_values) "
-                         "VALUES ($1, $2, $3, $4, $5, $6)",
-                         6, types);
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID};
+        update = prepare("UPDATE rec.user_factors SET bias = $3, factors = $4, seen_items = $5, seen_values = $6, "
+                         "revision = $7 WHERE model_id = $1 AND user_id = $2",
+                         7, types);
+        insert = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items, seen_values, "
+                         "revision) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         7, types);
     }
     for (size_t r = 0; r < u.count; ++r)
     {
         MemoryContext outer = MemoryContextSwitchTo(row_context);
-        Datum values[6] = {Int64GetDatum(model_id), Int64GetDatum(u.ids[r]), Float4GetDatum(u.bias[r]),
+        Datum values[7] = {Int64GetDatum(model_id), Int64GetDatum(u.ids[r]), Float4GetDatum(u.bias[r]),
                            float_array(u.factors + r * size_t(u.k), u.k)};
         if (u.items)
+        {
             values[4] = Int32GetDatum(u.n_ratings[r]);
+            values[5] = Int32GetDatum(revision);
+        }
         else
         {
             const size_t begin = size_t(u.seen_offsets[r]), count = size_t(u.seen_offsets[r + 1]) - begin;
             values[4] = bigint_array(u.seen_ids + begin, count);
             values[5] = float_array(u.seen_values + begin, int(count));
+            values[6] = Int32GetDatum(revision);
         }
         execute(spi, update, values, SPI_OK_UPDATE);
         if (SPI_processed == 0)
@@ -669,14 +871,6 @@ update_rows(int64 model_id, const RowUpdate &u)
         MemoryContextSwitchTo(outer);
         MemoryContextReset(row_context);
     }
-    Oid types[] = {INT8OID, INT8OID, INT4OID};
-    Datum args[] = {Int64GetDatum(model_id), Int64GetDatum(u.seen_delta), Int32GetDatum(u.added)};
-    execute(spi, prepare(u.items ? "UPDATE rec.model_versions SET revision = revision + 1, n_items = n_items + $3 "
-                                   "WHERE model_id = $1"
-                                 : "UPDATE rec.model_versions SET revision = revision + 1, n_users = n_users + $3, "
-                                   "n_ratings = n_ratings + $2 WHERE model_id = $1",
-                         3, types),
-            args, SPI_OK_UPDATE);
     end_spi(spi);
 }
 

@@ -120,6 +120,11 @@ struct LoadedModel
 // Reads a model version from the tables into a new image allocated in `context`; *bytes is its size.
 char *load_model_image(int64 model_id, MemoryContext context, size_t *bytes);
 
+// The image of revision r of a version from the image of an earlier revision (`base`, revision
+// base_revision): a copy with the rows refreshes wrote since patched in. NULL if it cannot be done
+// (users or items were added): load the whole version instead. A freed `image` is the caller's.
+char *patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryContext context, size_t *bytes);
+
 // The model an image holds, its arrays pointing into the image.
 LoadedModel view_model_image(const char *image);
 
