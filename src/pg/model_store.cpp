@@ -285,6 +285,13 @@ enum ImageArray
     ImageArrays
 };
 
+// One training interaction of a user in an image: an item index and its value.
+struct SeenEntry
+{
+    int32 item;
+    float value;
+};
+
 // An image starts with this header: the model's scalars (its pointers unset) and each array's offset.
 struct ImageHeader
 {
@@ -438,12 +445,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
     float *seen_values = (float *) (image + offsets[SeenValues]);
     int32 *item_count = (int32 *) (image + offsets[ItemCounts]);
-    struct SeenPair
-    {
-        int32 item;
-        float value;
-    };
-    SeenPair *pairs = (SeenPair *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenPair) * Max(m.n_items, 1));
+    SeenEntry *pairs = (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
 
     // Batched through cursors so that a large model is never held twice in memory.
     Portal items = SPI_cursor_open_with_args(nullptr,
@@ -521,9 +523,9 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
             {
                 const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, seen_ids[j]);
                 if (at != item_ids + m.n_items && *at == seen_ids[j])
-                    pairs[known++] = SeenPair{int32(at - item_ids), seen_vals[j]};
+                    pairs[known++] = SeenEntry{int32(at - item_ids), seen_vals[j]};
             }
-            std::sort(pairs, pairs + known, [](const SeenPair &a, const SeenPair &b) { return a.item < b.item; });
+            std::sort(pairs, pairs + known, [](const SeenEntry &a, const SeenEntry &b) { return a.item < b.item; });
             for (int j = 0; j < known; ++j, ++seen_count)
             {
                 seen_items[seen_count] = pairs[j].item;
@@ -662,12 +664,17 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
                 }
             }
             // Sorted by item index, as the full load keeps them (values follow their items).
-            for (int64 x = first + 1; x < at_seen; ++x)
-                for (int64 y = x; y > first && seen_items[y - 1] > seen_items[y]; --y)
-                {
-                    std::swap(seen_items[y - 1], seen_items[y]);
-                    std::swap(seen_values[y - 1], seen_values[y]);
-                }
+            const int64 n = at_seen - first;
+            SeenEntry *entries = (SeenEntry *) palloc(sizeof(SeenEntry) * size_t(Max(n, (int64) 1)));
+            for (int64 x = 0; x < n; ++x)
+                entries[x] = SeenEntry{seen_items[first + x], seen_values[first + x]};
+            std::sort(entries, entries + n, [](const SeenEntry &a, const SeenEntry &b) { return a.item < b.item; });
+            for (int64 x = 0; x < n; ++x)
+            {
+                seen_items[first + x] = entries[x].item;
+                seen_values[first + x] = entries[x].value;
+            }
+            pfree(entries);
             if (++next < changed && (next_user = locate(next)) < 0)
             {
                 pfree(image);
