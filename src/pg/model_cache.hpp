@@ -6,10 +6,12 @@
 // rec.cache_size, least recently used models evicted first. Without it (or when a model does not fit),
 // each backend keeps a few models in its own memory.
 //
-// Entries are keyed by model_id, and a model_id's rows never change after training, so an entry is
-// never stale: a retrained model has a new model_id that find_model() returns under the caller's
-// snapshot, and a dropped one is no longer found. A backend pins the shared entries it uses until its
-// transaction ends, so an entry is never freed while a query reads it.
+// Entries are keyed by (database, extension instance, model_id, revision), and a revision's rows
+// never change, so an entry is never stale: a retrained or redeployed model is another model_id that
+// find_model() returns under the calling statement's snapshot, a refreshed one another revision (loaded
+// by patching the previous revision's copy), and a dropped one is no longer found. A backend pins
+// the shared entries it uses until its transaction ends, so an entry is never freed while a query
+// reads it.
 #pragma once
 #include "pg/model_store.hpp"
 
@@ -19,7 +21,8 @@ namespace rec::pg {
 // and defines rec.cache_size.
 void setup_model_cache();
 
-// The newest version of `name` (or of the most recently trained model when NULL), loaded. Valid until
+// The deployed version of `name` (or of the most recently deployed model when NULL), loaded at its
+// current revision. Valid until
 // the end of the current transaction.
 const LoadedModel *serving_model(const char *name);
 
