@@ -16,7 +16,7 @@ namespace {
 
 using rec::pg::LoadedModel;
 
-constexpr int32 kUsersPerBlock = 4096;
+constexpr int32 kMaxUsersPerBlock = 4096;
 
 // Top n of users [begin, end) into slot (user - begin) * n of the output arrays; counts[user - begin]
 // says how many. One matrix product per block of users, in parallel; pure C++.
@@ -75,15 +75,19 @@ PGREC_FUNCTION(rec_recommend_all)
         filled = 0;
     };
 
-    const size_t block_rows = size_t(kUsersPerBlock) * Max(n, (size_t) 1);
+    // Users per block: up to 4096, fewer when n is large, so that a block's results (8 bytes per row)
+    // stay within a sixteenth of rec.max_memory.
+    const int32 users_per_block = int32(Max((size_t) 1, Min((size_t) kMaxUsersPerBlock,
+                                                            rec::pg::memory_budget_bytes() / 16 / (8 * Max(n, (size_t) 1)))));
+    const size_t block_rows = size_t(users_per_block) * Max(n, (size_t) 1);
     int32 *items = (int32 *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * block_rows);
     float *scores = (float *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * block_rows);
-    int32 *counts = (int32 *) palloc(sizeof(int32) * kUsersPerBlock);
+    int32 *counts = (int32 *) palloc(sizeof(int32) * size_t(users_per_block));
     int64 written = 0;
     int last_percent = 0;
-    for (int32 begin = 0; begin < m->n_users && n > 0; begin += kUsersPerBlock)
+    for (int32 begin = 0; begin < m->n_users && n > 0; begin += users_per_block)
     {
-        const int32 end = Min(m->n_users, begin + kUsersPerBlock);
+        const int32 end = Min(m->n_users, begin + users_per_block);
         rank_block(m, begin, end, n, items, scores, counts);
         for (int32 u = begin; u < end; ++u)
             for (int32 r = 0; r < counts[u - begin]; ++r)

@@ -93,6 +93,22 @@ PGREC_FUNCTION(rec_tune)
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("grid value for \"%s\" must be a non-empty array of numbers", key)));
     }
+    // A grid search trains every combination: refuse absurd grids before starting.
+    constexpr double kMaxTrials = 1000;
+    SPI_execute_with_args("SELECT exp(sum(ln(jsonb_array_length(value)))) FROM jsonb_each($1)", 1, types, grid, nullptr,
+                          true, 1);
+    const double combinations_count =
+        DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    if (!random_search && combinations_count > kMaxTrials + 0.5)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("grid has %.0f combinations, more than %.0f", combinations_count, kMaxTrials),
+                        errhint("Use search => 'random' with a number of trials, or a smaller grid.")));
+    // A random search draws from every combination, listed first: that list is bounded too.
+    if (random_search && (PG_GETARG_INT32(TrialsArg) > kMaxTrials || combinations_count > 1e6))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("random search over %.0f combinations with %d trials is too large", combinations_count,
+                               PG_GETARG_INT32(TrialsArg)),
+                        errhint("At most 1000 trials over at most 1000000 combinations.")));
     // Every combination as "name => value, ..." (names checked above; values are JSON numbers, whose
     // text is a valid SQL numeric literal); random search keeps `trials` of them, chosen by a seeded hash.
     SPI_execute_with_args(psprintf("WITH RECURSIVE keys AS (SELECT key, value, row_number() OVER (ORDER BY key) AS k "

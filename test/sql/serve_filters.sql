@@ -92,3 +92,9 @@ SELECT error_of($$SELECT rec.recommend_all('filters', -1, 'other_recs')$$);
 SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'x; DROP TABLE movies')$$);
 SELECT rec.recommend_all('filters', 0, '"Mixed Case"');
 SELECT count(*) FROM "Mixed Case";
+-- A huge n: blocks shrink so that results stay within rec.max_memory (every user gets every unseen item).
+SET rec.max_memory = '16MB';
+SELECT rec.recommend_all('filters', 2147483647, 'all_items_recs') = 610::bigint * 9724 - (SELECT count(*) FROM ratings)
+       AS every_unseen_item;
+RESET rec.max_memory;
+DROP TABLE all_items_recs;

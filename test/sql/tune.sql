@@ -66,6 +66,14 @@ SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test', '{}')$$);
 SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test', '{"factors": [4]}', search => 'random')$$);
 SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test', '{"factors": [4]}', search => 'exhaustive')$$);
 SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test', '{"factors": [0]}')$$);
+-- Absurd grids are refused before anything is trained.
+SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test',
+    '{"factors": [1,2,3,4,5,6,7,8,9,10,11], "iterations": [1,2,3,4,5,6,7,8,9,10], "seed": [1,2,3,4,5,6,7,8,9,10]}')$$);
+SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test', '{"factors": [4, 8]}', search => 'random', trials => 5000)$$);
+SELECT error_of($$CALL rec.tune('bad', 'v_train', 'v_test',
+    '{"factors": [1,2,3,4,5,6,7,8,9,10], "iterations": [1,2,3,4,5,6,7,8,9,10], "seed": [1,2,3,4,5,6,7,8,9,10],
+      "alpha": [1,2,3,4,5,6,7,8,9,10], "cg_steps": [1,2,3,4,5,6,7,8,9,10], "learning_rate": [1,2,3,4,5,6,7,8,9,10],
+      "regularization": [1,2,3,4,5,6,7,8,9,10]}', search => 'random', trials => 3)$$);
 SELECT count(*) AS bad_versions_left FROM rec.models WHERE name = 'bad';
 SELECT count(*) AS movies_intact FROM movies;
 
