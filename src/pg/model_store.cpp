@@ -412,6 +412,59 @@ new_image(const LoadedModel &m, MemoryContext context, uint64 *offsets, size_t *
     return image;
 }
 
+// Where a user row goes in an image being built.
+struct UserRowTarget
+{
+    char *image;
+    const uint64 *offsets;
+    const LoadedModel &m;  // counts and k
+    SeenEntry *scratch;    // room for m.n_items entries
+};
+
+// Writes the user row `t` (user_id, bias, factors, seen_items, seen_values) as user `u`, its seen
+// items (those the model has, sorted by item index, so scoring skips them in one pass) from `at_seen`;
+// returns the new end of the seen items. Raises 22P04-style corruption errors for inconsistent rows.
+int64
+write_user_row(const UserRowTarget &to, HeapTuple t, TupleDesc d, int32 u, int64 at_seen)
+{
+    const LoadedModel &m = to.m;
+    const size_t k = size_t(m.k);
+    const int64 *item_ids = (const int64 *) (to.image + to.offsets[ItemIds]);
+    int32 *seen_items = (int32 *) (to.image + to.offsets[SeenItems]);
+    float *seen_values = (float *) (to.image + to.offsets[SeenValues]);
+    bool isnull;
+    const int64 user_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+    ((int64 *) (to.image + to.offsets[UserIds]))[u] = user_id;
+    ((float *) (to.image + to.offsets[UserBias]))[u] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
+    memcpy((float *) (to.image + to.offsets[UserFactors]) + size_t(u) * k,
+           factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, m.model_id), sizeof(float) * k);
+    ArrayType *seen = DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull));
+    ArrayType *values = DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull));
+    const int count = ArrayGetNItems(ARR_NDIM(seen), ARR_DIMS(seen));
+    if (ArrayGetNItems(ARR_NDIM(values), ARR_DIMS(values)) != count || at_seen + count > m.n_seen ||
+        ARR_HASNULL(seen) || ARR_HASNULL(values))
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("seen items of user %lld in model %lld do not match the model", (long long) user_id,
+                               (long long) m.model_id),
+                        errhint("Train the model again.")));
+    const int64 *seen_ids = (const int64 *) ARR_DATA_PTR(seen);
+    const float *seen_vals = (const float *) ARR_DATA_PTR(values);
+    int known = 0;
+    for (int j = 0; j < count && known < m.n_items; ++j)
+    {
+        const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, seen_ids[j]);
+        if (at != item_ids + m.n_items && *at == seen_ids[j])
+            to.scratch[known++] = SeenEntry{int32(at - item_ids), seen_vals[j]};
+    }
+    std::sort(to.scratch, to.scratch + known, [](const SeenEntry &a, const SeenEntry &b) { return a.item < b.item; });
+    for (int j = 0; j < known; ++j, ++at_seen)
+    {
+        seen_items[at_seen] = to.scratch[j].item;
+        seen_values[at_seen] = to.scratch[j].value;
+    }
+    return at_seen;
+}
+
 // Items most rated first (stable: equal counts keep id order).
 void
 order_by_popularity(int32 *popularity, const int32 *counts, int32 n_items)
@@ -438,12 +491,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     float *item_factors = (float *) (image + offsets[ItemFactors]);
     float *item_bias = (float *) (image + offsets[ItemBias]);
     int32 *popularity = (int32 *) (image + offsets[Popularity]);
-    int64 *user_ids = (int64 *) (image + offsets[UserIds]);
-    float *user_factors = (float *) (image + offsets[UserFactors]);
-    float *user_bias = (float *) (image + offsets[UserBias]);
     int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
-    int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
-    float *seen_values = (float *) (image + offsets[SeenValues]);
     int32 *item_count = (int32 *) (image + offsets[ItemCounts]);
     SeenEntry *pairs = (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
 
@@ -488,6 +536,7 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
                                              1, types, args, nullptr, true, 0);
     n = 0;
     int64 seen_count = 0;
+    const UserRowTarget to{image, offsets, m, pairs};
     for (;;)
     {
         SPI_cursor_fetch(users, true, 1000);
@@ -495,42 +544,11 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
             break;
         for (uint64 r = 0; r < SPI_processed; ++r, ++n)
         {
-            HeapTuple t = SPI_tuptable->vals[r];
-            TupleDesc d = SPI_tuptable->tupdesc;
-            bool isnull;
             if (n >= m.n_users)
                 ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has more users than recorded",
                                                                         (long long) model_id)));
-            user_ids[n] = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-            user_bias[n] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
-            memcpy(user_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id),
-                   sizeof(float) * k);
-            ArrayType *seen = DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull));
-            ArrayType *values = DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull));
-            const int count = ArrayGetNItems(ARR_NDIM(seen), ARR_DIMS(seen));
-            if (ArrayGetNItems(ARR_NDIM(values), ARR_DIMS(values)) != count || seen_count + count > m.n_seen ||
-                ARR_HASNULL(seen) || ARR_HASNULL(values))
-                ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                                errmsg("seen items of user %lld in model %lld do not match the model",
-                                       (long long) user_ids[n], (long long) model_id),
-                                errhint("Train the model again.")));
-            const int64 *seen_ids = (const int64 *) ARR_DATA_PTR(seen);
-            const float *seen_vals = (const float *) ARR_DATA_PTR(values);
             seen_offsets[n] = seen_count;
-            // Kept sorted by item index: scoring skips them in one pass without sorting per call.
-            int known = 0;
-            for (int j = 0; j < count && known < m.n_items; ++j)
-            {
-                const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, seen_ids[j]);
-                if (at != item_ids + m.n_items && *at == seen_ids[j])
-                    pairs[known++] = SeenEntry{int32(at - item_ids), seen_vals[j]};
-            }
-            std::sort(pairs, pairs + known, [](const SeenEntry &a, const SeenEntry &b) { return a.item < b.item; });
-            for (int j = 0; j < known; ++j, ++seen_count)
-            {
-                seen_items[seen_count] = pairs[j].item;
-                seen_values[seen_count] = pairs[j].value;
-            }
+            seen_count = write_user_row(to, SPI_tuptable->vals[r], SPI_tuptable->tupdesc, n, seen_count);
         }
         SPI_freetuptable(SPI_tuptable);
         CHECK_FOR_INTERRUPTS();
@@ -551,23 +569,25 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     const LoadedModel b = view_model_image(base);
     SpiSession spi = begin_spi(false, true);
     const LoadedModel m = read_header(spi, model_id);
-    if (m.n_users != b.n_users || m.n_items != b.n_items || m.k != b.k)
+    if (m.n_users < b.n_users || m.n_items != b.n_items || m.k != b.k)
     {
         end_spi(spi);
-        return nullptr;  // users or items were added: a full load
+        return nullptr;  // items were added (every user's item indexes move): a full load
     }
     uint64 offsets[ImageArrays];
     char *image = new_image(m, context, offsets, bytes);
-    // Arrays whose sizes depend only on the (unchanged) counts are copied whole.
+    // The item arrays keep their sizes and are copied whole; the user arrays are merged below.
     const auto padded = [](const uint64 *at, size_t total, int a) {
         return size_t((a + 1 < ImageArrays ? at[a + 1] : total) - at[a]);
     };
-    for (int a : {UserIds, UserFactors, UserBias, ItemIds, ItemFactors, ItemBias, Popularity, ItemCounts, Gram})
+    for (int a : {ItemIds, ItemFactors, ItemBias, Popularity, ItemCounts, Gram})
         memcpy(image + offsets[a], base + base_header->offsets[a],
                Min(padded(offsets, *bytes, a), padded(base_header->offsets, base_header->bytes, a)));
     const size_t k = size_t(m.k);
     const int64 *item_ids = (const int64 *) (image + offsets[ItemIds]);
-    const int64 *user_ids = (const int64 *) (image + offsets[UserIds]);
+    int64 *user_ids = (int64 *) (image + offsets[UserIds]);
+    float *user_factors = (float *) (image + offsets[UserFactors]);
+    float *user_bias = (float *) (image + offsets[UserBias]);
     Datum args[] = {Int64GetDatum(model_id), Int32GetDatum(base_revision)};
     Oid types[] = {INT8OID, INT4OID};
 
@@ -605,8 +625,8 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
                       (float *) (image + offsets[Gram]));
     }
 
-    // Users written since the base revision: their factors, and their seen lists spliced into the
-    // base's, in user order.
+    // Users written since the base revision, in id order, merged with the base's: a refreshed user
+    // replaces its old row, an added one is inserted; seen lists are spliced in the same order.
     execute(spi, prepare("SELECT user_id, bias, factors, seen_items, seen_values FROM rec.user_factors "
                          "WHERE model_id = $1 AND revision > $2 ORDER BY user_id",
                          2, types),
@@ -615,84 +635,47 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
     int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
     float *seen_values = (float *) (image + offsets[SeenValues]);
-    int64 at_seen = 0;
-    uint64 next = 0;
-    int64 next_user = -1;
-    const auto locate = [&](uint64 r) {
+    SeenEntry *scratch = (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
+    const UserRowTarget to{image, offsets, m, scratch};
+    const auto changed_id = [&](uint64 r) {
         bool isnull;
-        const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-        const int64 *at = std::lower_bound(user_ids, user_ids + m.n_users, id);
-        return (at == user_ids + m.n_users || *at != id) ? int64(-1) : int64(at - user_ids);
+        return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
     };
-    if (changed > 0 && (next_user = locate(0)) < 0)
+    int64 at_seen = 0;
+    uint64 next = 0;        // next changed row
+    int32 next_base = 0;    // next base user
+    for (int32 u = 0; u < m.n_users; ++u)
+    {
+        seen_offsets[u] = at_seen;
+        const bool from_changed =
+            next < changed && (next_base >= b.n_users || changed_id(next) <= b.user_ids[next_base]);
+        if (!from_changed)
+        {
+            if (next_base >= b.n_users)
+                break;  // fewer rows than the header says: the check below gives up
+            const int64 begin = b.seen_offsets[next_base], count = b.seen_offsets[next_base + 1] - begin;
+            if (at_seen + count > m.n_seen)
+                break;
+            user_ids[u] = b.user_ids[next_base];
+            user_bias[u] = b.user_bias[next_base];
+            memcpy(user_factors + size_t(u) * k, b.user_factors + size_t(next_base) * k, sizeof(float) * k);
+            memcpy(seen_items + at_seen, b.seen_items + begin, sizeof(int32) * size_t(count));
+            memcpy(seen_values + at_seen, b.seen_values + begin, sizeof(float) * size_t(count));
+            at_seen += count;
+            ++next_base;
+            continue;
+        }
+        if (next_base < b.n_users && b.user_ids[next_base] == changed_id(next))
+            ++next_base;  // replaced
+        at_seen = write_user_row(to, SPI_tuptable->vals[next], SPI_tuptable->tupdesc, u, at_seen);
+        ++next;
+    }
+    // Every base user and every changed row used exactly once, and the counts agree, or a full load.
+    if (next != changed || next_base != b.n_users || at_seen != m.n_seen)
     {
         pfree(image);
         end_spi(spi);
         return nullptr;
-    }
-    for (int32 u = 0; u < m.n_users; ++u)
-    {
-        seen_offsets[u] = at_seen;
-        if (next < changed && next_user == u)
-        {
-            HeapTuple t = SPI_tuptable->vals[next];
-            TupleDesc d = SPI_tuptable->tupdesc;
-            bool isnull;
-            ((float *) (image + offsets[UserBias]))[u] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
-            memcpy((float *) (image + offsets[UserFactors]) + size_t(u) * k,
-                   factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id), sizeof(float) * k);
-            ArrayType *ids = DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull));
-            ArrayType *values = DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull));
-            const int count = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
-            if (at_seen + count > m.n_seen)
-            {
-                pfree(image);
-                end_spi(spi);
-                return nullptr;
-            }
-            const int64 *seen_ids = (const int64 *) ARR_DATA_PTR(ids);
-            const float *vals = (const float *) ARR_DATA_PTR(values);
-            const int64 first = at_seen;
-            for (int j = 0; j < count; ++j)
-            {
-                const int64 *at = std::lower_bound(item_ids, item_ids + m.n_items, seen_ids[j]);
-                if (at != item_ids + m.n_items && *at == seen_ids[j])
-                {
-                    seen_items[at_seen] = int32(at - item_ids);
-                    seen_values[at_seen] = vals[j];
-                    ++at_seen;
-                }
-            }
-            // Sorted by item index, as the full load keeps them (values follow their items).
-            const int64 n = at_seen - first;
-            SeenEntry *entries = (SeenEntry *) palloc(sizeof(SeenEntry) * size_t(Max(n, (int64) 1)));
-            for (int64 x = 0; x < n; ++x)
-                entries[x] = SeenEntry{seen_items[first + x], seen_values[first + x]};
-            std::sort(entries, entries + n, [](const SeenEntry &a, const SeenEntry &b) { return a.item < b.item; });
-            for (int64 x = 0; x < n; ++x)
-            {
-                seen_items[first + x] = entries[x].item;
-                seen_values[first + x] = entries[x].value;
-            }
-            pfree(entries);
-            if (++next < changed && (next_user = locate(next)) < 0)
-            {
-                pfree(image);
-                end_spi(spi);
-                return nullptr;
-            }
-            continue;
-        }
-        const int64 begin = b.seen_offsets[u], count = b.seen_offsets[u + 1] - begin;
-        if (at_seen + count > m.n_seen)
-        {
-            pfree(image);
-            end_spi(spi);
-            return nullptr;
-        }
-        memcpy(seen_items + at_seen, b.seen_items + begin, sizeof(int32) * size_t(count));
-        memcpy(seen_values + at_seen, b.seen_values + begin, sizeof(float) * size_t(count));
-        at_seen += count;
     }
     seen_offsets[m.n_users] = at_seen;
     end_spi(spi);

@@ -121,8 +121,9 @@ struct LoadedModel
 char *load_model_image(int64 model_id, MemoryContext context, size_t *bytes);
 
 // The image of revision r of a version from the image of an earlier revision (`base`, revision
-// base_revision): a copy with the rows refreshes wrote since patched in. NULL if it cannot be done
-// (users or items were added): load the whole version instead. A freed `image` is the caller's.
+// base_revision): a copy with the rows refreshes wrote since patched in. Refreshed users replace their rows and added
+// users are merged in; NULL if it cannot be done (items were added, or the rows disagree with the
+// header): load the whole version instead. The image is allocated in `context`.
 char *patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryContext context, size_t *bytes);
 
 // The model an image holds, its arrays pointing into the image.

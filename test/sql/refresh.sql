@@ -55,13 +55,16 @@ SELECT i.n_ratings FROM rec.item_factors i JOIN rec.models m USING (model_id) WH
 -- After several refreshes (the served copy is patched from the previous revision's copy, not
 -- reloaded), what is served equals what is stored: predictions of refreshed and untouched users and
 -- items match a plain-SQL computation over the tables, and untouched users' lists did not change.
-CREATE TEMP TABLE untouched_before AS SELECT item_id FROM rec.recommend(300, 10, 'fresh');
+CREATE TEMP TABLE untouched_before AS SELECT item_id FROM rec.recommend(299, 10, 'fresh');
 UPDATE fresh SET rating = 6 - rating WHERE user_id IN (2, 3);
 SELECT rec.refresh_users('fresh', ARRAY[2, 3]) AS refreshed_again;
 SELECT rec.refresh_items('fresh', ARRAY[1, 2, 3]) AS items_refreshed;
-SELECT revision FROM rec.models WHERE name = 'fresh';
+-- A user added before every other one (id 0) and one refreshed, in one call: merged into the copy.
+INSERT INTO fresh SELECT 0, item_id, 4 FROM new_items;
+SELECT rec.refresh_users('fresh', ARRAY[0, 300]) AS merged;
+SELECT revision, n_users FROM rec.models WHERE name = 'fresh';
 SELECT count(*) AS predictions_differing_from_the_tables
-FROM (VALUES (1), (2), (3), (300), (424242)) u(user_id), (VALUES (1), (2), (3), (50), (99999999)) i(item_id),
+FROM (VALUES (0), (1), (2), (3), (300), (424242)) u(user_id), (VALUES (1), (2), (3), (50), (99999999)) i(item_id),
      rec.models m
      JOIN rec.user_factors uf ON uf.model_id = m.model_id
      JOIN rec.item_factors itf ON itf.model_id = m.model_id
@@ -70,10 +73,12 @@ WHERE m.name = 'fresh' AND uf.user_id = u.user_id AND itf.item_id = i.item_id
           - greatest(0.5, least(5, (SELECT global_mean FROM rec.model_versions WHERE model_id = m.model_id)
                                   + uf.bias + itf.bias + cosine(uf.factors, itf.factors) *
                                     sqrt((SELECT sum(x * x) FROM unnest(uf.factors) x) * (SELECT sum(x * x) FROM unnest(itf.factors) x))))) > 1e-3;
-SELECT count(*) AS untouched_user_changed FROM (SELECT item_id FROM rec.recommend(300, 10, 'fresh')
+SELECT count(*) AS untouched_user_changed FROM (SELECT item_id FROM rec.recommend(299, 10, 'fresh')
                                                 EXCEPT SELECT item_id FROM untouched_before) d;
 SELECT count(*) AS seen_items_of_user_2_recommended FROM rec.recommend(2, 50, 'fresh')
 WHERE item_id IN (SELECT item_id FROM fresh WHERE user_id = 2);
+SELECT count(*) AS seen_items_of_user_0_recommended FROM rec.recommend(0, 50, 'fresh')
+WHERE item_id IN (SELECT item_id FROM fresh WHERE user_id = 0);
 
 -- Ids without rows, NULL arrays, and unknown ones are no-ops; bpr models are refused.
 SELECT rec.refresh_users('fresh', ARRAY[31337]) AS no_rows, rec.refresh_users('fresh', NULL) AS null_ids,
