@@ -188,7 +188,7 @@ AS 'MODULE_PATHNAME', 'rec_explain';
 COMMENT ON FUNCTION @extschema@.explain IS 'pg_recommend: which of a user''s own items drove the user''s score for an item, largest contribution first';
 
 CREATE FUNCTION @extschema@.cache_status()
-RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean)
+RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean, loads bigint)
 LANGUAGE C VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_cache_status';
 COMMENT ON FUNCTION @extschema@.cache_status IS 'pg_recommend: the models loaded for serving: in shared memory (shared) or in this connection''s memory';

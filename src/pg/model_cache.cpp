@@ -44,6 +44,8 @@ struct SharedSlot
     uint64 hits;
     int32 pins;    // transactions using the image now
     bool retired;  // dropped while pinned: never found again, freed by the last unpin
+    int loader;    // pid of the backend loading the image into this reserved slot; 0 once it is there
+    uint64 loads;  // times the model was read from the tables for this slot (1 unless a race lost)
 };
 
 struct SharedCache
@@ -73,6 +75,10 @@ struct PinnedModel
     LoadedModel view;
 };
 PinnedModel *pinned = nullptr;
+
+// The slot this backend has reserved to load a model into (-1: none). Others wait for it rather than
+// load the same model too; an error (or a caught error in a subtransaction) gives it up.
+int reserved_slot = -1;
 
 // Models kept in this backend's memory: without the shared cache, or for a model it cannot hold.
 struct LocalModel
@@ -153,6 +159,27 @@ free_slot_locked(SharedSlot &slot)
     slot = SharedSlot{};
 }
 
+// Gives up this backend's reservation, if it still has one: the waiting backends then load it themselves.
+void
+give_up_reservation()
+{
+    if (reserved_slot < 0)
+        return;
+    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    SharedSlot &slot = shared->slots[reserved_slot];
+    if (slot.loader == MyProcPid)
+        slot = SharedSlot{};
+    LWLockRelease(shared_lock);
+    reserved_slot = -1;
+}
+
+void
+give_up_reservation_on_subabort(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
+{
+    if (event == SUBXACT_EVENT_ABORT_SUB)
+        give_up_reservation();
+}
+
 // Releases the transaction's pins; an unpinned retired slot is freed.
 void
 release_pins(XactEvent event, void *)
@@ -160,6 +187,7 @@ release_pins(XactEvent event, void *)
     if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
         event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
         return;
+    give_up_reservation();
     if (pinned == nullptr)
         return;
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
@@ -211,18 +239,70 @@ new_pin_record()
     return (PinnedModel *) MemoryContextAllocZero(TopTransactionContext, sizeof(PinnedModel));
 }
 
-// The model from the shared cache, pinned, or null if it is not there.
-const LoadedModel *
-pin_shared(const ModelKey &key)
+// What claim_shared found.
+enum class Claim
+{
+    Pinned,    // the model is there, pinned: *out is its view
+    Loading,   // another backend is loading it: wait and ask again
+    Reserved,  // a slot is reserved for this backend to load it into (reserved_slot)
+    NoRoom,    // no slot can be reserved: load it anyway, publish if possible
+};
+
+Claim
+claim_shared(const ModelKey &key, const LoadedModel **out)
 {
     PinnedModel *node = new_pin_record();
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
     attach_area_locked();
-    const int s = find_slot_locked(key);
-    if (s >= 0)
+    int s = find_slot_locked(key);
+    Claim claim = Claim::NoRoom;
+    if (s >= 0 && shared->slots[s].loader == 0)
+    {
         pin_locked(s, node);
+        claim = Claim::Pinned;
+    }
+    else if (s >= 0 && shared->slots[s].loader == MyProcPid)
+    {
+        reserved_slot = s;  // our own reservation (never left behind by an error: see the callbacks)
+        claim = Claim::Reserved;
+    }
+    else if (s >= 0)
+        claim = Claim::Loading;
+    else
+    {
+        // A free slot, or one freed from the least recently used model not in use.
+        for (;;)
+        {
+            int free_slot = -1, victim = -1;
+            for (int c = 0; c < kSharedSlots; ++c)
+            {
+                const SharedSlot &slot = shared->slots[c];
+                if (slot.key.model_id == 0)
+                    free_slot = c;
+                else if (slot.pins == 0 && slot.loader == 0 &&
+                         (victim < 0 || slot.last_used < shared->slots[victim].last_used))
+                    victim = c;
+            }
+            if (free_slot >= 0)
+            {
+                SharedSlot &slot = shared->slots[free_slot];
+                slot = SharedSlot{};
+                slot.key = key;
+                slot.loader = MyProcPid;
+                slot.image = InvalidDsaPointer;
+                reserved_slot = free_slot;
+                claim = Claim::Reserved;
+                break;
+            }
+            if (victim < 0)
+                break;
+            free_slot_locked(shared->slots[victim]);
+        }
+    }
     LWLockRelease(shared_lock);
-    return s >= 0 ? view_pinned(node) : nullptr;
+    if (claim == Claim::Pinned)
+        *out = view_pinned(node);
+    return claim;
 }
 
 // Copies a freshly loaded image into the shared cache, evicting the least recently used unpinned
@@ -235,18 +315,25 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
         return nullptr;
     PinnedModel *node = new_pin_record();
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
-    int s = find_slot_locked(key);  // another backend may have loaded it meanwhile
-    if (s < 0)
+    int s = find_slot_locked(key);
+    const bool ours = s >= 0 && s == reserved_slot && shared->slots[s].loader == MyProcPid;
+    if (s >= 0 && !ours && shared->slots[s].loader == 0)
+        ++shared->slots[s].loads;  // another backend loaded it meanwhile (no reservation): ours is a waste
+    else if (s >= 0 && !ours)
+        s = -1;  // someone else is still loading it: keep ours to ourselves
+    else
     {
+        // Room for the image within rec.cache_size: a free slot (or our reserved one) and bytes.
         for (;;)
         {
-            int free_slot = -1, victim = -1;
+            int free_slot = ours ? s : -1, victim = -1;
             for (int c = 0; c < kSharedSlots; ++c)
             {
                 const SharedSlot &slot = shared->slots[c];
-                if (slot.key.model_id == 0)
+                if (slot.key.model_id == 0 && free_slot < 0)
                     free_slot = c;
-                else if (slot.pins == 0 && (victim < 0 || slot.last_used < shared->slots[victim].last_used))
+                else if (slot.key.model_id != 0 && slot.pins == 0 && slot.loader == 0 &&
+                         (victim < 0 || slot.last_used < shared->slots[victim].last_used))
                     victim = c;
             }
             if (free_slot >= 0 && shared->bytes_used + bytes <= cache_limit_bytes())
@@ -255,7 +342,10 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
                 break;
             }
             if (victim < 0)
+            {
+                s = -1;
                 break;
+            }
             free_slot_locked(shared->slots[victim]);
         }
         // The area's own limit bounds its mapped size too, whatever the fragmentation.
@@ -266,7 +356,8 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
         {
             // Earlier revisions of this version are out of date: freed now, or by their last unpin.
             for (SharedSlot &old : shared->slots)
-                if (old.key.model_id != 0 && !old.retired && old.key.same_version(key) && old.key.revision < key.revision)
+                if (old.key.model_id != 0 && !old.retired && old.loader == 0 && old.key.same_version(key) &&
+                    old.key.revision < key.revision)
                 {
                     if (old.pins == 0)
                         free_slot_locked(old);
@@ -279,10 +370,17 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
             slot.key = key;
             slot.image = copy;
             slot.bytes = bytes;
+            slot.loads = 1;
             shared->bytes_used += bytes;
         }
         else
             s = -1;
+        if (ours)
+        {
+            if (s < 0)
+                shared->slots[reserved_slot] = SharedSlot{};  // could not be held: the waiters load their own
+            reserved_slot = -1;
+        }
     }
     if (s >= 0)
         pin_locked(s, node);
@@ -345,7 +443,7 @@ older_revision(const ModelKey &key, bool use_shared, int32 *revision)
         for (int s = 0; s < kSharedSlots; ++s)
         {
             const SharedSlot &slot = shared->slots[s];
-            if (slot.key.model_id != 0 && !slot.retired && slot.key.same_version(key) &&
+            if (slot.key.model_id != 0 && !slot.retired && slot.loader == 0 && slot.key.same_version(key) &&
                 slot.key.revision < key.revision && (found < 0 || slot.key.revision > shared->slots[found].key.revision))
                 found = s;
         }
@@ -394,6 +492,7 @@ serving_model(const char *name)
     if (!callback_registered && shared)
     {
         RegisterXactCallback(release_pins, nullptr);
+        RegisterSubXactCallback(give_up_reservation_on_subabort, nullptr);
         callback_registered = true;
     }
     const ModelRef found = find_model(name);
@@ -403,8 +502,18 @@ serving_model(const char *name)
             return &p->view;  // already pinned by this transaction
     const bool use_shared = shared && cache_size_mb > 0;
     if (use_shared)
-        if (const LoadedModel *m = pin_shared(key))
-            return m;
+        for (;;)
+        {
+            const LoadedModel *m = nullptr;
+            const Claim claim = claim_shared(key, &m);
+            if (claim == Claim::Pinned)
+                return m;
+            if (claim != Claim::Loading)
+                break;
+            // Another backend is reading this model from the tables: wait for it rather than read it too.
+            pg_usleep(2000);
+            CHECK_FOR_INTERRUPTS();
+        }
     if (const LoadedModel *m = find_local(key))
         return m;
 
@@ -444,7 +553,7 @@ forget_cached_models(const int64 *model_ids, int count)
         return;
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
     for (SharedSlot &slot : shared->slots)
-        if (slot.key.model_id != 0 && !slot.retired && dropped(slot.key))
+        if (slot.key.model_id != 0 && !slot.retired && slot.loader == 0 && dropped(slot.key))
         {
             if (slot.pins == 0)
             {
@@ -468,14 +577,14 @@ cached_models(CachedModelInfo *out, int max)
     {
         LWLockAcquire(shared_lock, LW_SHARED);
         for (const SharedSlot &slot : shared->slots)
-            if (slot.key.model_id != 0 && !slot.retired && is_here(slot.key) && count < max)
-                out[count++] = CachedModelInfo{slot.key.model_id, slot.bytes, slot.hits, slot.pins, true};
+            if (slot.key.model_id != 0 && !slot.retired && slot.loader == 0 && is_here(slot.key) && count < max)
+                out[count++] = CachedModelInfo{slot.key.model_id, slot.bytes, slot.hits, slot.pins, true, slot.loads};
         LWLockRelease(shared_lock);
     }
     for (const LocalModel &entry : local_models)
         if (entry.context && is_here(entry.key) && count < max)
             out[count++] = CachedModelInfo{entry.key.model_id, MemoryContextMemAllocated(entry.context, true), 0, 0,
-                                           false};
+                                           false, 1};
     return count;
 }
 

@@ -34,6 +34,7 @@ struct CachedModelInfo
     uint64 hits;  // transactions that used it (shared) or 0 (backend-local)
     int32 pins;   // transactions using it now
     bool shared;
+    uint64 loads;  // times read from the tables into this entry (shared: 1 unless a race was lost)
 };
 
 // Every model in the shared cache, then this backend's own; returns how many were written (at most max).

@@ -239,7 +239,8 @@ PGREC_FUNCTION(rec_explain)
     PG_RETURN_NULL();
 }
 
-// rec.cache_status() RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean)
+// rec.cache_status() RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean,
+//                                   loads bigint)
 PGREC_FUNCTION(rec_cache_status)
 {
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -249,10 +250,10 @@ PGREC_FUNCTION(rec_cache_status)
     const int count = rec::pg::cached_models(models, kMax);
     for (int r = 0; r < count; ++r)
     {
-        Datum row[5] = {Int64GetDatum(models[r].model_id), Int64GetDatum(int64(models[r].bytes)),
+        Datum row[6] = {Int64GetDatum(models[r].model_id), Int64GetDatum(int64(models[r].bytes)),
                         Int64GetDatum(int64(models[r].hits)), Int32GetDatum(models[r].pins),
-                        BoolGetDatum(models[r].shared)};
-        bool nulls[5] = {false, false, false, false, false};
+                        BoolGetDatum(models[r].shared), Int64GetDatum(int64(models[r].loads))};
+        bool nulls[6] = {false, false, false, false, false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
     }
     PG_RETURN_NULL();

@@ -68,5 +68,20 @@ SELECT count(*) AS cached_versions FROM rec.cache_status() WHERE model_id IN
 CREATE TEMP TABLE probe_ids AS SELECT model_id FROM rec.models WHERE name = 'cache_probe';
 SELECT rec.drop_model('cache_probe');
 SELECT count(*) AS cached_after_drop FROM rec.cache_status() WHERE model_id IN (SELECT model_id FROM probe_ids);
+-- The first call reserves the model's slot and reads the model; others wait for it. A read that fails
+-- (here a model with a row deleted behind pg_recommend's back) gives the reservation up, also when the
+-- error is caught in a subtransaction: the next call fails the same way at once instead of waiting.
+CALL rec.train('broken', 'tiny', factors => 2, iterations => 2);
+DELETE FROM rec.item_factors WHERE item_id = 13
+   AND model_id = (SELECT model_id FROM rec.models WHERE name = 'broken');
+SET statement_timeout = '5s';
+SELECT error_of($$SELECT * FROM rec.recommend(1, 1, 'broken')$$);
+SELECT error_of($$SELECT * FROM rec.recommend(1, 1, 'broken')$$);
+RESET statement_timeout;
+SELECT count(*) AS cached_broken FROM rec.cache_status() JOIN rec.models USING (model_id) WHERE name = 'broken';
+SELECT rec.drop_model('broken');
+-- Ten first calls at once read a model once: test/shell/serving_concurrency.sh (cache_status.loads).
+SELECT loads FROM rec.cache_status() JOIN rec.models USING (model_id) WHERE name = 'filters';
+
 -- rec.cache_size is a server setting: a session cannot change it.
 SELECT error_of($$SET rec.cache_size = '10MB'$$);
