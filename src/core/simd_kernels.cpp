@@ -269,6 +269,14 @@ avx512_rows_times_vector(const float *rows, size_t n, int k, const float *v, flo
     }
 }
 
+// A mask of the first min(left, 16) lanes: the two 16-item halves of a 32-item step, masked at the end
+// of a panel.
+inline __mmask16
+lanes_mask(size_t left)
+{
+    return left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
+}
+
 // Eight users x thirty-two items per step: sixteen accumulators, each factor costs two loads, eight
 // broadcasts and sixteen FMAs; the leftover items are masked, leftover users go one at a time.
 __attribute__((target("avx512f,avx2,fma"))) void
@@ -278,9 +286,7 @@ avx512_users_times_columns(const float *users, size_t n_users, int k, const floa
     constexpr size_t kUsers = 8;
     for (size_t j = 0; j < n_columns; j += 32)
     {
-        const size_t left = n_columns - j;
-        const __mmask16 m0 = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
-        const __mmask16 m1 = left >= 32 ? __mmask16(0xFFFF) : left > 16 ? __mmask16((1u << (left - 16)) - 1u) : __mmask16(0);
+        const __mmask16 m0 = lanes_mask(n_columns - j), m1 = lanes_mask(n_columns - j >= 16 ? n_columns - j - 16 : 0);
         size_t u = 0;
         for (; u + kUsers <= n_users; u += kUsers)
         {
@@ -331,9 +337,7 @@ avx512bf16_users_times_pair_columns(const uint32_t *user_words, size_t n_users, 
     constexpr size_t kUsers = 8;
     for (size_t j = 0; j < n_columns; j += 32)
     {
-        const size_t left = n_columns - j;
-        const __mmask16 m0 = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
-        const __mmask16 m1 = left >= 32 ? __mmask16(0xFFFF) : left > 16 ? __mmask16((1u << (left - 16)) - 1u) : __mmask16(0);
+        const __mmask16 m0 = lanes_mask(n_columns - j), m1 = lanes_mask(n_columns - j >= 16 ? n_columns - j - 16 : 0);
         size_t u = 0;
         for (; u + kUsers <= n_users; u += kUsers)
         {

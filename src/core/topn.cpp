@@ -55,9 +55,6 @@ namespace {
 // caches once and its scores stay in L1.
 constexpr size_t kBlockItems = 1024;
 
-// Catalogues smaller than this (items x factors) are scored on the calling thread: starting threads
-// would cost more than it saves.
-constexpr size_t kParallelWork = size_t(1) << 22;
 
 // The n best items offered so far, the worst of them on top of a heap: once n are kept, anything
 // below the worst is rejected by one comparison.
@@ -116,6 +113,13 @@ score_block(const ItemFactorsView &items, const float *user, float offset, const
 
 }  // namespace
 
+bool
+top_n_runs_in_parallel(size_t items, int k)
+{
+    // Below this (items x factors), starting threads would cost more than it saves.
+    return items * size_t(std::max(k, 1)) >= (size_t(1) << 22);
+}
+
 std::vector<Scored>
 top_n(const ItemFactorsView &items, const float *user, float offset, const int32_t *excluded,
       size_t excluded_count, size_t n, int threads, HostHooks *hooks)
@@ -126,7 +130,7 @@ top_n(const ItemFactorsView &items, const float *user, float offset, const int32
     const RowKernels &kernels = best_scoring_kernels();
     const size_t blocks = (items.items + kBlockItems - 1) / kBlockItems;
     threads = std::min<int>(resolve_threads(threads), int(std::max<size_t>(blocks, 1)));
-    if (threads == 1 || items.items * size_t(std::max(items.k, 1)) < kParallelWork)
+    if (threads == 1 || !top_n_runs_in_parallel(items.items, items.k))
     {
         BestN best(n);
         for (size_t b = 0; b < blocks; ++b)

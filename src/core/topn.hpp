@@ -38,6 +38,9 @@ std::vector<Scored> top_n(const ItemFactorsView &items, const float *user, float
                           const int32_t *excluded, size_t excluded_count, size_t n, int threads = 1,
                           HostHooks *hooks = nullptr);
 
+// Whether top_n splits a catalogue of this size over threads (else it runs on the calling thread).
+bool top_n_runs_in_parallel(size_t items, int k);
+
 // The same, choosing only among `candidates` (scoring only them), minus `excluded`.
 std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user, float offset, IndexList candidates,
                                 IndexList excluded, size_t n);

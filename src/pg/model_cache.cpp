@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/topn.hpp"
+
 namespace rec::pg {
 
 namespace {
@@ -50,7 +52,7 @@ struct SharedSlot
 
 struct SharedCache
 {
-    pg_atomic_uint32 scoring_backends;  // backends scoring a query right now (see ScoringThreads)
+    pg_atomic_uint32 scoring_backends;  // backends scoring a large catalogue right now (see ScoringThreads)
     int dsa_tranche;
     dsa_handle area;  // DSM_HANDLE_INVALID until a backend first needs it
     uint64 clock;
@@ -588,7 +590,8 @@ cached_models(CachedModelInfo *out, int max)
     return count;
 }
 
-ScoringThreads::ScoringThreads(int wanted) : threads_(wanted), counted_(shared != nullptr && wanted > 1)
+ScoringThreads::ScoringThreads(int wanted, size_t items, int k)
+    : threads_(wanted), counted_(shared != nullptr && wanted > 1 && rec::core::top_n_runs_in_parallel(items, k))
 {
     if (!counted_)
         return;

@@ -43,13 +43,15 @@ int cached_models(CachedModelInfo *out, int max);
 // Dropped model versions: their shared entries are freed once no query uses them.
 void forget_cached_models(const int64 *model_ids, int count);
 
-// Threads for scoring one query against a large catalogue: `wanted` (rec.threads resolved) divided
-// among the backends doing so at the same moment, so that concurrent queries do not oversubscribe the
-// cores. Counted while the object lives (plain atomics: safe to destroy during C++ unwinding).
+// Threads for scoring one query against a catalogue: `wanted` (rec.threads resolved) divided among the
+// backends scoring a large catalogue at the same moment, so that concurrent queries do not
+// oversubscribe the cores. Only large catalogues (those top_n splits over threads) are counted, so a
+// small one costs no shared-memory write. Counted while the object lives (plain atomics: safe to
+// destroy during C++ unwinding).
 class ScoringThreads
 {
 public:
-    explicit ScoringThreads(int wanted);
+    ScoringThreads(int wanted, size_t items, int k);
     ~ScoringThreads();
     ScoringThreads(const ScoringThreads &) = delete;
     ScoringThreads &operator=(const ScoringThreads &) = delete;

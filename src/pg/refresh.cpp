@@ -8,10 +8,10 @@
 #include "pg/source_reader.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 #include <vector>
 
 #include "core/fold_in.hpp"
+#include "core/interactions.hpp"
 
 namespace {
 
@@ -44,47 +44,39 @@ solve(const LoadedModel *m, bool items, const rec::pg::SourceRows &rows, const i
     if (!explicit_model)
         gram = items ? rec::core::gram_of(m->user_factors, size_t(m->n_users), k)
                      : std::vector<float>(m->gram, m->gram + size_t(k) * size_t(k));
-    // Each wanted id's rows: (dense index on the fixed side, (value, 1)).
-    std::unordered_map<int64_t, std::vector<std::pair<int32_t, std::pair<float, int>>>> by_id;
-    for (size_t w = 0; w < wanted_count; ++w)
-        by_id.emplace(wanted[w], std::vector<std::pair<int32_t, std::pair<float, int>>>{});
-    for (size_t r = 0; r < rows.count; ++r)
-    {
-        const int64_t id = items ? rows.items[r] : rows.users[r];
-        auto found = by_id.find(id);
-        if (found == by_id.end())
-            continue;
-        const int64_t other = items ? rec::pg::user_index(m, rows.users[r]) : rec::pg::item_index(m, rows.items[r]);
-        if (other < 0)
-            continue;  // a counterpart the model has no factors for tells nothing
-        found->second.push_back({int32_t(other), {rows.ratings[r], 1}});
-    }
+    // The rows indexed and their duplicates merged exactly as training does (averaged ratings, summed
+    // counts); each requested id's row of that index is mapped onto the model's fixed side.
+    if (rows.count == 0)
+        return;
+    rec::core::NoHostHooks no_hooks;
+    const rec::core::Interactions data = rec::core::build_interactions(
+        {rows.users, rows.items, rows.ratings, rows.count},
+        explicit_model ? rec::core::DuplicatePolicy::Average : rec::core::DuplicatePolicy::Sum, 1, no_hooks);
+    const rec::core::SparseRows &side = items ? data.by_item : data.by_user;
+    const std::vector<int64_t> &side_ids = items ? data.item_ids : data.user_ids;
+    const std::vector<int64_t> &other_ids = items ? data.user_ids : data.item_ids;
     std::vector<int64_t> order;  // the ids in the order asked, each once
     for (size_t w = 0; w < wanted_count; ++w)
-        if (std::find(order.begin(), order.end(), wanted[w]) == order.end() && !by_id[wanted[w]].empty())
+        if (std::find(order.begin(), order.end(), wanted[w]) == order.end())
             order.push_back(wanted[w]);
     for (const int64_t id : order)
     {
-        auto &entries = by_id[id];
-        std::sort(entries.begin(), entries.end());
+        const int64_t row = rec::core::find_id(side_ids, id);
+        if (row < 0)
+            continue;  // no rows: left as it is
         std::vector<int32_t> indexes;
         std::vector<float> values;
-        std::vector<int> merged;
-        for (const auto &entry : entries)
+        for (size_t e = side.offsets[size_t(row)]; e < side.offsets[size_t(row) + 1]; ++e)
         {
-            if (!indexes.empty() && indexes.back() == entry.first)
-            {
-                values.back() += entry.second.first;
-                ++merged.back();
-                continue;
-            }
-            indexes.push_back(entry.first);
-            values.push_back(entry.second.first);
-            merged.push_back(1);
+            const int64_t other_id = other_ids[size_t(side.columns[e])];
+            const int64_t other = items ? rec::pg::user_index(m, other_id) : rec::pg::item_index(m, other_id);
+            if (other < 0)
+                continue;  // a counterpart the model has no factors for tells nothing
+            indexes.push_back(int32_t(other));
+            values.push_back(side.values[e]);
         }
-        if (explicit_model)
-            for (size_t e = 0; e < values.size(); ++e)
-                values[e] /= float(merged[e]);
+        if (indexes.empty())
+            continue;
         const rec::core::FoldedUser solved =
             explicit_model ? rec::core::fold_in_explicit(fixed_factors, fixed_bias, k, m->global_mean, indexes.data(),
                                                          values.data(), indexes.size(), m->regularization,
