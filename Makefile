@@ -15,7 +15,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = test/unit/run_unit_tests test/results test/regression.diffs test/regression.out
 
-REGRESS = setup train serve serve_filters explain lifecycle split tune refresh bad_input determinism implicit cancel
+REGRESS = setup train serve serve_filters explain lifecycle split tune refresh ids bad_input determinism implicit cancel
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
 
 EIGEN_INCLUDE ?= /usr/include/eigen3

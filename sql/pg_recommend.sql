@@ -16,6 +16,10 @@ CREATE TABLE @extschema@.model_versions (
     user_column     text NOT NULL,                  -- the source's columns, as given (for refreshes)
     item_column     text NOT NULL,
     rating_column   text,                           -- NULL: every row counted 1
+    user_type       regtype NOT NULL,               -- the id columns' types: integer ones, text, varchar or uuid
+    item_type       regtype NOT NULL,
+    user_key_bytes  bigint NOT NULL DEFAULT 0,      -- text and uuid ids: their texts' lengths summed
+    item_key_bytes  bigint NOT NULL DEFAULT 0,
     revision        integer NOT NULL DEFAULT 0,     -- bumped by each rec.refresh_users / refresh_items
     n_users         integer NOT NULL,
     n_items         integer NOT NULL,
@@ -37,12 +41,13 @@ CREATE TABLE @extschema@.model_versions (
 
 CREATE TABLE @extschema@.user_factors (
     model_id   bigint NOT NULL,
-    user_id    bigint NOT NULL,
+    user_id    bigint NOT NULL,                   -- text and uuid ids: the hash of user_key
     bias       real NOT NULL,
     factors    real[] NOT NULL,
     seen_items bigint[] NOT NULL,
     seen_values real[] NOT NULL,
     revision   integer NOT NULL DEFAULT 0,        -- the model revision that last wrote the row (refreshes)
+    user_key   text,                              -- text and uuid ids: the id's text; else NULL
     PRIMARY KEY (model_id, user_id)
 );
 CREATE INDEX user_factors_refreshed ON @extschema@.user_factors (model_id, revision) WHERE revision > 0;
@@ -54,6 +59,7 @@ CREATE TABLE @extschema@.item_factors (
     factors   real[] NOT NULL,
     n_ratings integer NOT NULL,
     revision  integer NOT NULL DEFAULT 0,
+    item_key  text,
     PRIMARY KEY (model_id, item_id)
 );
 CREATE INDEX item_factors_refreshed ON @extschema@.item_factors (model_id, revision) WHERE revision > 0;
@@ -140,9 +146,11 @@ COMMENT ON PROCEDURE @extschema@.tune IS 'pg_recommend: train one version per hy
 
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 
--- Serving.
+-- Serving. Ids are passed as they are in the training source (integer, text or uuid, or a quoted
+-- literal) and returned in the type of the id argument (similar_items, similar_users, explain,
+-- recommend_for_items), or of item_type (recommend's second form). See docs/sql.md, "Ids".
 CREATE FUNCTION @extschema@.recommend(
-    user_id      bigint,
+    user_id      anycompatible,
     n            integer DEFAULT 10,
     model        text DEFAULT NULL,
     exclude_seen boolean DEFAULT true,
@@ -151,38 +159,53 @@ CREATE FUNCTION @extschema@.recommend(
 RETURNS TABLE (item_id bigint, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend';
-COMMENT ON FUNCTION @extschema@.recommend IS 'pg_recommend: top n items for a user, best first';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[]) IS 'pg_recommend: top n items for a user, best first (integer item ids)';
+
+-- The same for items of any id type: item_type => NULL::text (or ::uuid, ::integer) names the type
+-- of the returned item ids.
+CREATE FUNCTION @extschema@.recommend(
+    user_id      anycompatible,
+    item_type    anyelement,
+    n            integer DEFAULT 10,
+    model        text DEFAULT NULL,
+    exclude_seen boolean DEFAULT true,
+    candidates   "any" DEFAULT NULL,      -- an array of item ids
+    exclude      "any" DEFAULT NULL)
+RETURNS TABLE (item_id anyelement, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend_typed';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any") IS 'pg_recommend: top n items for a user, best first, the item ids of the type named by item_type';
 
 CREATE FUNCTION @extschema@.recommend_for_items(
-    items   bigint[],
+    items   anycompatiblearray,
     ratings real[] DEFAULT NULL,
     n       integer DEFAULT 10,
     model   text DEFAULT NULL)
-RETURNS TABLE (item_id bigint, score real)
+RETURNS TABLE (item_id anycompatible, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend_for_items';
 COMMENT ON FUNCTION @extschema@.recommend_for_items IS 'pg_recommend: top n items for a new or anonymous user given the items they interacted with, without retraining';
 
-CREATE FUNCTION @extschema@.similar_items(item_id bigint, n integer DEFAULT 10, model text DEFAULT NULL)
-RETURNS TABLE (item_id bigint, similarity real)
+CREATE FUNCTION @extschema@.similar_items(item_id anycompatible, n integer DEFAULT 10, model text DEFAULT NULL)
+RETURNS TABLE (item_id anycompatible, similarity real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_similar_items';
 COMMENT ON FUNCTION @extschema@.similar_items IS 'pg_recommend: the items most similar to an item, by cosine of their factors';
 
-CREATE FUNCTION @extschema@.similar_users(user_id bigint, n integer DEFAULT 10, model text DEFAULT NULL)
-RETURNS TABLE (user_id bigint, similarity real)
+CREATE FUNCTION @extschema@.similar_users(user_id anycompatible, n integer DEFAULT 10, model text DEFAULT NULL)
+RETURNS TABLE (user_id anycompatible, similarity real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_similar_users';
 COMMENT ON FUNCTION @extschema@.similar_users IS 'pg_recommend: the users most similar to a user, by cosine of their factors';
 
-CREATE FUNCTION @extschema@.predict(user_id bigint, item_id bigint, model text DEFAULT NULL)
+CREATE FUNCTION @extschema@.predict(user_id anycompatible, item_id "any", model text DEFAULT NULL)
 RETURNS real
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_predict';
 COMMENT ON FUNCTION @extschema@.predict IS 'pg_recommend: predicted rating of an item by a user';
 
-CREATE FUNCTION @extschema@.explain(user_id bigint, item_id bigint, n integer DEFAULT 5, model text DEFAULT NULL)
-RETURNS TABLE (item_id bigint, contribution real)
+CREATE FUNCTION @extschema@.explain(user_id "any", item_id anycompatible, n integer DEFAULT 5, model text DEFAULT NULL)
+RETURNS TABLE (item_id anycompatible, contribution real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 5
 AS 'MODULE_PATHNAME', 'rec_explain';
 COMMENT ON FUNCTION @extschema@.explain IS 'pg_recommend: which of a user''s own items drove the user''s score for an item, largest contribution first';
@@ -211,13 +234,13 @@ LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'rec_prune';
 COMMENT ON FUNCTION @extschema@.prune IS 'pg_recommend: delete all versions of the model but the newest keep and the deployed one; returns how many were deleted';
 
-CREATE FUNCTION @extschema@.refresh_users(model text, user_ids bigint[])
+CREATE FUNCTION @extschema@.refresh_users(model text, user_ids anycompatiblearray)
 RETURNS integer
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_refresh_users';
 COMMENT ON FUNCTION @extschema@.refresh_users IS 'pg_recommend: solve these users again from their current rows in the training source, item factors fixed; adds new users; returns how many';
 
-CREATE FUNCTION @extschema@.refresh_items(model text, item_ids bigint[])
+CREATE FUNCTION @extschema@.refresh_items(model text, item_ids anycompatiblearray)
 RETURNS integer
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_refresh_items';

@@ -100,6 +100,19 @@ factor_values(Datum datum, int k, int64 model_id)
     return (const float *) ARR_DATA_PTR(array);
 }
 
+// The text of a hashed id as a text datum, or 0 for integer ids (no dictionary).
+Datum
+key_datum(const KeyDictionary *keys, int64 id)
+{
+    if (keys == nullptr)
+        return (Datum) 0;
+    int32 length;
+    const char *text = key_text(*keys, id, &length);
+    if (text == nullptr)
+        elog(ERROR, "id %lld has no recorded text", (long long) id);
+    return PointerGetDatum(cstring_to_text_with_len(text, length));
+}
+
 // YᵀY for folding users into an implicit model, computed once per load. The vector is gone before
 // PostgreSQL is called again.
 void
@@ -130,7 +143,7 @@ store_model(const ModelToStore &m)
     {
         Oid types[] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID, FLOAT8OID,
                        FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID, INT4OID, TEXTOID, FLOAT8OID,
-                       TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+                       TEXTOID, TEXTOID, TEXTOID, TEXTOID, OIDOID, OIDOID, INT8OID, INT8OID};
         Datum values[] = {CStringGetTextDatum(m.name),
                           Int32GetDatum(out.version),
                           CStringGetTextDatum(m.algorithm),
@@ -152,28 +165,34 @@ store_model(const ModelToStore &m)
                           m.learning_curve ? CStringGetTextDatum(m.learning_curve) : (Datum) 0,
                           CStringGetTextDatum(m.user_column),
                           CStringGetTextDatum(m.item_column),
-                          m.rating_column ? CStringGetTextDatum(m.rating_column) : (Datum) 0};
+                          m.rating_column ? CStringGetTextDatum(m.rating_column) : (Datum) 0,
+                          ObjectIdGetDatum(m.user_type),
+                          ObjectIdGetDatum(m.item_type),
+                          Int64GetDatum(m.user_keys ? m.user_keys->total_bytes : 0),
+                          Int64GetDatum(m.item_keys ? m.item_keys->total_bytes : 0)};
         const bool validated = m.validation_metric != nullptr;
         const char nulls[] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
                               validated ? ' ' : 'n', validated ? ' ' : 'n', validated ? ' ' : 'n', ' ', ' ',
-                              m.rating_column ? ' ' : 'n'};
+                              m.rating_column ? ' ' : 'n', ' ', ' ', ' ', ' '};
         execute(spi, prepare("INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, "
                         "n_users, n_items, n_ratings, global_mean, rating_min, rating_max, train_metric, "
                         "train_value, train_seconds, owner, iterations_run, validation_metric, validation_value, "
-                        "learning_curve, user_column, item_column, rating_column) "
+                        "learning_curve, user_column, item_column, rating_column, user_type, item_type, "
+                        "user_key_bytes, item_key_bytes) "
                         "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::regrole, "
-                        "$16, $17, $18, $19::jsonb, $20, $21, $22) RETURNING model_id",
-                        22, types),
+                        "$16, $17, $18, $19::jsonb, $20, $21, $22, $23::regtype, $24::regtype, $25, $26) "
+                        "RETURNING model_id",
+                        26, types),
                 values, SPI_OK_INSERT_RETURNING, nulls);
         bool isnull;
         out.model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
     const int k = m.model->factors;
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID};
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID, TEXTOID};
         SPIPlanPtr plan = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items, "
-                                  "seen_values) VALUES ($1, $2, $3, $4, $5, $6)",
-                                  6, types);
+                                  "seen_values, user_key) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                  7, types);
         const auto &by_user = m.data->by_user;
         int64 *seen = (int64 *) palloc(sizeof(int64) * Max(m.data->item_ids.size(), (size_t) 1));
         for (size_t u = 0; u < m.data->user_ids.size(); ++u)
@@ -187,17 +206,19 @@ store_model(const ModelToStore &m)
                               Float4GetDatum(m.model->user_bias[u]),
                               float_array(m.model->user_factors.data() + u * size_t(k), k),
                               bigint_array(seen, count),
-                              float_array(by_user.values.data() + begin, int(count))};
-            execute(spi, plan, values, SPI_OK_INSERT);
+                              float_array(by_user.values.data() + begin, int(count)),
+                              key_datum(m.user_keys, m.data->user_ids[u])};
+            const char nulls[] = {' ', ' ', ' ', ' ', ' ', ' ', m.user_keys ? ' ' : 'n'};
+            execute(spi, plan, values, SPI_OK_INSERT, nulls);
             MemoryContextSwitchTo(outer);
             MemoryContextReset(row_context);
         }
     }
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID};
-        SPIPlanPtr plan = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings) "
-                                  "VALUES ($1, $2, $3, $4, $5)",
-                                  5, types);
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID, TEXTOID};
+        SPIPlanPtr plan = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings, "
+                                  "item_key) VALUES ($1, $2, $3, $4, $5, $6)",
+                                  6, types);
         for (size_t i = 0; i < m.data->item_ids.size(); ++i)
         {
             CHECK_FOR_INTERRUPTS();
@@ -205,8 +226,10 @@ store_model(const ModelToStore &m)
             Datum values[] = {Int64GetDatum(out.model_id), Int64GetDatum(m.data->item_ids[i]),
                               Float4GetDatum(m.model->item_bias[i]),
                               float_array(m.model->item_factors.data() + i * size_t(k), k),
-                              Int32GetDatum(int32(m.data->by_item.row_size(i)))};
-            execute(spi, plan, values, SPI_OK_INSERT);
+                              Int32GetDatum(int32(m.data->by_item.row_size(i))),
+                              key_datum(m.item_keys, m.data->item_ids[i])};
+            const char nulls[] = {' ', ' ', ' ', ' ', ' ', m.item_keys ? ' ' : 'n'};
+            execute(spi, plan, values, SPI_OK_INSERT, nulls);
             MemoryContextSwitchTo(outer);
             MemoryContextReset(row_context);
         }
@@ -282,6 +305,10 @@ enum ImageArray
     Popularity,
     ItemCounts,
     Gram,
+    UserKeyOffsets,
+    UserKeyText,
+    ItemKeyOffsets,
+    ItemKeyText,
     ImageArrays
 };
 
@@ -321,6 +348,10 @@ image_layout(const LoadedModel &m, uint64 *offsets)
     sizes[Popularity] = sat_mul(items, sizeof(int32));
     sizes[ItemCounts] = sat_mul(items, sizeof(int32));
     sizes[Gram] = m.kind == ModelKind::ImplicitAls ? sat_mul(sat_mul(k, k), sizeof(float)) : 0;
+    sizes[UserKeyOffsets] = m.user_keyed ? sat_mul(users + 1, sizeof(int64)) : 0;
+    sizes[UserKeyText] = m.user_keyed ? size_t(m.user_key_bytes) : 0;
+    sizes[ItemKeyOffsets] = m.item_keyed ? sat_mul(items + 1, sizeof(int64)) : 0;
+    sizes[ItemKeyText] = m.item_keyed ? size_t(m.item_key_bytes) : 0;
     size_t at = TYPEALIGN(64, sizeof(ImageHeader));
     for (int a = 0; a < ImageArrays; ++a)
     {
@@ -349,6 +380,10 @@ view_model_image(const char *image)
     m.item_bias = (const float *) (image + at[ItemBias]);
     m.items_by_popularity = (const int32 *) (image + at[Popularity]);
     m.gram = m.kind == ModelKind::ImplicitAls ? (const float *) (image + at[Gram]) : nullptr;
+    m.user_key_offsets = m.user_keyed ? (const int64 *) (image + at[UserKeyOffsets]) : nullptr;
+    m.user_key_text = m.user_keyed ? image + at[UserKeyText] : nullptr;
+    m.item_key_offsets = m.item_keyed ? (const int64 *) (image + at[ItemKeyOffsets]) : nullptr;
+    m.item_key_text = m.item_keyed ? image + at[ItemKeyText] : nullptr;
     return m;
 }
 
@@ -366,7 +401,8 @@ read_header(const SpiSession &spi, int64 model_id)
                     "rating_max, algorithm, (hyperparameters->>'regularization')::float8, "
                     "coalesce((hyperparameters->>'bias_regularization')::float8, 0), "
                     "coalesce((hyperparameters->>'unweighted_regularization')::float8, 0), "
-                    "coalesce((hyperparameters->>'alpha')::float8, 0), n_ratings "
+                    "coalesce((hyperparameters->>'alpha')::float8, 0), n_ratings, user_type::oid, "
+                    "item_type::oid, user_key_bytes, item_key_bytes "
                     "FROM rec.model_versions WHERE model_id = $1",
                     1, types),
             args, SPI_OK_SELECT);
@@ -392,6 +428,16 @@ read_header(const SpiSession &spi, int64 model_id)
     m.unweighted_regularization = DatumGetFloat8(SPI_getbinval(t, d, 10, &isnull));
     m.alpha = DatumGetFloat8(SPI_getbinval(t, d, 11, &isnull));
     m.n_seen = DatumGetInt64(SPI_getbinval(t, d, 12, &isnull));
+    m.user_type = DatumGetObjectId(SPI_getbinval(t, d, 13, &isnull));
+    m.item_type = DatumGetObjectId(SPI_getbinval(t, d, 14, &isnull));
+    m.user_key_bytes = DatumGetInt64(SPI_getbinval(t, d, 15, &isnull));
+    m.item_key_bytes = DatumGetInt64(SPI_getbinval(t, d, 16, &isnull));
+    IdKind kind;
+    m.user_keyed = id_kind_of_type(m.user_type, &kind) && kind != IdKind::Integer;
+    m.item_keyed = id_kind_of_type(m.item_type, &kind) && kind != IdKind::Integer;
+    if (m.user_key_bytes < 0 || m.item_key_bytes < 0)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has negative key sizes",
+                                                                (long long) model_id)));
     return m;
 }
 
@@ -412,6 +458,40 @@ new_image(const LoadedModel &m, MemoryContext context, uint64 *offsets, size_t *
     return image;
 }
 
+// Appends `length` bytes of id text as key `index` of the users' (or items') key arrays at *at_key;
+// false if they overrun the size the header recorded.
+bool
+append_key(char *image, const uint64 *offsets, bool items, int32 index, const char *text, int64 length,
+           int64 *at_key, int64 total)
+{
+    int64 *key_offsets = (int64 *) (image + offsets[items ? ItemKeyOffsets : UserKeyOffsets]);
+    char *key_text = image + offsets[items ? ItemKeyText : UserKeyText];
+    if (length < 0 || *at_key + length > total)
+        return false;
+    key_offsets[index] = *at_key;
+    memcpy(key_text + *at_key, text, size_t(length));
+    *at_key += length;
+    key_offsets[index + 1] = *at_key;
+    return true;
+}
+
+// Appends the text of column `column` of `t` (a user_key or item_key) as key `index`; raises a
+// corruption error if it is missing or overruns the recorded size.
+void
+append_key_column(char *image, const uint64 *offsets, const LoadedModel &m, bool items, HeapTuple t, TupleDesc d,
+                  int column, int32 index, int64 *at_key)
+{
+    bool isnull;
+    const Datum value = SPI_getbinval(t, d, column, &isnull);
+    const text *key = isnull ? nullptr : DatumGetTextPP(value);
+    if (key == nullptr || !append_key(image, offsets, items, index, VARDATA_ANY(key), int64(VARSIZE_ANY_EXHDR(key)),
+                                      at_key, items ? m.item_key_bytes : m.user_key_bytes))
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("%s ids of model %lld do not match the model", items ? "item" : "user",
+                               (long long) m.model_id),
+                        errhint("Train the model again.")));
+}
+
 // Where a user row goes in an image being built.
 struct UserRowTarget
 {
@@ -421,13 +501,16 @@ struct UserRowTarget
     SeenEntry *scratch;    // room for m.n_items entries
 };
 
-// Writes the user row `t` (user_id, bias, factors, seen_items, seen_values) as user `u`, its seen
-// items (those the model has, sorted by item index, so scoring skips them in one pass) from `at_seen`;
-// returns the new end of the seen items. Raises 22P04-style corruption errors for inconsistent rows.
+// Writes the user row `t` (user_id, bias, factors, seen_items, seen_values, user_key) as user `u`, its
+// seen items (those the model has, sorted by item index, so scoring skips them in one pass) from
+// `at_seen` and, for text ids, its text from *at_key; returns the new end of the seen items. Raises
+// 22P04-style corruption errors for inconsistent rows.
 int64
-write_user_row(const UserRowTarget &to, HeapTuple t, TupleDesc d, int32 u, int64 at_seen)
+write_user_row(const UserRowTarget &to, HeapTuple t, TupleDesc d, int32 u, int64 at_seen, int64 *at_key)
 {
     const LoadedModel &m = to.m;
+    if (m.user_keyed)
+        append_key_column(to.image, to.offsets, m, false, t, d, 6, u, at_key);
     const size_t k = size_t(m.k);
     const int64 *item_ids = (const int64 *) (to.image + to.offsets[ItemIds]);
     int32 *seen_items = (int32 *) (to.image + to.offsets[SeenItems]);
@@ -497,10 +580,11 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
 
     // Batched through cursors so that a large model is never held twice in memory.
     Portal items = SPI_cursor_open_with_args(nullptr,
-                                             "SELECT item_id, bias, factors, n_ratings FROM rec.item_factors "
-                                             "WHERE model_id = $1 ORDER BY item_id",
+                                             "SELECT item_id, bias, factors, n_ratings, item_key FROM "
+                                             "rec.item_factors WHERE model_id = $1 ORDER BY item_id",
                                              1, types, args, nullptr, true, 0);
     int32 n = 0;
+    int64 item_key_at = 0, user_key_at = 0;
     for (;;)
     {
         SPI_cursor_fetch(items, true, 1000);
@@ -519,20 +603,22 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
             memcpy(item_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m.k, model_id),
                    sizeof(float) * k);
             item_count[n] = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+            if (m.item_keyed)
+                append_key_column(image, offsets, m, true, t, d, 5, n, &item_key_at);
         }
         SPI_freetuptable(SPI_tuptable);
         CHECK_FOR_INTERRUPTS();
     }
     SPI_cursor_close(items);
-    if (n != m.n_items)
+    if (n != m.n_items || (m.item_keyed && item_key_at != m.item_key_bytes))
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
     if (m.kind == ModelKind::ImplicitAls)
         fill_gram(item_factors, size_t(m.n_items), m.k, (float *) (image + offsets[Gram]));
     order_by_popularity(popularity, item_count, m.n_items);
 
     Portal users = SPI_cursor_open_with_args(nullptr,
-                                             "SELECT user_id, bias, factors, seen_items, seen_values FROM "
-                                             "rec.user_factors WHERE model_id = $1 ORDER BY user_id",
+                                             "SELECT user_id, bias, factors, seen_items, seen_values, user_key "
+                                             "FROM rec.user_factors WHERE model_id = $1 ORDER BY user_id",
                                              1, types, args, nullptr, true, 0);
     n = 0;
     int64 seen_count = 0;
@@ -548,13 +634,13 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
                 ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has more users than recorded",
                                                                         (long long) model_id)));
             seen_offsets[n] = seen_count;
-            seen_count = write_user_row(to, SPI_tuptable->vals[r], SPI_tuptable->tupdesc, n, seen_count);
+            seen_count = write_user_row(to, SPI_tuptable->vals[r], SPI_tuptable->tupdesc, n, seen_count, &user_key_at);
         }
         SPI_freetuptable(SPI_tuptable);
         CHECK_FOR_INTERRUPTS();
     }
     SPI_cursor_close(users);
-    if (n != m.n_users || seen_count != m.n_seen)
+    if (n != m.n_users || seen_count != m.n_seen || (m.user_keyed && user_key_at != m.user_key_bytes))
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing user rows", (long long) model_id)));
     seen_offsets[m.n_users] = seen_count;
     end_spi(spi);  // frees item_count and the rest of the SPI-context scratch
@@ -569,7 +655,8 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     const LoadedModel b = view_model_image(base);
     SpiSession spi = begin_spi(false, true);
     const LoadedModel m = read_header(spi, model_id);
-    if (m.n_users < b.n_users || m.n_items != b.n_items || m.k != b.k)
+    if (m.n_users < b.n_users || m.n_items != b.n_items || m.k != b.k || m.item_key_bytes != b.item_key_bytes ||
+        m.user_keyed != b.user_keyed || m.item_keyed != b.item_keyed)
     {
         end_spi(spi);
         return nullptr;  // items were added (every user's item indexes move): a full load
@@ -580,7 +667,7 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     const auto padded = [](const uint64 *at, size_t total, int a) {
         return size_t((a + 1 < ImageArrays ? at[a + 1] : total) - at[a]);
     };
-    for (int a : {ItemIds, ItemFactors, ItemBias, Popularity, ItemCounts, Gram})
+    for (int a : {ItemIds, ItemFactors, ItemBias, Popularity, ItemCounts, Gram, ItemKeyOffsets, ItemKeyText})
         memcpy(image + offsets[a], base + base_header->offsets[a],
                Min(padded(offsets, *bytes, a), padded(base_header->offsets, base_header->bytes, a)));
     const size_t k = size_t(m.k);
@@ -627,7 +714,7 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
 
     // Users written since the base revision, in id order, merged with the base's: a refreshed user
     // replaces its old row, an added one is inserted; seen lists are spliced in the same order.
-    execute(spi, prepare("SELECT user_id, bias, factors, seen_items, seen_values FROM rec.user_factors "
+    execute(spi, prepare("SELECT user_id, bias, factors, seen_items, seen_values, user_key FROM rec.user_factors "
                          "WHERE model_id = $1 AND revision > $2 ORDER BY user_id",
                          2, types),
             args, SPI_OK_SELECT);
@@ -641,7 +728,8 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
         bool isnull;
         return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
     };
-    int64 at_seen = 0;
+    int64 at_seen = 0, at_key = 0;
+    bool keys_fit = true;
     uint64 next = 0;        // next changed row
     int32 next_base = 0;    // next base user
     for (int32 u = 0; u < m.n_users; ++u)
@@ -662,16 +750,21 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
             memcpy(seen_items + at_seen, b.seen_items + begin, sizeof(int32) * size_t(count));
             memcpy(seen_values + at_seen, b.seen_values + begin, sizeof(float) * size_t(count));
             at_seen += count;
+            if (m.user_keyed)
+                keys_fit = keys_fit && append_key(image, offsets, false, u, b.user_key_text + b.user_key_offsets[next_base],
+                                                  b.user_key_offsets[next_base + 1] - b.user_key_offsets[next_base],
+                                                  &at_key, m.user_key_bytes);
             ++next_base;
             continue;
         }
         if (next_base < b.n_users && b.user_ids[next_base] == changed_id(next))
             ++next_base;  // replaced
-        at_seen = write_user_row(to, SPI_tuptable->vals[next], SPI_tuptable->tupdesc, u, at_seen);
+        at_seen = write_user_row(to, SPI_tuptable->vals[next], SPI_tuptable->tupdesc, u, at_seen, &at_key);
         ++next;
     }
     // Every base user and every changed row used exactly once, and the counts agree, or a full load.
-    if (next != changed || next_base != b.n_users || at_seen != m.n_seen)
+    if (next != changed || next_base != b.n_users || at_seen != m.n_seen || !keys_fit ||
+        (m.user_keyed && at_key != m.user_key_bytes))
     {
         pfree(image);
         end_spi(spi);
@@ -806,13 +899,15 @@ update_rows(int64 model_id, const RowUpdate &u)
     SpiSession spi = begin_spi(true);
     // The new revision first: the rows written below carry it, so a cached copy of the previous
     // revision can be patched with just them (patch_model_image).
-    Oid version_types[] = {INT8OID, INT8OID, INT4OID};
-    Datum version_args[] = {Int64GetDatum(model_id), Int64GetDatum(u.seen_delta), Int32GetDatum(u.added)};
-    execute(spi, prepare(u.items ? "UPDATE rec.model_versions SET revision = revision + 1, n_items = n_items + $3 "
-                                   "WHERE model_id = $1 RETURNING revision"
+    Oid version_types[] = {INT8OID, INT8OID, INT4OID, INT8OID};
+    Datum version_args[] = {Int64GetDatum(model_id), Int64GetDatum(u.seen_delta), Int32GetDatum(u.added),
+                            Int64GetDatum(u.key_bytes_delta)};
+    execute(spi, prepare(u.items ? "UPDATE rec.model_versions SET revision = revision + 1, n_items = n_items + $3, "
+                                   "item_key_bytes = item_key_bytes + $4 WHERE model_id = $1 RETURNING revision"
                                  : "UPDATE rec.model_versions SET revision = revision + 1, n_users = n_users + $3, "
-                                   "n_ratings = n_ratings + $2 WHERE model_id = $1 RETURNING revision",
-                         3, version_types),
+                                   "n_ratings = n_ratings + $2, user_key_bytes = user_key_bytes + $4 "
+                                   "WHERE model_id = $1 RETURNING revision",
+                         4, version_types),
             version_args, SPI_OK_UPDATE_RETURNING);
     bool isnull;
     const int32 revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -820,29 +915,31 @@ update_rows(int64 model_id, const RowUpdate &u)
     SPIPlanPtr update, insert;
     if (u.items)
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID, INT4OID};
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT4OID, INT4OID, TEXTOID};
         update = prepare("UPDATE rec.item_factors SET bias = $3, factors = $4, n_ratings = $5, revision = $6 "
                          "WHERE model_id = $1 AND item_id = $2",
                          6, types);
-        insert = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings, revision) "
-                         "VALUES ($1, $2, $3, $4, $5, $6)",
-                         6, types);
+        insert = prepare("INSERT INTO rec.item_factors (model_id, item_id, bias, factors, n_ratings, revision, "
+                         "item_key) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         7, types);
     }
     else
     {
-        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID};
+        Oid types[] = {INT8OID, INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID, TEXTOID};
         update = prepare("UPDATE rec.user_factors SET bias = $3, factors = $4, seen_items = $5, seen_values = $6, "
                          "revision = $7 WHERE model_id = $1 AND user_id = $2",
                          7, types);
         insert = prepare("INSERT INTO rec.user_factors (model_id, user_id, bias, factors, seen_items, seen_values, "
-                         "revision) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                         7, types);
+                         "revision, user_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                         8, types);
     }
     for (size_t r = 0; r < u.count; ++r)
     {
         MemoryContext outer = MemoryContextSwitchTo(row_context);
-        Datum values[7] = {Int64GetDatum(model_id), Int64GetDatum(u.ids[r]), Float4GetDatum(u.bias[r]),
+        Datum values[8] = {Int64GetDatum(model_id), Int64GetDatum(u.ids[r]), Float4GetDatum(u.bias[r]),
                            float_array(u.factors + r * size_t(u.k), u.k)};
+        const Datum key = u.keys ? CStringGetTextDatum(u.keys[r]) : (Datum) 0;
+        const int key_arg = u.items ? 6 : 7;
         if (u.items)
         {
             values[4] = Int32GetDatum(u.n_ratings[r]);
@@ -855,9 +952,13 @@ update_rows(int64 model_id, const RowUpdate &u)
             values[5] = float_array(u.seen_values + begin, int(count));
             values[6] = Int32GetDatum(revision);
         }
-        execute(spi, update, values, SPI_OK_UPDATE);
+        values[key_arg] = key;
+        char nulls[8];
+        memset(nulls, ' ', sizeof(nulls));
+        nulls[key_arg] = u.keys ? ' ' : 'n';
+        execute(spi, update, values, SPI_OK_UPDATE, nulls);
         if (SPI_processed == 0)
-            execute(spi, insert, values, SPI_OK_INSERT);
+            execute(spi, insert, values, SPI_OK_INSERT, nulls);
         MemoryContextSwitchTo(outer);
         MemoryContextReset(row_context);
     }

@@ -6,6 +6,7 @@
 // rights were checked: anyone may train a model, only its owner may drop it.
 #pragma once
 #include "pg/postgres_headers.hpp"
+#include "pg/source_reader.hpp"
 
 #include "core/als.hpp"
 #include "core/interactions.hpp"
@@ -23,6 +24,9 @@ struct ModelToStore
     double train_seconds;
     const rec::core::Interactions *data;
     const rec::core::BiasedFactors *model;
+    // The id columns' base types, and for text and uuid ids the text of each (hashed) id.
+    Oid user_type, item_type;
+    const KeyDictionary *user_keys, *item_keys;  // NULL for integer ids
     // With a validation source: the metric's name and last value, and the learning curve (JSON).
     const char *validation_metric = nullptr;
     double validation_value = 0;
@@ -71,7 +75,9 @@ struct RowUpdate
     const int64 *seen_offsets, *seen_ids;
     const float *seen_values;
     const int32 *n_ratings;
+    const char *const *keys;  // text and uuid ids: each row's id text; else NULL
     int64 seen_delta;
+    int64 key_bytes_delta;    // the added rows' key texts' lengths
     int32 added;
 };
 void update_rows(int64 model_id, const RowUpdate &update);
@@ -96,6 +102,11 @@ struct LoadedModel
 {
     int64 model_id;
     ModelKind kind;
+    // The id columns' types. For text and uuid ids (user_keyed, item_keyed) the ids below are hashes
+    // of the ids' texts (core/key_id.hpp), and the texts are kept, in id order, in the key arrays.
+    Oid user_type, item_type;
+    bool user_keyed, item_keyed;
+    int64 user_key_bytes, item_key_bytes;
     bool clip_predictions;  // explicit ratings: predict() stays within the training range
     // Hyperparameters that serving needs to fold users in (0 where they do not apply).
     double regularization, bias_regularization, unweighted_regularization, alpha;
@@ -114,6 +125,8 @@ struct LoadedModel
     const float *item_factors;  // n_items x k
     const float *item_bias;
     const int32 *items_by_popularity;  // dense item indexes, most rated first
+    const int64 *user_key_offsets, *item_key_offsets;  // n + 1 offsets into the texts, or NULL
+    const char *user_key_text, *item_key_text;
     const float *gram;                 // YᵀY of the item factors (k x k) for implicit ALS, else NULL
 };
 

@@ -30,6 +30,7 @@ extern "C" {
 #include "utils/dsa.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"

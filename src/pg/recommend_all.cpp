@@ -2,6 +2,7 @@
 // nightly batch jobs.
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
+#include "pg/ids.hpp"
 #include "pg/model_cache.hpp"
 #include "pg/safe_sql.hpp"
 #include "pg/settings.hpp"
@@ -50,9 +51,11 @@ PGREC_FUNCTION(rec_recommend_all)
     const char *quoted_target = rec::pg::new_table_name(text_to_cstring(PG_GETARG_TEXT_PP(2)), "target_table");
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    if (SPI_execute(psprintf("CREATE TABLE %s (user_id pg_catalog.int8 NOT NULL, item_id pg_catalog.int8 NOT NULL, "
+    // The id columns have the types of the training source's.
+    if (SPI_execute(psprintf("CREATE TABLE %s (user_id %s NOT NULL, item_id %s NOT NULL, "
                              "score pg_catalog.float4 NOT NULL, rank pg_catalog.int4 NOT NULL)",
-                             quoted_target),
+                             quoted_target, format_type_extended(m->user_type, -1, FORMAT_TYPE_FORCE_QUALIFY),
+                             format_type_extended(m->item_type, -1, FORMAT_TYPE_FORCE_QUALIFY)),
                     false, 0) != SPI_OK_UTILITY)
         elog(ERROR, "could not create %s", quoted_target);
     SPI_finish();
@@ -68,11 +71,14 @@ PGREC_FUNCTION(rec_recommend_all)
     for (int s = 0; s < kSlots; ++s)
         slots[s] = table_slot_create(table, nullptr);
     int filled = 0;
+    // Text and uuid ids are made per row: in a context emptied after each multi-insert.
+    MemoryContext rows_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend rows", ALLOCSET_DEFAULT_SIZES);
     auto flush = [&] {
         table_multi_insert(table, slots, filled, command, 0, bulk);
         for (int s = 0; s < filled; ++s)
             ExecClearTuple(slots[s]);
         filled = 0;
+        MemoryContextReset(rows_context);
     };
 
     // Users per block: up to 4096, fewer when n is large, so that a block's results (8 bytes per row)
@@ -94,8 +100,10 @@ PGREC_FUNCTION(rec_recommend_all)
             {
                 const size_t at = size_t(u - begin) * n + size_t(r);
                 TupleTableSlot *slot = slots[filled++];
-                slot->tts_values[0] = Int64GetDatum(m->user_ids[u]);
-                slot->tts_values[1] = Int64GetDatum(m->item_ids[items[at]]);
+                MemoryContext outer = MemoryContextSwitchTo(rows_context);
+                slot->tts_values[0] = rec::pg::user_id_value(m, u, m->user_type);
+                slot->tts_values[1] = rec::pg::item_id_value(m, items[at], m->item_type);
+                MemoryContextSwitchTo(outer);
                 slot->tts_values[2] = Float4GetDatum(scores[at]);
                 slot->tts_values[3] = Int32GetDatum(r + 1);
                 memset(slot->tts_isnull, 0, sizeof(bool) * 4);

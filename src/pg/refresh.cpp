@@ -3,6 +3,7 @@
 // factors fixed (implicit's partial_fit_users), and likewise items with the user factors fixed; ids the
 // model has never seen are added.
 #include "pg/bridge.hpp"
+#include "pg/ids.hpp"
 #include "pg/model_cache.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
@@ -115,21 +116,36 @@ refresh(FunctionCallInfo fcinfo, bool items)
     if (RecoveryInProgress())
         ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot refresh a model on a standby")));
     const char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    Datum *elements;
-    bool *nulls;
-    int count;
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &elements, &nulls,
-                      &count);
-    int64 *wanted = (int64 *) palloc(sizeof(int64) * (size_t(count) + 1));
-    size_t wanted_count = 0;
-    for (int e = 0; e < count; ++e)
-        if (!nulls[e])
-            wanted[wanted_count++] = DatumGetInt64(elements[e]);
     rec::pg::require_model_owner(name, "refresh");
     const LoadedModel *m = rec::pg::serving_model(name);
     if (m->kind == rec::pg::ModelKind::Bpr)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("refreshing does not support bpr models"),
                         errhint("BPR has no closed-form solve for one user or item; retrain the model.")));
+    // The ids as the model knows them and, for text and uuid ids, their texts.
+    const rec::pg::ArrayValues given = rec::pg::array_values(PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
+                                                             items ? "item_ids" : "user_ids");
+    const bool keyed = items ? m->item_keyed : m->user_keyed;
+    int64 *wanted = (int64 *) palloc(sizeof(int64) * (size_t(given.count) + 1));
+    const char **wanted_keys = (const char **) palloc(sizeof(char *) * (size_t(given.count) + 1));
+    size_t wanted_count = 0;
+    for (int e = 0; e < given.count; ++e)
+    {
+        const int64 id = rec::pg::model_id_of(m, items, given.values[e], given.element_type, &wanted_keys[wanted_count]);
+        const int64 index = items ? rec::pg::item_index(m, id) : rec::pg::user_index(m, id);
+        if (keyed && index >= 0)
+        {
+            int32 length;
+            const char *stored = rec::pg::stored_key(m, items, index, &length);
+            if (size_t(length) != strlen(wanted_keys[wanted_count]) ||
+                memcmp(stored, wanted_keys[wanted_count], size_t(length)) != 0)
+                ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                                errmsg("ids \"%.*s\" and \"%s\" have the same 64-bit hash", length, stored,
+                                       wanted_keys[wanted_count]),
+                                errhint("pg_recommend identifies text and uuid ids by a hash; map one of them to "
+                                        "another id in a view, and retrain.")));
+        }
+        wanted[wanted_count++] = id;
+    }
     if (wanted_count == 0)
         PG_RETURN_INT32(0);
 
@@ -142,10 +158,21 @@ refresh(FunctionCallInfo fcinfo, bool items)
     spec.item_column = source.item_column;
     spec.rating_column = source.rating_column;
     spec.rating_optional = m->kind != rec::pg::ModelKind::ExplicitAls;
-    spec.only_ids = wanted;
+    if (keyed)
+        spec.only_keys = wanted_keys;
+    else
+        spec.only_ids = wanted;
     spec.only_count = wanted_count;
     spec.only_items = items;
+    rec::pg::IdKind user_kind, item_kind;
+    rec::pg::id_kind_of_type(m->user_type, &user_kind);
+    rec::pg::id_kind_of_type(m->item_type, &item_kind);
+    spec.expect_user_kind = &user_kind;
+    spec.expect_item_kind = &item_kind;
+    spec.model_name = name;
     const rec::pg::SourceRows rows = rec::pg::read_source(spec, rec::pg::memory_budget_bytes());
+    if (m->kind != rec::pg::ModelKind::ExplicitAls)
+        rec::pg::refuse_negative_values(rows, source.relation);
 
     // Solved in C++, copied into palloc'd arrays before the writer (which may raise errors) runs.
     rec::pg::RowUpdate update{};
@@ -172,6 +199,22 @@ refresh(FunctionCallInfo fcinfo, bool items)
         update.seen_delta = solved.seen_delta;
         update.added = solved.added;
     });
+    if (keyed && update.count > 0)
+    {
+        // Each row's id text, and the added ones' lengths for the model's recorded key size.
+        const char **keys = (const char **) palloc(sizeof(char *) * update.count);
+        const rec::pg::KeyDictionary &dictionary = items ? rows.item_keys : rows.user_keys;
+        for (size_t r = 0; r < update.count; ++r)
+        {
+            int32 length;
+            keys[r] = rec::pg::key_text(dictionary, update.ids[r], &length);
+            if (keys[r] == nullptr)
+                elog(ERROR, "refreshed id %lld has no text", (long long) update.ids[r]);
+            if ((items ? rec::pg::item_index(m, update.ids[r]) : rec::pg::user_index(m, update.ids[r])) < 0)
+                update.key_bytes_delta += length;
+        }
+        update.keys = keys;
+    }
     if (update.count > 0)
         rec::pg::update_rows(m->model_id, update);
     PG_RETURN_INT32(int32(update.count));

@@ -246,19 +246,6 @@ parse_args(FunctionCallInfo fcinfo)
     return a;
 }
 
-// Implicit feedback: values are counts or strengths, never negative.
-void
-check_implicit_values(const rec::pg::SourceRows &rows, const char *source)
-{
-    for (size_t r = 0; r < rows.count; ++r)
-        if (rows.ratings[r] < 0)
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("source \"%s\" has a negative value %g for user %lld, item %lld", source,
-                                   double(rows.ratings[r]), (long long) rows.users[r], (long long) rows.items[r]),
-                            errhint("Implicit feedback values are counts or strengths >= 0; filter or clamp "
-                                    "negative ones in a view.")));
-}
-
 // What training produces; owned by a memory context (see rec_train) so that an error frees it.
 struct TrainJob
 {
@@ -434,15 +421,18 @@ PGREC_FUNCTION(rec_train)
     ereport(NOTICE, (errmsg("read %zu rows from %s in %.2f s", rows.count, rows.qualified_name,
                             double(GetCurrentTimestamp() - started) / 1e6)));
     if (args.algorithm != Algorithm::Als)
-        check_implicit_values(rows, args.source.relation);
+        rec::pg::refuse_negative_values(rows, args.source.relation);
     rec::pg::SourceRows validation;
     if (args.validation_source)
     {
         rec::pg::SourceSpec held_out = source;
         held_out.relation = args.validation_source;
+        held_out.expect_user_kind = &rows.user_kind;
+        held_out.expect_item_kind = &rows.item_kind;
+        held_out.model_name = args.model;
         validation = rec::pg::read_source(held_out, budget);
         if (args.algorithm != Algorithm::Als)
-            check_implicit_values(validation, args.validation_source);
+            rec::pg::refuse_negative_values(validation, args.validation_source);
     }
 
     MemoryContextCallback *cleanup = (MemoryContextCallback *) palloc0(sizeof(MemoryContextCallback));
@@ -455,7 +445,10 @@ PGREC_FUNCTION(rec_train)
     const double validation_value = validated ? job->validation_curve.back() : 0.0;
     rec::pg::ModelToStore store{args.model, args.algorithm_name, rows.qualified_name, args.hyperparameters,
                                 args.source.user_column, args.source.item_column, args.source.rating_column,
-                                rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model};
+                                rows.rating_min, rows.rating_max, job->seconds, &job->data, &job->model,
+                                rows.user_type, rows.item_type,
+                                rows.user_kind == rec::pg::IdKind::Integer ? nullptr : &rows.user_keys,
+                                rows.item_kind == rec::pg::IdKind::Integer ? nullptr : &rows.item_keys};
     if (validated)
     {
         store.validation_metric = job->validation_metric;

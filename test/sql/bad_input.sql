@@ -6,8 +6,9 @@ SELECT error_of($$CALL rec.train('m', 'ratings; DROP TABLE movies')$$);
 SELECT count(*) AS movies_still_there FROM movies;
 SELECT error_of($$CALL rec.train('m', 'ratings', user_column => 'no_such_column')$$);
 SELECT error_of($$CALL rec.train('m', 'ratings', rating_column => 'no_such_column')$$);
-CREATE TABLE typed (user_id text, item_id int, rating int, label text, uid uuid);
-INSERT INTO typed VALUES ('a', 1, 5, 'x', gen_random_uuid());
+-- Ids may be integers, text or uuid (test/sql/ids.sql); other types are refused.
+CREATE TABLE typed (user_id timestamptz, item_id int, rating int, label text, uid jsonb);
+INSERT INTO typed VALUES (now(), 1, 5, 'x', '{}');
 SELECT error_of($$CALL rec.train('m', 'typed')$$);
 SELECT error_of($$CALL rec.train('m', 'typed', user_column => 'uid')$$);
 SELECT error_of($$CALL rec.train('m', 'typed', user_column => 'item_id', rating_column => 'label')$$);
@@ -110,7 +111,7 @@ SELECT count(*) FROM rec.models WHERE name = 'm';
 -- Serving errors.
 SELECT error_of($$SELECT * FROM rec.recommend(1, 10, 'no_such_model')$$);
 SELECT error_of($$SELECT * FROM rec.recommend(1, -1, 'movies')$$);
-SELECT error_of($$SELECT * FROM rec.recommend(1, NULL, 'movies')$$);
+SELECT error_of($$SELECT * FROM rec.recommend(1, NULL::integer, 'movies')$$);
 SELECT error_of($$SELECT * FROM rec.recommend(1, 10, 'movies', NULL)$$);
 SELECT error_of($$SELECT rec.predict(1, 1, 'no_such_model')$$);
 SELECT count(*) FROM rec.recommend(1, 100000, 'movies') AS all_unseen_items;

@@ -82,7 +82,7 @@ SELECT rec.recommend_all('filters', 5, 'all_recs');
 SELECT count(*) AS rows, count(DISTINCT user_id) AS users, min(rank) AS first_rank, max(rank) AS last_rank
 FROM all_recs;
 SELECT count(*) AS users_with_other_lists
-FROM (SELECT user_id, array_agg(item_id ORDER BY rank) AS items FROM all_recs GROUP BY user_id) a,
+FROM (SELECT user_id, array_agg(item_id::bigint ORDER BY rank) AS items FROM all_recs GROUP BY user_id) a,
      LATERAL (SELECT array_agg(item_id) AS items FROM rec.recommend(a.user_id, 5, 'filters')) r
 WHERE a.items IS DISTINCT FROM r.items;
 SELECT count(*) AS seen_items_recommended FROM all_recs a JOIN ratings r USING (user_id, item_id);

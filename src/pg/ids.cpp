@@ -1,0 +1,251 @@
+#include "pg/ids.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/key_id.hpp"
+
+namespace rec::pg {
+
+namespace {
+
+// One side (users or items) of a loaded model.
+struct IdSide
+{
+    bool items;
+    bool keyed;
+    Oid type;
+    const int64 *ids;
+    int32 count;
+    const int64 *key_offsets;
+    const char *key_text;
+};
+
+IdSide
+side_of(const LoadedModel *m, bool items)
+{
+    return items ? IdSide{true, m->item_keyed, m->item_type, m->item_ids, m->n_items, m->item_key_offsets, m->item_key_text}
+                 : IdSide{false, m->user_keyed, m->user_type, m->user_ids, m->n_users, m->user_key_offsets,
+                          m->user_key_text};
+}
+
+bool
+is_integer_type(Oid type)
+{
+    return type == INT8OID || type == INT4OID || type == INT2OID;
+}
+
+bool
+is_text_type(Oid type)
+{
+    return type == TEXTOID || type == VARCHAROID;
+}
+
+// The text form of a value of any type (for text: its bytes, not copied).
+const char *
+text_form(Datum value, Oid type, int32 *length)
+{
+    if (is_text_type(type))
+    {
+        const text *t = DatumGetTextPP(value);
+        *length = int32(VARSIZE_ANY_EXHDR(t));
+        return VARDATA_ANY(t);
+    }
+    Oid output;
+    bool varlena;
+    getTypeOutputInfo(type, &output, &varlena);
+    const char *out = OidOutputFunctionCall(output, value);
+    *length = int32(strlen(out));
+    return out;
+}
+
+// The model's id for `value` and, for text and uuid ids, its text (not NUL-terminated: *length bytes).
+int64
+id_and_text(const IdSide &side, Datum value, Oid type, const char **key, int32 *length)
+{
+    *key = nullptr;
+    *length = 0;
+    if (!side.keyed)
+    {
+        if (type == INT8OID)
+            return DatumGetInt64(value);
+        if (type == INT4OID)
+            return DatumGetInt32(value);
+        if (type == INT2OID)
+            return DatumGetInt16(value);
+        int32 form_length;
+        const char *form = text_form(value, type, &form_length);
+        const char *text = pnstrdup(form, size_t(form_length));
+        char *end;
+        errno = 0;
+        const long long parsed = strtoll(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0')
+            ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                            errmsg("\"%s\" is not a %s id of this model", text, side.items ? "item" : "user"),
+                            errdetail("The model was trained on %s ids.", format_type_be(side.type)),
+                            errhint("Pass an integer id.")));
+        return parsed;
+    }
+    const char *form = text_form(value, type, length);
+    // Another type's text (a uuid given as text, say) is put in the model's canonical form first.
+    if (side.type == UUIDOID && type != UUIDOID)
+    {
+        const Datum uuid = DirectFunctionCall1(uuid_in, CStringGetDatum(pnstrdup(form, size_t(*length))));
+        form = DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
+        *length = int32(strlen(form));
+    }
+    *key = form;
+    return rec::core::key_id(form, size_t(*length));
+}
+
+int64
+index_of(const LoadedModel *m, bool items, Datum value, Oid type)
+{
+    const IdSide side = side_of(m, items);
+    const char *key;
+    int32 length;
+    const int64 id = id_and_text(side, value, type, &key, &length);
+    const int64 *at = std::lower_bound(side.ids, side.ids + side.count, id);
+    if (at == side.ids + side.count || *at != id)
+        return -1;
+    const int64 index = at - side.ids;
+    if (!side.keyed)
+        return index;
+    // A different id with the same hash is not this one.
+    const int64 begin = side.key_offsets[index], stored = side.key_offsets[index + 1] - begin;
+    return (stored == length && memcmp(side.key_text + begin, key, size_t(length)) == 0) ? index : -1;
+}
+
+Datum
+from_text(const char *text, int32 length, Oid type)
+{
+    if (is_text_type(type))
+        return PointerGetDatum(cstring_to_text_with_len(text, length));
+    Oid input, io_param;
+    getTypeInputInfo(type, &input, &io_param);
+    return OidInputFunctionCall(input, pnstrdup(text, size_t(length)), io_param, -1);
+}
+
+Datum
+id_value(const LoadedModel *m, bool items, int64 index, Oid type)
+{
+    const IdSide side = side_of(m, items);
+    if (side.keyed)
+    {
+        const int64 begin = side.key_offsets[index];
+        return from_text(side.key_text + begin, int32(side.key_offsets[index + 1] - begin), type);
+    }
+    const int64 id = side.ids[index];
+    switch (type)
+    {
+        case INT8OID:
+            return Int64GetDatum(id);
+        case INT4OID:
+            if (id < PG_INT32_MIN || id > PG_INT32_MAX)
+                break;
+            return Int32GetDatum(int32(id));
+        case INT2OID:
+            if (id < PG_INT16_MIN || id > PG_INT16_MAX)
+                break;
+            return Int16GetDatum(int16(id));
+        default:
+        {
+            const char *text = psprintf("%lld", (long long) id);
+            return from_text(text, int32(strlen(text)), type);
+        }
+    }
+    ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                    errmsg("%s id %lld does not fit in type %s", items ? "item" : "user", (long long) id,
+                           format_type_be(type)),
+                    errhint("Pass the id argument as bigint, so that results are bigint.")));
+    pg_unreachable();
+}
+
+}  // namespace
+
+int64
+model_id_of(const LoadedModel *m, bool items, Datum value, Oid type, const char **key)
+{
+    int32 length;
+    const int64 id = id_and_text(side_of(m, items), value, type, key, &length);
+    if (*key != nullptr)
+        *key = pnstrdup(*key, size_t(length));
+    return id;
+}
+
+const char *
+stored_key(const LoadedModel *m, bool items, int64 index, int32 *length)
+{
+    const IdSide side = side_of(m, items);
+    const int64 begin = side.key_offsets[index];
+    *length = int32(side.key_offsets[index + 1] - begin);
+    return side.key_text + begin;
+}
+
+int64
+user_index_of(const LoadedModel *m, Datum value, Oid type)
+{
+    return index_of(m, false, value, type);
+}
+
+int64
+item_index_of(const LoadedModel *m, Datum value, Oid type)
+{
+    return index_of(m, true, value, type);
+}
+
+Datum
+user_id_value(const LoadedModel *m, int64 index, Oid type)
+{
+    return id_value(m, false, index, type);
+}
+
+Datum
+item_id_value(const LoadedModel *m, int64 index, Oid type)
+{
+    return id_value(m, true, index, type);
+}
+
+void
+check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hint)
+{
+    const IdSide side = side_of(m, items);
+    if (side.keyed && is_integer_type(type))
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("this model's %s ids are %s, not %s", items ? "item" : "user",
+                               format_type_be(side.type), format_type_be(type)),
+                        errhint("%s", hint)));
+}
+
+ArrayValues
+array_values(Datum array, Oid type, const char *argument)
+{
+    if (type == UNKNOWNOID)
+    {
+        Oid input, io_param;
+        getTypeInputInfo(TEXTARRAYOID, &input, &io_param);
+        array = OidInputFunctionCall(input, DatumGetCString(array), io_param, -1);
+        type = TEXTARRAYOID;
+    }
+    const Oid element_type = get_element_type(getBaseType(type));
+    if (element_type == InvalidOid)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("%s must be an array, not %s", argument, format_type_be(type))));
+    int16 length;
+    bool by_value;
+    char align;
+    get_typlenbyvalalign(element_type, &length, &by_value, &align);
+    Datum *elements;
+    bool *nulls;
+    int count;
+    deconstruct_array(DatumGetArrayTypeP(array), element_type, length, by_value, align, &elements, &nulls, &count);
+    ArrayValues out{elements, 0, element_type};
+    for (int e = 0; e < count; ++e)
+        if (!nulls[e])
+            out.values[out.count++] = elements[e];
+    return out;
+}
+
+}  // namespace rec::pg
