@@ -1,6 +1,7 @@
 # pg_recommend, built with PGXS.
 #   make                 build the extension      make install       install it (as root)
 #   make unittest        build and run the C++ unit tests of src/core (GoogleTest)
+#   make sanitize        the same unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make installcheck    pg_regress tests (test/sql -> test/expected) against a running server
 #   make prove           pgTAP tests (test/pgtap) against a running server
 #   make NATIVE=1        opt in to -march=native (not portable to other CPUs)
@@ -13,10 +14,13 @@ PG_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-EXTRA_CLEAN = test/unit/run_unit_tests test/results test/regression.diffs test/regression.out
+EXTRA_CLEAN = test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/isolation/results test/isolation/output_iso test/results test/regression.diffs test/regression.out
 
 REGRESS = setup train serve serve_filters explain lifecycle split tune refresh ids bad_input determinism implicit cancel
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
+# isolationtester specs (test/isolation/specs): concurrent sessions, every interleaving listed.
+ISOLATION = retrain_vs_recommend train_same_model drop_while_serving
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=$(EXTENSION)
 
 EIGEN_INCLUDE ?= /usr/include/eigen3
 PG_CPPFLAGS = -I$(CURDIR)/src -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE -DEIGEN_NO_DEBUG
@@ -48,9 +52,19 @@ test/unit/run_unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
 	$(CXX) -std=c++17 -fopenmp -O2 -g -Wall -Wextra -Werror -Isrc -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE \
 		$(UNIT_SRCS) $(CORE_SRCS) -o $@ -lgtest -lgtest_main -pthread
 
-.PHONY: unittest prove
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer; any report fails the run.
+test/unit/run_unit_tests_sanitized: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+	$(CXX) -std=c++17 -fopenmp -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE \
+		$(UNIT_SRCS) $(CORE_SRCS) -o $@ -lgtest -lgtest_main -pthread
+
+.PHONY: unittest sanitize prove
 unittest: test/unit/run_unit_tests
 	./test/unit/run_unit_tests
+
+sanitize: test/unit/run_unit_tests_sanitized
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		./test/unit/run_unit_tests_sanitized
 
 prove:
 	pg_prove --ext .sql -v test/pgtap/

@@ -6,6 +6,8 @@ install_packages
 build_and_install
 echo "== unit tests (GoogleTest)"
 make -s unittest
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+make -s sanitize
 open_tree_to_postgres
 echo "== SQL tests in a throw-away cluster (pg_virtualenv)"
 # As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set.
@@ -14,7 +16,9 @@ pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffer
     status=0
     if [ "$(id -u)" = 0 ]; then run_as_pg() { su postgres -c "$*"; }; else run_as_pg() { bash -c "$*"; }; fi
     env_vars="PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER PGPASSWORD=$PGPASSWORD"
-    run_as_pg "cd $PWD && $env_vars make -s installcheck" || { cat test/regression.diffs 2>/dev/null | head -200; status=1; }
+    # pg_regress files, then the isolationtester specs.
+    run_as_pg "cd $PWD && $env_vars make -s installcheck" || {
+        cat test/regression.diffs test/isolation/regression.diffs 2>/dev/null | head -200; status=1; }
     echo "== pgTAP tests (pg_prove)"
     psql -X -q -d postgres -c "CREATE DATABASE pgtap_tests"
     psql -X -q -d pgtap_tests -c "CREATE EXTENSION pgtap; CREATE EXTENSION pg_recommend"

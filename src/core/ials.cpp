@@ -248,7 +248,9 @@ solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other
         {
             s.b.resize(k);
             s.a.resize(k, k);
-            s.llt = Eigen::LLT<Matrix>(k);
+            // Sized once by factoring the identity: LLT's sizing constructor leaves its status
+            // unset, and moving that is undefined (UndefinedBehaviorSanitizer caught it).
+            s.llt.compute(Matrix::Identity(k, k));
         }
         else
         {
