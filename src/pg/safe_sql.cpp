@@ -42,6 +42,26 @@ readable_relation(const char *name, const char **quoted)
         relkind != RELKIND_MATVIEW && relkind != RELKIND_FOREIGN_TABLE)
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table or view", name)));
     *quoted = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    // An unqualified name that found a temporary table while a permanent table of that name is on
+    // the search_path: said out loud, since a model trained on a session's temporary table is rarely
+    // what was meant.
+    if (range->schemaname == nullptr && isTempNamespace(get_rel_namespace(relid)))
+    {
+        List *path = fetch_search_path(false);
+        ListCell *cell;
+        foreach (cell, path)
+        {
+            const Oid schema = lfirst_oid(cell);
+            if (!isTempNamespace(schema) && OidIsValid(get_relname_relid(range->relname, schema)))
+            {
+                const char *hidden = quote_qualified_identifier(get_namespace_name(schema), range->relname);
+                ereport(WARNING, (errmsg("\"%s\" names a temporary table, which hides %s", name, hidden),
+                                  errhint("Qualify the name, as in %s, to read the permanent table.", hidden)));
+                break;
+            }
+        }
+        list_free(path);
+    }
     return relid;
 }
 

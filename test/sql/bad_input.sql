@@ -14,6 +14,12 @@ SELECT error_of($$CALL rec.train('m', 'typed', user_column => 'uid')$$);
 SELECT error_of($$CALL rec.train('m', 'typed', user_column => 'item_id', rating_column => 'label')$$);
 CREATE TABLE floats (user_id int, item_id float8, rating int);
 SELECT error_of($$CALL rec.train('m', 'floats')$$);
+-- A temporary table that hides a permanent one of the same name is read, as a query would, with a warning.
+CREATE TEMP TABLE ratings AS SELECT * FROM public.ratings WHERE user_id <= 3;
+CALL rec.train('shadowed', 'ratings', factors => 2, iterations => 1);
+SELECT n_users FROM rec.models WHERE name = 'shadowed';
+SELECT rec.drop_model('shadowed');
+DROP TABLE pg_temp.ratings;
 CREATE SEQUENCE not_a_table;
 SELECT error_of($$CALL rec.train('m', 'not_a_table')$$);
 
