@@ -3,7 +3,7 @@
 
 -- Storage. Models are rows in ordinary WAL-logged tables: they survive crashes, replicate to
 -- standbys and are dumped by pg_dump (see pg_extension_config_dump below). Only pg_recommend's C code
--- writes them, as the extension's owner; every role may read them.
+-- writes them, as the extension's owner; a model is readable by its owner and the roles it was granted to.
 CREATE SEQUENCE @extschema@.model_id_seq;
 
 CREATE TABLE @extschema@.model_versions (
@@ -77,7 +77,36 @@ CREATE TABLE @extschema@.deployments (
 );
 CREATE INDEX ON @extschema@.deployments (name, deployment_id);
 
+-- Who may read a model besides its owner (rec.grant / rec.revoke). grantee 0 ('-') is PUBLIC.
+CREATE TABLE @extschema@.model_grants (
+    name       text NOT NULL,
+    grantee    regrole NOT NULL,
+    granted_by regrole NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, grantee)
+);
+
+-- A model's rows are visible to its owner (and members of the owner role), to roles it was granted
+-- to, and to superusers and the extension's owner (who bypass row-level security). Serving finds the
+-- deployed version through these policies, so a model not granted to the caller cannot be served.
+ALTER TABLE @extschema@.model_versions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.model_versions FOR SELECT USING (
+    pg_catalog.pg_has_role(owner, 'USAGE')
+    OR EXISTS (SELECT 1 FROM @extschema@.model_grants g
+               WHERE g.name = model_versions.name
+                 AND (g.grantee = 0 OR pg_catalog.pg_has_role(g.grantee, 'USAGE'))));
+ALTER TABLE @extschema@.user_factors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.user_factors FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = user_factors.model_id));
+ALTER TABLE @extschema@.item_factors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.item_factors FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = item_factors.model_id));
+ALTER TABLE @extschema@.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.deployments FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = deployments.model_id));
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.deployment_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_versions', '');
@@ -87,9 +116,10 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_factors', '');
 COMMENT ON TABLE @extschema@.model_versions IS 'pg_recommend: one row per trained model version (read it through rec.models)';
 COMMENT ON TABLE @extschema@.user_factors IS 'pg_recommend: learned user bias and factors, the items each user interacted with in training and their (merged) ratings or counts';
 COMMENT ON TABLE @extschema@.deployments IS 'pg_recommend: deployment history; the served version of a model is its newest deployment not rolled back';
+COMMENT ON TABLE @extschema@.model_grants IS 'pg_recommend: roles that may read a model besides its owner (rec.grant, rec.revoke); grantee - is PUBLIC';
 COMMENT ON TABLE @extschema@.item_factors IS 'pg_recommend: learned item bias and factors, and the item''s number of training ratings';
 
-CREATE VIEW @extschema@.models AS
+CREATE VIEW @extschema@.models WITH (security_invoker = true) AS
 SELECT v.name, v.version,
        v.model_id = (SELECT d.model_id FROM @extschema@.deployments d
                      JOIN @extschema@.model_versions dv ON dv.model_id = d.model_id
@@ -103,7 +133,7 @@ COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model v
 
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT SELECT ON @extschema@.model_versions, @extschema@.user_factors, @extschema@.item_factors,
-                @extschema@.deployments, @extschema@.models TO PUBLIC;
+                @extschema@.deployments, @extschema@.model_grants, @extschema@.models TO PUBLIC;
 
 -- Training.
 CREATE PROCEDURE @extschema@.train(
@@ -233,6 +263,18 @@ RETURNS integer
 LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'rec_prune';
 COMMENT ON FUNCTION @extschema@.prune IS 'pg_recommend: delete all versions of the model but the newest keep and the deployed one; returns how many were deleted';
+
+CREATE FUNCTION @extschema@.grant(model text, role text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_grant';
+COMMENT ON FUNCTION @extschema@.grant IS 'pg_recommend: let a role (or PUBLIC) serve and read every version of a model; owner only; returns 1 if newly granted';
+
+CREATE FUNCTION @extschema@.revoke(model text, role text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_revoke';
+COMMENT ON FUNCTION @extschema@.revoke IS 'pg_recommend: undo rec.grant; owner only; returns 1 if a grant was removed';
 
 CREATE FUNCTION @extschema@.refresh_users(model text, user_ids anycompatiblearray)
 RETURNS integer

@@ -273,8 +273,20 @@ find_model(const char *name)
                             errhint("Train one with CALL rec.train(model => ..., source => ...).")));
         execute(spi, any_version, values, SPI_OK_SELECT);
         if (SPI_processed == 0)
+        {
+            // None the caller may read: none at all, or none granted to the caller.
+            end_spi(spi);
+            SpiSession owner = begin_spi(true);
+            Oid types[] = {TEXTOID};
+            execute(owner, prepare("SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types), values,
+                    SPI_OK_SELECT);
+            if (SPI_processed > 0)
+                ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                                errmsg("permission denied for model \"%s\"", name),
+                                errhint("Its owner can grant it: SELECT rec.grant('%s', role).", name)));
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                             errhint("SELECT name FROM rec.models lists the trained models.")));
+        }
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("model \"%s\" has no deployed version", name),
                         errhint("Deploy one with SELECT rec.deploy('%s', version); rec.models lists the versions.",
@@ -562,7 +574,7 @@ order_by_popularity(int32 *popularity, const int32 *counts, int32 n_items)
 char *
 load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
 {
-    SpiSession spi = begin_spi(false, true);
+    SpiSession spi = begin_spi(true, true);
     const LoadedModel m = read_header(spi, model_id);
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
@@ -653,7 +665,7 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
 {
     const ImageHeader *base_header = (const ImageHeader *) base;
     const LoadedModel b = view_model_image(base);
-    SpiSession spi = begin_spi(false, true);
+    SpiSession spi = begin_spi(true, true);
     const LoadedModel m = read_header(spi, model_id);
     if (m.n_users < b.n_users || m.n_items != b.n_items || m.k != b.k || m.item_key_bytes != b.item_key_bytes ||
         m.user_keyed != b.user_keyed || m.item_keyed != b.item_keyed)
@@ -791,9 +803,10 @@ struct VersionRow
 };
 
 VersionRow *
-owned_versions(const char *name, const char *action, MemoryContext context, int32 *count)
+owned_versions(const char *name, const char *action, MemoryContext context, int32 *count, bool missing_ok = false)
 {
-    SpiSession spi = begin_spi(false);  // as the caller
+    const Oid caller = GetUserId();
+    SpiSession spi = begin_spi(true);  // every version, also those the caller may not read
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
     execute(spi, prepare("SELECT model_id, version, owner::oid FROM rec.model_versions WHERE name = $1 "
@@ -801,7 +814,7 @@ owned_versions(const char *name, const char *action, MemoryContext context, int3
                     1, types),
             args, SPI_OK_SELECT);
     *count = int32(SPI_processed);
-    if (*count == 0)
+    if (*count == 0 && !missing_ok)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                         errhint("SELECT name FROM rec.models lists the trained models.")));
     // SPI_finish frees what is allocated in between: the rows go to the caller's context.
@@ -813,7 +826,7 @@ owned_versions(const char *name, const char *action, MemoryContext context, int3
         rows[v].model_id = DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
         rows[v].version = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
         const Oid owner = DatumGetObjectId(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &isnull));
-        if (!has_privs_of_role(GetUserId(), owner))
+        if (!has_privs_of_role(caller, owner))
             ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                             errmsg("must be owner of model \"%s\" to %s it", name, action),
                             errdetail("The model was trained by role \"%s\".", GetUserNameFromId(owner, true))));
@@ -844,7 +857,7 @@ delete_versions(const int64 *ids, int32 count)
 int64
 current_deployment(const char *name)
 {
-    SpiSession spi = begin_spi(false);
+    SpiSession spi = begin_spi(true);
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
     execute(spi, prepare("SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
@@ -867,11 +880,18 @@ require_model_owner(const char *name, const char *action)
     owned_versions(name, action, CurrentMemoryContext, &count);
 }
 
+void
+require_model_owner_unless_new(const char *name, const char *action)
+{
+    int32 count;
+    owned_versions(name, action, CurrentMemoryContext, &count, true);
+}
+
 TrainingSource
 training_source(int64 model_id)
 {
     MemoryContext caller_context = CurrentMemoryContext;
-    SpiSession spi = begin_spi(false, true);
+    SpiSession spi = begin_spi(true, true);
     Oid types[] = {INT8OID};
     Datum args[] = {Int64GetDatum(model_id)};
     execute(spi, prepare("SELECT source, user_column, item_column, rating_column FROM rec.model_versions "
@@ -965,13 +985,33 @@ update_rows(int64 model_id, const RowUpdate &u)
     end_spi(spi);
 }
 
+int32
+grant_model(const char *name, const char *role, bool grant)
+{
+    require_model_owner(name, grant ? "grant" : "revoke");
+    // PUBLIC (any case) is every role, stored as 0; otherwise a role name, as GRANT takes it.
+    const Oid grantee = pg_strcasecmp(role, "public") == 0 ? InvalidOid : get_role_oid(role, false);
+    const Oid caller = GetUserId();
+    SpiSession spi = begin_spi(true);
+    Oid types[] = {TEXTOID, OIDOID, OIDOID};
+    Datum args[] = {CStringGetTextDatum(name), ObjectIdGetDatum(grantee), ObjectIdGetDatum(caller)};
+    execute(spi, prepare(grant ? "INSERT INTO rec.model_grants (name, grantee, granted_by) "
+                                 "VALUES ($1, $2::regrole, $3::regrole) ON CONFLICT (name, grantee) DO NOTHING"
+                               : "DELETE FROM rec.model_grants WHERE name = $1 AND grantee = $2::regrole",
+                         3, types),
+            args, grant ? SPI_OK_INSERT : SPI_OK_DELETE);
+    const int32 changed = int32(SPI_processed);
+    end_spi(spi);
+    return changed;
+}
+
 bool
 deployed_validation(const char *name, const char *metric, double *value)
 {
     const int64 deployed = current_deployment(name);
     if (deployed == 0)
         return false;
-    SpiSession spi = begin_spi(false);
+    SpiSession spi = begin_spi(true);
     Oid types[] = {INT8OID, TEXTOID};
     Datum args[] = {Int64GetDatum(deployed), CStringGetTextDatum(metric)};
     execute(spi, prepare("SELECT validation_value FROM rec.model_versions WHERE model_id = $1 AND "
@@ -1008,6 +1048,14 @@ drop_model(const char *name)
         ids[v] = versions[v].model_id;
     // Only the versions checked above are deleted, even if another one was trained meanwhile.
     delete_versions(ids, count);
+    // The name's grants go with its last version: a new model of that name starts private.
+    SpiSession spi = begin_spi(true);
+    Oid types[] = {TEXTOID};
+    Datum args[] = {CStringGetTextDatum(name)};
+    execute(spi, prepare("DELETE FROM rec.model_grants g WHERE name = $1 AND NOT EXISTS "
+                         "(SELECT 1 FROM rec.model_versions v WHERE v.name = g.name)", 1, types),
+            args, SPI_OK_DELETE);
+    end_spi(spi);
     return count;
 }
 

@@ -53,6 +53,8 @@ ModelRef find_model(const char *name);
 
 // Raises 42501 unless the caller owns every version of `name` (42704 if there is none).
 void require_model_owner(const char *name, const char *action);
+// The same, but a name without versions (a new model) passes.
+void require_model_owner_unless_new(const char *name, const char *action);
 
 // Where a version was trained from: the quoted source and its columns (rating_column NULL: count 1).
 struct TrainingSource
@@ -149,5 +151,8 @@ int32 deploy_model(const char *name, int32 version);  // serves `version` from n
 int32 rollback_model(const char *name);             // serves the previously deployed version; returns it
 int32 prune_model(const char *name, int32 keep);    // deletes all but the newest `keep` and the deployed
                                                     // version; returns how many were deleted
+// Lets `role` (a role name, or PUBLIC) serve and read every version of `name`, or stops it; returns 1
+// if that changed anything, else 0.
+int32 grant_model(const char *name, const char *role, bool grant);
 
 }  // namespace rec::pg

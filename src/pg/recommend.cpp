@@ -466,3 +466,17 @@ PGREC_FUNCTION(rec_drop_model)
 {
     PG_RETURN_INT32(rec::pg::drop_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
+
+// rec.grant(model, role) RETURNS integer
+PGREC_FUNCTION(rec_grant)
+{
+    PG_RETURN_INT32(rec::pg::grant_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)),
+                                         true));
+}
+
+// rec.revoke(model, role) RETURNS integer
+PGREC_FUNCTION(rec_revoke)
+{
+    PG_RETURN_INT32(rec::pg::grant_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)),
+                                         false));
+}

@@ -409,6 +409,8 @@ PGREC_FUNCTION(rec_train)
         ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot train a model on a standby"),
                         errhint("Train on the primary: models reach standbys by replication.")));
     lock_model_name(args.model, args.wait);
+    // Another role's model name cannot get versions (and deployments) from this caller.
+    rec::pg::require_model_owner_unless_new(args.model, "train a new version of");
     const size_t budget = rec::pg::memory_budget_bytes();
     const TimestampTz started = GetCurrentTimestamp();
 
