@@ -16,7 +16,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/isolation/results test/isolation/output_iso test/results test/regression.diffs test/regression.out
 
-REGRESS = setup train serve serve_filters explain lifecycle split tune refresh ids bad_input determinism implicit cancel
+REGRESS = setup train serve serve_filters explain lifecycle split tune refresh ids bad_input garden determinism implicit cancel
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
 # isolationtester specs (test/isolation/specs): concurrent sessions, every interleaving listed.
 ISOLATION = retrain_vs_recommend train_same_model drop_while_serving

@@ -29,11 +29,15 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
     const size_t catalogue = model.items.items;
     std::vector<UserScore> scores(users);
     std::vector<std::vector<int32_t>> tops(users);
-    std::vector<double> gain(size_t(k) + 1, 0.0), ideal(size_t(k) + 1, 0.0);
-    for (int i = 1; i <= k; ++i)
+    // Hits happen only within the catalogue, and a cutoff never exceeds a user's positives (catalogue
+    // items): the gains are needed up to min(k, catalogue), whatever k is (a k of 2^31 must not
+    // allocate 16 GB; the garden test found it).
+    const size_t gains = std::min(size_t(k), catalogue);
+    std::vector<double> gain(gains + 1, 0.0), ideal(gains + 1, 0.0);
+    for (size_t i = 1; i <= gains; ++i)
     {
-        gain[size_t(i)] = 1.0 / std::log2(double(i) + 1.0);
-        ideal[size_t(i)] = ideal[size_t(i) - 1] + gain[size_t(i)];
+        gain[i] = 1.0 / std::log2(double(i) + 1.0);
+        ideal[i] = ideal[i - 1] + gain[i];
     }
     std::vector<double> costs(users);
     for (size_t u = 0; u < users; ++u)
@@ -54,9 +58,10 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
         s.positives = double(positives.size());
         const double cutoff = std::min(double(k), s.positives);
         double hits = 0, misses = 0, auc = 0;
-        for (size_t rank = 0; rank < size_t(k); ++rank)
+        const size_t ranked = std::min(size_t(k), best.size());
+        for (size_t rank = 0; rank < ranked; ++rank)
         {
-            const bool hit = rank < best.size() && std::binary_search(positives.begin(), positives.end(), best[rank].item);
+            const bool hit = std::binary_search(positives.begin(), positives.end(), best[rank].item);
             if (hit)
             {
                 hits += 1;
@@ -69,6 +74,10 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
                 auc += hits;
             }
         }
+        // Ranks beyond the items there were to rank count as misses, in one step.
+        const double unfilled = double(size_t(k) - ranked);
+        misses += unfilled;
+        auc += hits * unfilled;
         const double negatives = double(catalogue) - s.positives;
         auc += ((hits + s.positives) / 2.0) * (negatives - misses);
         s.auc = negatives > 0 ? auc / (s.positives * negatives) : 1.0;

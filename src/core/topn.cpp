@@ -124,6 +124,7 @@ std::vector<Scored>
 top_n(const ItemFactorsView &items, const float *user, float offset, const int32_t *excluded,
       size_t excluded_count, size_t n, int threads, HostHooks *hooks)
 {
+    n = std::min(n, items.items);  // the heaps reserve n entries
     std::vector<int32_t> sorted_excluded(excluded, excluded + excluded_count);
     if (!std::is_sorted(sorted_excluded.begin(), sorted_excluded.end()))
         std::sort(sorted_excluded.begin(), sorted_excluded.end());

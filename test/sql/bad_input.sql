@@ -111,6 +111,16 @@ RESET rec.max_memory;
 SELECT error_of($$SET rec.threads = -1$$);
 SELECT error_of($$SET rec.no_such_setting = 1$$);
 
+-- Ids at both ends of bigint train and serve.
+CREATE TABLE extremes (user_id bigint, item_id bigint, rating real);
+INSERT INTO extremes VALUES (9223372036854775807, -9223372036854775808, 5), (9223372036854775807, 0, 1),
+    (-9223372036854775808, 0, 4), (-9223372036854775808, 9223372036854775807, 2), (0, -9223372036854775808, 3);
+CALL rec.train('extremes', 'extremes', factors => 4, iterations => 3);
+SELECT array_agg(item_id ORDER BY item_id) AS unseen FROM rec.recommend(9223372036854775807, 5, 'extremes');
+SELECT array_agg(item_id ORDER BY item_id) AS similar FROM rec.similar_items(-9223372036854775808, 5, 'extremes');
+SELECT rec.predict(-9223372036854775808, 9223372036854775807, 'extremes') BETWEEN 1 AND 5 AS predicted_in_range;
+SELECT rec.drop_model('extremes');
+
 -- None of the failed calls left a model behind.
 SELECT count(*) FROM rec.models WHERE name = 'm';
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -159,4 +161,14 @@ TEST(RankingMetrics, MatchAHandComputedCase)
     EXPECT_DOUBLE_EQ(m.auc, 0.5);
     EXPECT_DOUBLE_EQ(m.coverage, 2.0 / 5.0);
     EXPECT_THROW(ranking_metrics(model, {offsets, seen}, test, 0, 1, none), std::invalid_argument);
+
+    // A k far beyond the catalogue costs no more than the catalogue (it once allocated k gains): the
+    // same metrics as a list of every item (precision divides by min(k, positives), as implicit's).
+    const auto all = ranking_metrics(model, {offsets, seen}, test, 5, 1, none);
+    const auto huge = ranking_metrics(model, {offsets, seen}, test, std::numeric_limits<int>::max(), 1, none);
+    EXPECT_DOUBLE_EQ(all.recall, 1.0);
+    EXPECT_DOUBLE_EQ(huge.recall, all.recall);
+    EXPECT_DOUBLE_EQ(huge.map, all.map);
+    EXPECT_DOUBLE_EQ(huge.ndcg, all.ndcg);
+    EXPECT_DOUBLE_EQ(huge.precision, all.precision);
 }
