@@ -77,11 +77,8 @@ PGREC_FUNCTION(rec_evaluate)
 
     const LoadedModel *m = rec::pg::serving_model(model_name);
     // The test rows' ids must be of the kind the model was trained on, or none would match.
-    rec::pg::IdKind user_kind, item_kind;
-    rec::pg::id_kind_of_type(m->user_type, &user_kind);
-    rec::pg::id_kind_of_type(m->item_type, &item_kind);
-    spec.expect_user_kind = &user_kind;
-    spec.expect_item_kind = &item_kind;
+    spec.expect_user_type = m->user_type;
+    spec.expect_item_type = m->item_type;
     spec.model_name = model_name ? model_name : "(the latest deployed)";
     const rec::pg::SourceRows rows = rec::pg::read_source(spec, rec::pg::memory_budget_bytes());
 

@@ -164,11 +164,8 @@ refresh(FunctionCallInfo fcinfo, bool items)
         spec.only_ids = wanted;
     spec.only_count = wanted_count;
     spec.only_items = items;
-    rec::pg::IdKind user_kind, item_kind;
-    rec::pg::id_kind_of_type(m->user_type, &user_kind);
-    rec::pg::id_kind_of_type(m->item_type, &item_kind);
-    spec.expect_user_kind = &user_kind;
-    spec.expect_item_kind = &item_kind;
+    spec.expect_user_type = m->user_type;
+    spec.expect_item_type = m->item_type;
     spec.model_name = name;
     const rec::pg::SourceRows rows = rec::pg::read_source(spec, rec::pg::memory_budget_bytes());
     if (m->kind != rec::pg::ModelKind::ExplicitAls)

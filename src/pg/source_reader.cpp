@@ -188,13 +188,16 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     id_kind_of_type(out.item_type, &out.item_kind);
     for (int side = 0; side < 2; ++side)
     {
-        const IdKind *expected = side == 0 ? spec.expect_user_kind : spec.expect_item_kind;
+        const Oid expected_type = side == 0 ? spec.expect_user_type : spec.expect_item_type;
         const IdKind kind = side == 0 ? out.user_kind : out.item_kind;
-        if (expected != nullptr && *expected != kind)
+        IdKind expected = kind;
+        if (OidIsValid(expected_type))
+            id_kind_of_type(expected_type, &expected);
+        if (expected != kind)
             ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                             errmsg("column \"%s\" of \"%s\" has %s ids, but model \"%s\" was trained on %s ids",
                                    side == 0 ? spec.user_column : spec.item_column, spec.relation,
-                                   id_kind_name(kind), spec.model_name ? spec.model_name : "", id_kind_name(*expected)),
+                                   id_kind_name(kind), spec.model_name ? spec.model_name : "", id_kind_name(expected)),
                             errhint("Use a column of the type the model was trained on.")));
     }
     const auto read_as = [](const char *column, IdKind kind) {
@@ -212,8 +215,6 @@ read_source(const SourceSpec &spec, size_t max_bytes)
                              ? psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY (CAST($1 AS %s[]))", filter_column,
                                         format_type_extended(filter_column_type, -1, FORMAT_TYPE_FORCE_QUALIFY))
                              : psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY ($1)", filter_column);
-    if (filtered && !filter_by_keys && is_integer_type(filter_column_type) == false)
-        elog(ERROR, "integer filter on a text or uuid id column");
     const char *query = psprintf("SELECT %s, %s, CAST(%s AS pg_catalog.float8) FROM %s%s",
                                  read_as(user_col, out.user_kind), read_as(item_col, out.item_kind), rating_col,
                                  out.qualified_name, where);

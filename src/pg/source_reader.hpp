@@ -46,9 +46,9 @@ struct SourceSpec
     bool only_items = false;
     // ... or, for a text or uuid column, those ids' texts.
     const char *const *only_keys = nullptr;
-    // The kinds of ids the caller's model has (refreshes, evaluation): a column of another kind is
-    // refused. NULL: any kind.
-    const IdKind *expect_user_kind = nullptr, *expect_item_kind = nullptr;
+    // The id types of the caller's model (refreshes, evaluation, validation): a column holding
+    // another kind of ids is refused. InvalidOid: any.
+    Oid expect_user_type = InvalidOid, expect_item_type = InvalidOid;
     const char *model_name = nullptr;  // for that error message
 };
 

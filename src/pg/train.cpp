@@ -429,8 +429,8 @@ PGREC_FUNCTION(rec_train)
     {
         rec::pg::SourceSpec held_out = source;
         held_out.relation = args.validation_source;
-        held_out.expect_user_kind = &rows.user_kind;
-        held_out.expect_item_kind = &rows.item_kind;
+        held_out.expect_user_type = rows.user_type;
+        held_out.expect_item_type = rows.item_type;
         held_out.model_name = args.model;
         validation = rec::pg::read_source(held_out, budget);
         if (args.algorithm != Algorithm::Als)
