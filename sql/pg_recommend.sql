@@ -246,6 +246,12 @@ LANGUAGE C VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_cache_status';
 COMMENT ON FUNCTION @extschema@.cache_status IS 'pg_recommend: the models loaded for serving: in shared memory (shared) or in this connection''s memory';
 
+CREATE FUNCTION @extschema@.worker_threads()
+RETURNS TABLE (pid integer, threads integer, threads_wanted integer)
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_worker_threads';
+COMMENT ON FUNCTION @extschema@.worker_threads IS 'pg_recommend: the training, evaluation and recommend_all runs now under way in every session, with the threads each holds (rec.max_worker_threads caps their workers together)';
+
 CREATE FUNCTION @extschema@.deploy(model text, version integer)
 RETURNS integer
 LANGUAGE C VOLATILE STRICT

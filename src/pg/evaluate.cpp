@@ -4,6 +4,7 @@
 #include "pg/model_cache.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
+#include "pg/worker_threads.hpp"
 
 #include <cmath>
 #include <utility>
@@ -49,8 +50,9 @@ rank_test_rows(const LoadedModel *m, const rec::pg::SourceRows &rows, const int6
     rec::pg::BackendHooks hooks;
     const rec::core::FactorModelView model{{m->item_factors, m->item_bias, size_t(m->n_items), m->k},
                                            m->user_factors, size_t(m->n_users)};
-    return rec::core::ranking_metrics(model, {m->seen_offsets, m->seen_items}, positives, k,
-                                      rec::pg::training_threads(), hooks);
+    const rec::pg::WorkerThreads workers;
+    return rec::core::ranking_metrics(model, {m->seen_offsets, m->seen_items}, positives, k, workers.threads(),
+                                      hooks);
 }
 
 }  // namespace

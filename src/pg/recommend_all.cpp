@@ -6,6 +6,7 @@
 #include "pg/model_cache.hpp"
 #include "pg/safe_sql.hpp"
 #include "pg/settings.hpp"
+#include "pg/worker_threads.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -29,9 +30,9 @@ rank_block(const LoadedModel *m, int32 begin, int32 end, size_t n, int32 *items,
     std::vector<float> offsets(size_t(end - begin));
     for (int32 u = begin; u < end; ++u)
         offsets[size_t(u - begin)] = float(m->global_mean) + m->user_bias[u];
+    const rec::pg::WorkerThreads workers;
     rec::core::top_n_batch(view, m->user_factors + size_t(begin) * size_t(m->k), offsets.data(), offsets.size(),
-                           m->seen_offsets + begin, m->seen_items, n, rec::pg::training_threads(), hooks, items, scores,
-                           counts);
+                           m->seen_offsets + begin, m->seen_items, n, workers.threads(), hooks, items, scores, counts);
 }
 
 }  // namespace

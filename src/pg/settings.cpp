@@ -1,6 +1,7 @@
 #include "pg/settings.hpp"
 #include "pg/postgres_headers.hpp"
 #include "pg/model_cache.hpp"
+#include "pg/worker_threads.hpp"
 
 #include "core/parallel.hpp"
 
@@ -46,6 +47,7 @@ _PG_init(void)
 {
     rec::pg::define_settings();
     rec::pg::setup_model_cache();
+    rec::pg::setup_worker_threads();
     MarkGUCPrefixReserved("rec");
 }
 }

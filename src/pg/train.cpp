@@ -4,6 +4,7 @@
 #include "pg/model_store.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
+#include "pg/worker_threads.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -101,13 +102,20 @@ checked_penalty(int arg, double value)
 // The hyperparameters every algorithm has.
 template <typename Params>
 void
-set_common(Params &params, int factors, int iterations, double regularization, uint64_t seed, int threads)
+set_common(Params &params, int factors, int iterations, double regularization, uint64_t seed)
 {
     params.factors = factors;
     params.iterations = iterations;
     params.regularization = regularization;
     params.seed = seed;
+}
+
+template <typename Params>
+Params
+with_threads(Params params, int threads)
+{
     params.threads = threads;
+    return params;
 }
 
 TrainArgs
@@ -161,11 +169,10 @@ parse_args(FunctionCallInfo fcinfo)
     const double regularization = checked_penalty(
         RegularizationArg, PG_ARGISNULL(RegularizationArg) ? (als ? 0.05 : 0.01) : PG_GETARG_FLOAT8(RegularizationArg));
     const uint64_t seed = uint64(PG_GETARG_INT64(SeedArg));
-    const int threads = rec::pg::training_threads();
 
     if (als)
     {
-        set_common(a.als, factors, a.iterations, regularization, seed, threads);
+        set_common(a.als, factors, a.iterations, regularization, seed);
         if (given_for(fcinfo, BiasRegularizationArg, als, name))
             a.als.bias_regularization = checked_penalty(BiasRegularizationArg, PG_GETARG_FLOAT8(BiasRegularizationArg));
         if (given_for(fcinfo, UnweightedRegularizationArg, als, name))
@@ -179,7 +186,7 @@ parse_args(FunctionCallInfo fcinfo)
     }
     if (ials)
     {
-        set_common(a.ials, factors, a.iterations, regularization, seed, threads);
+        set_common(a.ials, factors, a.iterations, regularization, seed);
         if (given_for(fcinfo, AlphaArg, true, name))
         {
             a.ials.alpha = PG_GETARG_FLOAT8(AlphaArg);
@@ -211,7 +218,7 @@ parse_args(FunctionCallInfo fcinfo)
             given_for(fcinfo, arg, false, name);
     if (bpr)
     {
-        set_common(a.bpr, factors, a.iterations, regularization, seed, threads);
+        set_common(a.bpr, factors, a.iterations, regularization, seed);
         if (given_for(fcinfo, LearningRateArg, true, name))
         {
             a.bpr.learning_rate = PG_GETARG_FLOAT8(LearningRateArg);
@@ -340,7 +347,9 @@ run_training(const rec::pg::SourceRows &rows, const rec::pg::SourceRows *validat
     // Ratings are averaged (a re-rating), implicit feedback is summed (plays add up).
     const auto policy = args.algorithm == Algorithm::Als ? rec::core::DuplicatePolicy::Average
                                                          : rec::core::DuplicatePolicy::Sum;
-    const int threads = rec::pg::training_threads();
+    // Held until the model is trained: the source is read before, the model stored after, on one thread.
+    const rec::pg::WorkerThreads workers;
+    const int threads = workers.threads();
     job->data = rec::core::build_interactions(view, policy, threads, hooks);
     if (job->data.duplicates_merged > 0)
         rec::pg::pg_call([&] {
@@ -367,13 +376,13 @@ run_training(const rec::pg::SourceRows &rows, const rec::pg::SourceRows *validat
     switch (args.algorithm)
     {
         case Algorithm::Als:
-            job->model = rec::core::train_explicit_als(job->data, args.als, *train_hooks);
+            job->model = rec::core::train_explicit_als(job->data, with_threads(args.als, threads), *train_hooks);
             break;
         case Algorithm::ImplicitAls:
-            job->model = rec::core::train_implicit_als(job->data, args.ials, *train_hooks);
+            job->model = rec::core::train_implicit_als(job->data, with_threads(args.ials, threads), *train_hooks);
             break;
         case Algorithm::Bpr:
-            job->model = rec::core::train_bpr(job->data, args.bpr, *train_hooks);
+            job->model = rec::core::train_bpr(job->data, with_threads(args.bpr, threads), *train_hooks);
             break;
     }
     job->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

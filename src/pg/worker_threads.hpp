@@ -1,0 +1,44 @@
+// The worker threads of batch work (training, evaluation, recommend_all), shared by every session.
+//
+// rec.threads says how many threads one run would like; rec.max_worker_threads caps the worker threads
+// (those beyond each session's own) of all runs together, as max_parallel_workers caps the workers of
+// parallel queries. A run takes what is free when it starts and keeps it until it ends; one that finds
+// none free runs on its session's thread alone, so no run ever waits for another (waiting here would be a
+// deadlock the lock manager cannot see). The cap needs shared_preload_libraries: without it each run
+// uses rec.threads.
+#pragma once
+#include <cstdint>
+
+namespace rec::pg {
+
+void setup_worker_threads();  // from _PG_init: the GUC and the shared counters
+
+// Worker threads held while the object lives. Construct it only in C++ code whose PostgreSQL calls go
+// through pg_call (so the destructor runs on error); a FATAL exit gives the workers back too. Nested
+// leases in one session (tune trains, training evaluates) share the outer one's threads.
+class WorkerThreads
+{
+public:
+    WorkerThreads();
+    ~WorkerThreads();
+    WorkerThreads(const WorkerThreads &) = delete;
+    WorkerThreads &operator=(const WorkerThreads &) = delete;
+    int threads() const { return threads_; }  // the session's thread plus its workers
+
+private:
+    int threads_;
+    bool outermost_;
+};
+
+// One running lease, as rec.worker_threads() shows it.
+struct WorkerLease
+{
+    int32_t pid;
+    int threads;  // in use: 1 + workers
+    int wanted;   // rec.threads of the run
+};
+
+// The leases held now, in every session; returns how many were written (at most max).
+int worker_leases(WorkerLease *out, int max);
+
+}  // namespace rec::pg

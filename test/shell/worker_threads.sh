@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Many trainings at once respect rec.max_worker_threads (issue 6): four sessions each ask for 3 threads
+# (2 workers) under a cap of 2 workers; at no moment do the runs hold more than 2 workers together, no
+# backend runs more OS threads than its lease says, and every worker comes back: after the runs, after a
+# cancelled run (ERROR) and after a terminated one (FATAL). Against the server in PG* variables, as a
+# superuser (it changes the cap with ALTER SYSTEM).
+set -euo pipefail
+source "$(dirname "$0")/checks.sh"
+cap=2
+sql -c "ALTER SYSTEM SET rec.max_worker_threads = $cap" -c "SELECT pg_reload_conf()" > /dev/null
+trap 'sql -c "ALTER SYSTEM RESET rec.max_worker_threads" -c "SELECT pg_reload_conf()" > /dev/null' EXIT
+sql -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS pool_ratings" \
+    -c "CREATE TABLE pool_ratings AS SELECT (g * 7919) % 30000 AS user_id, (g * 104729) % 3000 AS item_id,
+               1 + (g % 5) AS rating FROM generate_series(1, 1000000::bigint) g"
+for _ in $(seq 50); do [ "$(sql -c "SHOW rec.max_worker_threads")" = "$cap" ] && break; sleep 0.1; done
+check "the new cap is in effect" "$(sql -c "SHOW rec.max_worker_threads")" "$cap"
+
+train() {  # model name, then extra psql arguments; prints the notices
+    psql -X -q -At -c "SET rec.threads = 3" "${@:2}" \
+        -c "CALL rec.train(model => '$1', source => 'pool_ratings', factors => 32, iterations => 8)" 2>&1
+}
+notices=$(mktemp -d)
+for run in 1 2 3 4; do train "pool$run" > "$notices/$run" & done
+
+# Sample the leases until every run is done: workers held together, runs at once, and each backend's OS
+# threads (the session's own plus its OpenMP workers) against its lease.
+most_workers=0; most_runs=0; most_os_threads=0; over_lease=""
+while [ -n "$(jobs -r)" ]; do
+    leases=$(sql -c "SELECT pid || ' ' || threads FROM rec.worker_threads()")
+    workers=0; runs=0
+    while read -r pid threads; do
+        [ -z "$pid" ] && continue
+        workers=$((workers + threads - 1)); runs=$((runs + 1))
+        os_threads=$(ls "/proc/$pid/task" 2>/dev/null | wc -l)
+        [ "$os_threads" -gt "$most_os_threads" ] && most_os_threads=$os_threads
+        [ "$os_threads" -gt "$threads" ] && over_lease="$over_lease pid $pid: $os_threads OS threads, lease $threads;"
+    done <<< "$leases"
+    [ "$workers" -gt "$most_workers" ] && most_workers=$workers
+    [ "$runs" -gt "$most_runs" ] && most_runs=$runs
+    sleep 0.05
+done
+wait
+check "at least three runs were under way at once" "$([ "$most_runs" -ge 3 ] && echo yes || echo "at most $most_runs")" "yes"
+check "workers held together never exceeded the cap of $cap" "$([ "$most_workers" -le "$cap" ] && echo yes || echo "$most_workers")" "yes"
+check "no backend ran more threads than its lease" "$over_lease" ""
+check "some backend ran workers (so the OS thread count means something)" \
+      "$([ "$most_os_threads" -ge 2 ] && echo yes || echo "at most $most_os_threads")" "yes"
+check "a run held back by the cap said so" \
+      "$(cat "$notices"/* | grep -q "NOTICE:  running on 1 of the 3 threads rec.threads asks for" && echo yes)" "yes"
+check "all four runs stored a model" "$(sql -c "SELECT count(*) FROM rec.models WHERE name LIKE 'pool_'")" "4"
+check "every worker is back after the runs" "$(sql -c "SELECT count(*) FROM rec.worker_threads()")" "0"
+
+# A run stopped by an error (cancel) or by FATAL (terminate) gives its workers back: a run started after
+# gets all it asks for.
+wait_for_lease() {
+    for _ in $(seq 200); do
+        pid=$(sql -c "SELECT pid FROM rec.worker_threads() LIMIT 1")
+        [ -n "$pid" ] && { echo "$pid"; return; }
+        sleep 0.02
+    done
+}
+for stop in pg_cancel_backend pg_terminate_backend; do
+    train pool_stopped > /dev/null &
+    pid=$(wait_for_lease)
+    sql -c "SELECT $stop($pid)" > /dev/null
+    wait || true
+    check "$stop during training: the lease is gone" "$(sql -c "SELECT count(*) FROM rec.worker_threads()")" "0"
+    check "$stop during training: the next run gets its 3 threads" \
+          "$(train pool_after -c "SET client_min_messages = notice" | grep -c "running on" || true)" "0"
+done
+check "the stopped runs stored nothing" "$(sql -c "SELECT count(*) FROM rec.models WHERE name = 'pool_stopped'")" "0"
+
+sql -c "SET client_min_messages = warning" \
+    -c "SELECT rec.drop_model(name) FROM (SELECT DISTINCT name FROM rec.models WHERE name LIKE 'pool%') m" \
+    -c "DROP TABLE pool_ratings" > /dev/null
+rm -rf "$notices"
+finish
