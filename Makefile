@@ -13,7 +13,12 @@ CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 PG_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
+# sql/pg_recommend.sql is the current version's install script. Each release adds an update script
+# (sql/pg_recommend--OLD--NEW.sql) and keeps its own install script in sql/history/, so that
+# `CREATE EXTENSION pg_recommend VERSION 'OLD'` works and every update path can be tested
+# (test/shell/update_paths.sh).
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/history/$(EXTENSION)--*.sql) $(wildcard sql/$(EXTENSION)--*--*.sql)
 EXTRA_CLEAN = test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/isolation/results test/isolation/output_iso test/results test/regression.diffs test/regression.out
 
 REGRESS = setup train serve serve_filters explain lifecycle split tune refresh ids bad_input garden determinism implicit cancel

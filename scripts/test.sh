@@ -31,6 +31,8 @@ pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffer
     PGDATABASE=pgtap_tests bash test/shell/train_concurrency.sh || status=1
     echo "== worker threads shared by concurrent trainings (rec.max_worker_threads)"
     PGDATABASE=pgtap_tests bash test/shell/worker_threads.sh || status=1
+    echo "== ALTER EXTENSION UPDATE from every earlier version"
+    bash test/shell/update_paths.sh || status=1
     echo "== serving without the shared cache"
     PGDATABASE=pgtap_tests bash test/shell/local_cache.sh || status=1
     exit $status
