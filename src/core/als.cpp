@@ -230,7 +230,7 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
         model.train_value = std::sqrt(total / double(data.nnz()));
         if (!std::isfinite(model.train_value))
             throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
-                                     " (non-finite error); try a larger regularization");
+                                     " (non-finite error): ratings or penalties too large for single-precision factors");
         model.iterations = it;
         const bool keep_going = hooks.keep_going(model, it);
         hooks.report(it, model.train_metric, model.train_value, started);

@@ -61,12 +61,28 @@ text_form(Datum value, Oid type, int32 *length)
     return out;
 }
 
+// Ids are integers, text or uuid, as training accepts them (or an untyped literal): a value of any
+// other type (a timestamp, a numeric) is a mistake, not an id to look up.
+void
+require_id_type(const IdSide &side, Oid type)
+{
+    const Oid base = getBaseType(type);
+    if (is_integer_type(base) || is_text_type(base) || base == UUIDOID || base == UNKNOWNOID)
+        return;
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("%s ids must be integers, text or uuid, not %s", side.items ? "item" : "user",
+                           format_type_be(type)),
+                    errhint("This model's %s ids are %s.", side.items ? "item" : "user", format_type_be(side.type))));
+}
+
 // The model's id for `value` and, for text and uuid ids, its text (not NUL-terminated: *length bytes).
 int64
 id_and_text(const IdSide &side, Datum value, Oid type, const char **key, int32 *length)
 {
     *key = nullptr;
     *length = 0;
+    require_id_type(side, type);
+    type = getBaseType(type);
     if (!side.keyed)
     {
         if (type == INT8OID)
@@ -83,7 +99,7 @@ id_and_text(const IdSide &side, Datum value, Oid type, const char **key, int32 *
         const long long parsed = strtoll(text, &end, 10);
         if (errno != 0 || end == text || *end != '\0')
             ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                            errmsg("\"%s\" is not a %s id of this model", text, side.items ? "item" : "user"),
+                            errmsg("\"%s\" is not %s id of this model", text, side.items ? "an item" : "a user"),
                             errdetail("The model was trained on %s ids.", format_type_be(side.type)),
                             errhint("Pass an integer id.")));
         return parsed;
@@ -212,6 +228,11 @@ void
 check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hint)
 {
     const IdSide side = side_of(m, items);
+    const Oid base = getBaseType(type);
+    if (!is_integer_type(base) && !is_text_type(base) && base != UUIDOID)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("%s ids cannot be returned as %s", items ? "item" : "user", format_type_be(type)),
+                        errhint("Ids are integers, text or uuid; this model's are %s.", format_type_be(side.type))));
     if (side.keyed && is_integer_type(type))
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                         errmsg("this model's %s ids are %s, not %s", items ? "item" : "user",

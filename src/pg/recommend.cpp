@@ -377,11 +377,11 @@ recommend(FunctionCallInfo fcinfo, int first)
     const char *model_name = PG_ARGISNULL(model_arg) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(model_arg));
     const bool exclude_seen = PG_GETARG_BOOL(exclude_seen_arg);
     const LoadedModel *m = rec::pg::serving_model(model_name);
-    if (m->item_keyed && first == 1)
-        rec::pg::check_id_result_type(m, true, INT8OID,
-                                      psprintf("Name the type of the results: rec.recommend(user_id, item_type => "
-                                               "NULL::%s).",
-                                               format_type_be(m->item_type)));
+    // The results' type: bigint in the first form, item_type's in the second.
+    rec::pg::check_id_result_type(m, true, first == 1 ? INT8OID : result_id_type(fcinfo),
+                                  psprintf("Name the type of the results: rec.recommend(user_id, item_type => "
+                                           "NULL::%s).",
+                                           format_type_be(m->item_type)));
     const size_t n = Min(size_t(n_arg), size_t(m->n_items));
     const int64 user = rec::pg::user_index_of(m, PG_GETARG_DATUM(0), arg_type(fcinfo, 0));
 

@@ -17,6 +17,14 @@ const char *const kTunable[] = {"factors",       "iterations",          "regular
                                 "bias_regularization", "unweighted_regularization", "alpha",
                                 "cg_steps",      "learning_rate",       "seed"};
 
+// Those of rec.train's integer (or bigint) type: a grid value 8.0 is passed as 8.
+bool
+integer_parameter(const char *name)
+{
+    return strcmp(name, "factors") == 0 || strcmp(name, "iterations") == 0 || strcmp(name, "cg_steps") == 0 ||
+           strcmp(name, "seed") == 0;
+}
+
 bool
 tunable(const char *name)
 {
@@ -77,21 +85,32 @@ PGREC_FUNCTION(rec_tune)
         !DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("grid must be a non-empty JSON object"),
                         errhint("For example '{\"factors\": [32, 64], \"regularization\": [0.01, 0.1]}'.")));
-    SPI_execute_with_args("SELECT key, jsonb_typeof(value) = 'array' AND jsonb_array_length(value) > 0 AND "
-                          "(SELECT bool_and(jsonb_typeof(e) = 'number') FROM jsonb_array_elements(value) e) "
-                          "FROM jsonb_each($1) ORDER BY key",
+    // Per key: whether it is a non-empty array of numbers, and whether they are all integers that fit
+    // an integer (a bigint for seed), as rec.train's integer parameters need.
+    SPI_execute_with_args("SELECT key, numbers, CASE WHEN numbers THEN (SELECT bool_and(n = trunc(n) AND "
+                          "n BETWEEN CASE key WHEN 'seed' THEN -9223372036854775808 ELSE -2147483648 END AND "
+                          "CASE key WHEN 'seed' THEN 9223372036854775807 ELSE 2147483647 END) "
+                          "FROM (SELECT e::text::numeric AS n FROM jsonb_array_elements(value) e) v) END "
+                          "FROM (SELECT key, value, jsonb_typeof(value) = 'array' AND jsonb_array_length(value) > 0 "
+                          "AND (SELECT bool_and(jsonb_typeof(e) = 'number') FROM jsonb_array_elements(value) e) "
+                          "AS numbers FROM jsonb_each($1)) k ORDER BY key",
                           1, types, grid, nullptr, true, 0);
     for (uint64 r = 0; r < SPI_processed; ++r)
     {
         const char *key = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-        const Datum ok = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+        const Datum numbers = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
         if (!tunable(key))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("\"%s\" cannot be tuned", key),
                             errhint("A grid may vary factors, iterations, regularization, bias_regularization, "
                                     "unweighted_regularization, alpha, cg_steps, learning_rate and seed.")));
-        if (isnull || !DatumGetBool(ok))
+        if (isnull || !DatumGetBool(numbers))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("grid value for \"%s\" must be a non-empty array of numbers", key)));
+        const Datum integers = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull);
+        if (integer_parameter(key) && !DatumGetBool(integers))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("grid values for \"%s\" must be whole numbers within the range of %s", key,
+                                   strcmp(key, "seed") == 0 ? "bigint" : "integer")));
     }
     // A grid search trains every combination: refuse absurd grids before starting.
     constexpr double kMaxTrials = 1000;
@@ -110,12 +129,15 @@ PGREC_FUNCTION(rec_tune)
                                PG_GETARG_INT32(TrialsArg)),
                         errhint("At most 1000 trials over at most 1000000 combinations.")));
     // Every combination as "name => value, ..." (names checked above; values are JSON numbers, whose
-    // text is a valid SQL numeric literal); random search keeps `trials` of them, chosen by a seeded hash.
+    // text is a valid SQL numeric literal; whole numbers are written as integers, which integer parameters
+    // need and float ones accept); random search keeps `trials` of them, chosen by a seeded hash.
     SPI_execute_with_args(psprintf("WITH RECURSIVE keys AS (SELECT key, value, row_number() OVER (ORDER BY key) AS k "
                                    "FROM jsonb_each($1)), "
                                    "combos(k, args) AS (SELECT 0::bigint, ''::text UNION ALL "
                                    "SELECT keys.k, combos.args || CASE WHEN combos.k = 0 THEN '' ELSE ', ' END || "
-                                   "keys.key || ' => ' || e::text FROM combos JOIN keys ON keys.k = combos.k + 1, "
+                                   "keys.key || ' => ' || CASE WHEN e::text::numeric = trunc(e::text::numeric) AND "
+                                   "abs(e::text::numeric) < 9e18 THEN e::text::numeric::bigint::text ELSE e::text END "
+                                   "FROM combos JOIN keys ON keys.k = combos.k + 1, "
                                    "jsonb_array_elements(keys.value) e) "
                                    "SELECT args FROM combos WHERE k = (SELECT count(*) FROM keys) "
                                    "ORDER BY %s",

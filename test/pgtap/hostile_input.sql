@@ -37,7 +37,7 @@ SELECT lives_ok($$SELECT rec.recommend_all('odd', 3, '"Odd.Schema"."Recs ✓"')$
 SELECT is((SELECT count(*)::int FROM "Odd.Schema"."Recs ✓"), 120, 'and holds every user''s list');
 
 -- A temporary table that hides the source is used as PostgreSQL would (with a WARNING, asserted in
--- test/sql/bad_input.sql), and recorded as such.
+-- test/sql/bad_input_train.sql), and recorded as such.
 CREATE TEMP TABLE ratings AS SELECT * FROM public.ratings WHERE user_id <= 10;
 SET LOCAL client_min_messages = error;
 SELECT lives_ok($$CALL rec.train('shadowed', 'ratings', factors => 4, iterations => 2)$$,
