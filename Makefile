@@ -65,7 +65,10 @@ test/unit/run_unit_tests_sanitized: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/cor
 		-fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE \
 		$(UNIT_SRCS) $(CORE_SRCS) -o $@ -lgtest -lgtest_main -pthread
 
-.PHONY: unittest sanitize prove
+.PHONY: unittest sanitize prove print-regress
+print-regress:  # for scripts/valgrind.sh
+	@echo $(REGRESS)
+
 unittest: test/unit/run_unit_tests
 	./test/unit/run_unit_tests
 

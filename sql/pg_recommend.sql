@@ -250,7 +250,7 @@ CREATE FUNCTION @extschema@.worker_threads()
 RETURNS TABLE (pid integer, threads integer, threads_wanted integer)
 LANGUAGE C VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_worker_threads';
-COMMENT ON FUNCTION @extschema@.worker_threads IS 'pg_recommend: the training, evaluation and recommend_all runs now under way in every session, with the threads each holds (rec.max_worker_threads caps their workers together)';
+COMMENT ON FUNCTION @extschema@.worker_threads IS 'pg_recommend: the training, evaluation, recommend_all and scoring runs now under way in every session, with the threads each holds (rec.max_worker_threads caps their workers together)';
 
 CREATE FUNCTION @extschema@.deploy(model text, version integer)
 RETURNS integer

@@ -61,18 +61,28 @@ text_form(Datum value, Oid type, int32 *length)
     return out;
 }
 
-// Ids are integers, text or uuid, as training accepts them (or an untyped literal): a value of any
-// other type (a timestamp, a numeric) is a mistake, not an id to look up.
-void
-require_id_type(const IdSide &side, Oid type)
+bool
+is_id_type(Oid type)
 {
+    return is_integer_type(type) || is_text_type(type) || type == UUIDOID;
+}
+
+// Ids are integers, text or uuid, as training accepts them (or an untyped literal): a value of any
+// other type (a timestamp, a numeric) is a mistake, not an id to look up. Returns the type to read the
+// value as (a domain's base type). The catalog is consulted only for types that are not ids themselves.
+Oid
+id_argument_type(const IdSide &side, Oid type)
+{
+    if (is_id_type(type) || type == UNKNOWNOID)
+        return type;
     const Oid base = getBaseType(type);
-    if (is_integer_type(base) || is_text_type(base) || base == UUIDOID || base == UNKNOWNOID)
-        return;
+    if (is_id_type(base))
+        return base;
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("%s ids must be integers, text or uuid, not %s", side.items ? "item" : "user",
                            format_type_be(type)),
                     errhint("This model's %s ids are %s.", side.items ? "item" : "user", format_type_be(side.type))));
+    pg_unreachable();
 }
 
 // The model's id for `value` and, for text and uuid ids, its text (not NUL-terminated: *length bytes).
@@ -81,8 +91,7 @@ id_and_text(const IdSide &side, Datum value, Oid type, const char **key, int32 *
 {
     *key = nullptr;
     *length = 0;
-    require_id_type(side, type);
-    type = getBaseType(type);
+    type = id_argument_type(side, type);
     if (!side.keyed)
     {
         if (type == INT8OID)
@@ -228,12 +237,12 @@ void
 check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hint)
 {
     const IdSide side = side_of(m, items);
-    const Oid base = getBaseType(type);
-    if (!is_integer_type(base) && !is_text_type(base) && base != UUIDOID)
+    const Oid base = is_id_type(type) ? type : getBaseType(type);
+    if (!is_id_type(base))
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                         errmsg("%s ids cannot be returned as %s", items ? "item" : "user", format_type_be(type)),
                         errhint("Ids are integers, text or uuid; this model's are %s.", format_type_be(side.type))));
-    if (side.keyed && is_integer_type(type))
+    if (side.keyed && is_integer_type(base))
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                         errmsg("this model's %s ids are %s, not %s", items ? "item" : "user",
                                format_type_be(side.type), format_type_be(type)),

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "core/topn.hpp"
-
 namespace rec::pg {
 
 namespace {
@@ -52,7 +50,6 @@ struct SharedSlot
 
 struct SharedCache
 {
-    pg_atomic_uint32 scoring_backends;  // backends scoring a large catalogue right now (see ScoringThreads)
     int dsa_tranche;
     dsa_handle area;  // DSM_HANDLE_INVALID until a backend first needs it
     uint64 clock;
@@ -114,7 +111,6 @@ start_shared_memory()
     if (!found)
     {
         memset(shared, 0, sizeof(SharedCache));
-        pg_atomic_init_u32(&shared->scoring_backends, 0);
         shared->dsa_tranche = LWLockNewTrancheId();
         shared->area = DSM_HANDLE_INVALID;
     }
@@ -588,22 +584,6 @@ cached_models(CachedModelInfo *out, int max)
             out[count++] = CachedModelInfo{entry.key.model_id, MemoryContextMemAllocated(entry.context, true), 0, 0,
                                            false, 1};
     return count;
-}
-
-ScoringThreads::ScoringThreads(int wanted, size_t items, int k)
-    : threads_(wanted), counted_(shared != nullptr && wanted > 1 && rec::core::top_n_runs_in_parallel(items, k))
-{
-    if (!counted_)
-        return;
-    // The cores are shared out among the backends scoring at once (this one included).
-    const uint32 scoring = pg_atomic_add_fetch_u32(&shared->scoring_backends, 1);
-    threads_ = Max(1, wanted / int(scoring));
-}
-
-ScoringThreads::~ScoringThreads()
-{
-    if (counted_)
-        pg_atomic_sub_fetch_u32(&shared->scoring_backends, 1);
 }
 
 int64

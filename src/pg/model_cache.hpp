@@ -43,25 +43,6 @@ int cached_models(CachedModelInfo *out, int max);
 // Dropped model versions: their shared entries are freed once no query uses them.
 void forget_cached_models(const int64 *model_ids, int count);
 
-// Threads for scoring one query against a catalogue: `wanted` (rec.threads resolved) divided among the
-// backends scoring a large catalogue at the same moment, so that concurrent queries do not
-// oversubscribe the cores. Only large catalogues (those top_n splits over threads) are counted, so a
-// small one costs no shared-memory write. Counted while the object lives (plain atomics: safe to
-// destroy during C++ unwinding).
-class ScoringThreads
-{
-public:
-    ScoringThreads(int wanted, size_t items, int k);
-    ~ScoringThreads();
-    ScoringThreads(const ScoringThreads &) = delete;
-    ScoringThreads &operator=(const ScoringThreads &) = delete;
-    int threads() const { return threads_; }
-
-private:
-    int threads_;
-    bool counted_;
-};
-
 // Dense index of a user or item id in a loaded model, or -1.
 int64 user_index(const LoadedModel *m, int64 user_id);
 int64 item_index(const LoadedModel *m, int64 item_id);

@@ -3,7 +3,7 @@
 #include "pg/host_hooks.hpp"
 #include "pg/ids.hpp"
 #include "pg/model_cache.hpp"
-#include "pg/settings.hpp"
+#include "pg/worker_threads.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -68,7 +68,7 @@ score_known_user(const LoadedModel *m, int64 user, const ItemList &candidates, c
     const float *factors = m->user_factors + size_t(user) * size_t(m->k);
     const float offset = float(m->global_mean) + m->user_bias[user];
     rec::pg::BackendHooks hooks;
-    const rec::pg::ScoringThreads threads(rec::pg::training_threads(), size_t(m->n_items), m->k);
+    const rec::pg::ScoringThreads threads(size_t(m->n_items), m->k);
     const auto best = candidates.given
                           ? rec::core::top_n_among(view, factors, offset, {candidates.indexes, candidates.count},
                                                    {excluded.indexes, excluded.count}, n)
@@ -185,7 +185,7 @@ fold_in_and_rank(const LoadedModel *m, const int32 *items, const float *values, 
     const rec::core::ItemFactorsView view{m->item_factors, m->item_bias, size_t(m->n_items), m->k};
     const float offset = float(m->global_mean) + user.bias;
     rec::pg::BackendHooks hooks;
-    const rec::pg::ScoringThreads threads(rec::pg::training_threads(), size_t(m->n_items), m->k);
+    const rec::pg::ScoringThreads threads(size_t(m->n_items), m->k);
     const auto best =
         rec::core::top_n(view, user.factors.data(), offset, items, count, n, threads.threads(), &hooks);
     for (size_t r = 0; r < best.size(); ++r)

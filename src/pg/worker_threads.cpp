@@ -4,6 +4,7 @@
 #include "pg/settings.hpp"
 
 #include "core/parallel.hpp"
+#include "core/topn.hpp"
 
 #include <algorithm>
 
@@ -128,7 +129,7 @@ void
 setup_worker_threads()
 {
     DefineCustomIntVariable(
-        "rec.max_worker_threads", "Most worker threads that training, evaluation and recommend_all runs use together.",
+        "rec.max_worker_threads", "Most worker threads pg_recommend's parallel work uses at once, over every session.",
         "Counts the threads beyond each session's own, over every session, as max_parallel_workers does for "
         "parallel query. -1 (the default) means one fewer than the cores of the machine.",
         &max_worker_threads_setting, -1, -1, 1024, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
@@ -140,7 +141,7 @@ setup_worker_threads()
     shmem_startup_hook = start_shared_memory;
 }
 
-WorkerThreads::WorkerThreads() : threads_(training_threads()), outermost_(lease_depth == 0)
+WorkerThreads::WorkerThreads(bool quiet) : threads_(training_threads()), outermost_(lease_depth == 0)
 {
     ++lease_depth;
     if (!outermost_)
@@ -167,7 +168,7 @@ WorkerThreads::WorkerThreads() : threads_(training_threads()), outermost_(lease_
         }
         // Said once per statement: recommend_all takes a lease per block of users.
         static TimestampTz noticed_statement = 0;
-        if (threads_ < wanted && noticed_statement != GetCurrentStatementStartTimestamp())
+        if (!quiet && threads_ < wanted && noticed_statement != GetCurrentStatementStartTimestamp())
             try
             {
                 noticed_statement = GetCurrentStatementStartTimestamp();
@@ -192,6 +193,12 @@ WorkerThreads::~WorkerThreads()
         release_workers();
     else
         --lease_depth;
+}
+
+ScoringThreads::ScoringThreads(size_t items, int k)
+{
+    if (training_threads() > 1 && rec::core::top_n_runs_in_parallel(items, k))
+        lease_.emplace(true);
 }
 
 int

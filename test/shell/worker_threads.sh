@@ -2,7 +2,7 @@
 # Many trainings at once respect rec.max_worker_threads (issue 6): four sessions each ask for 3 threads
 # (2 workers) under a cap of 2 workers; at no moment do the runs hold more than 2 workers together, no
 # backend runs more OS threads than its lease says, and every worker comes back: after the runs, after a
-# cancelled run (ERROR) and after a terminated one (FATAL). Against the server in PG* variables, as a
+# cancelled run (ERROR) and after a terminated one (FATAL). Scoring a large catalogue draws from the pool too. Against the server in PG* variables, as a
 # superuser (it changes the cap with ALTER SYSTEM).
 set -euo pipefail
 source "$(dirname "$0")/checks.sh"
@@ -70,8 +70,29 @@ for stop in pg_cancel_backend pg_terminate_backend; do
 done
 check "the stopped runs stored nothing" "$(sql -c "SELECT count(*) FROM rec.models WHERE name = 'pool_stopped'")" "0"
 
+# Scoring a catalogue large enough to split over threads (66,000 items x 64 factors) draws its workers
+# from the same pool: a fresh session scores on 2 OS threads while a worker is free, on 1 under a cap
+# of 0 (counted after the call, in the session that made it).
+sql -c "SET client_min_messages = warning" \
+    -c "CREATE TABLE pool_wide AS SELECT i % 200 AS user_id, i AS item_id, 1 + i % 5 AS rating
+        FROM generate_series(1, 66000) i" \
+    -c "CALL rec.train('pool_wide', 'pool_wide', factors => 64, iterations => 1)"
+scoring_threads() {
+    psql -X -q -At <<'SQL' | tr '\n' ' '
+SET rec.threads = 2;
+SELECT pg_backend_pid() AS pid \gset
+\setenv BACKEND_PID :pid
+SELECT count(*) FROM rec.recommend(1, 10, 'pool_wide');
+\! ls /proc/$BACKEND_PID/task | wc -l
+SQL
+}
+check "scoring a large catalogue with a worker free: 10 rows on 2 threads" "$(scoring_threads)" "10 2 "
+sql -c "ALTER SYSTEM SET rec.max_worker_threads = 0" -c "SELECT pg_reload_conf()" > /dev/null
+for _ in $(seq 50); do [ "$(sql -c "SHOW rec.max_worker_threads")" = 0 ] && break; sleep 0.1; done
+check "scoring under rec.max_worker_threads = 0: 10 rows on 1 thread" "$(scoring_threads)" "10 1 "
+
 sql -c "SET client_min_messages = warning" \
     -c "SELECT rec.drop_model(name) FROM (SELECT DISTINCT name FROM rec.models WHERE name LIKE 'pool%') m" \
-    -c "DROP TABLE pool_ratings" > /dev/null
+    -c "DROP TABLE pool_ratings, pool_wide" > /dev/null
 rm -rf "$notices"
 finish

@@ -37,6 +37,11 @@ SELECT array_agg(item_id ORDER BY item_id) AS as_text, pg_typeof(min(item_id)) F
 SELECT array_agg(item_id ORDER BY item_id) AS as_smallint, pg_typeof(min(item_id)) FROM rec.recommend(1, item_type => NULL::smallint, model => 'bad_recommend');
 SELECT array_agg(item_id ORDER BY item_id) AS as_integer FROM rec.recommend(1, item_type => NULL::integer, model => 'bad_recommend');
 SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::date, model => 'bad_recommend')$$);
+-- A domain over an id type is that type.
+CREATE DOMAIN bad_id AS bigint CHECK (VALUE > 0);
+SELECT array_agg(item_id ORDER BY item_id) AS domain_ids, pg_typeof(min(item_id))
+FROM rec.recommend(1::bad_id, item_type => NULL::bad_id, model => 'bad_recommend');
+DROP DOMAIN bad_id;
 SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::bigint, n => -5, model => 'bad_recommend')$$);
 SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::bigint, model => 'bad_recommend', candidates => ARRAY[now()])$$);
 -- A model with text ids: integer results are refused by either form, with a hint naming item_type.
