@@ -6,7 +6,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the build, the tests and the demo need.
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 postgresql-common libeigen3-dev
-          libgtest-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl"
+          libgtest-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl valgrind"
 
 install_packages() {
     local missing=""

