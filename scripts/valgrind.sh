@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pg_regress suite against a server run under valgrind's memcheck (issue 6). Every backend is
-# checked; the run fails if any error report has a frame in pg_recommend.so. PostgreSQL's own reports
+# checked; the run fails if any error report has a frame of pg_recommend (its library or its sources). PostgreSQL's own reports
 # are counted and listed by kind but do not fail it: Debian's server is not built with USE_VALGRIND, so
 # memcheck cannot see its memory-context rules and reports, for example, uninitialised padding written
 # to WAL (src/tools/valgrind.supp in PostgreSQL's source suppresses those for a USE_VALGRIND build).
@@ -36,13 +36,17 @@ minutes=$(( ($(date +%s) - started + 30) / 60 ))
 cat "$work"/logs/*.log | awk '/VALGRINDERROR-BEGIN/ {inside = 1} inside {print}
     /VALGRINDERROR-END/ {inside = 0; print "=====REPORT-END"}' > "$work/reports"
 total=$(grep -c "VALGRINDERROR-BEGIN" "$work/reports" || true)
-ours=$(awk 'BEGIN {RS = "=====REPORT-END\n"} /pg_recommend/ {n++} END {print n + 0}' "$work/reports")
+# A frame of ours names pg_recommend.so or, with debug information, one of our source files.
+sources=$(cd src && ls core/*.[ch]pp pg/*.[ch]pp | xargs -n 1 basename | sed 's/\./\\./g' | paste -sd '|')
+ours_pattern="pg_recommend\\.so|\\(($sources):[0-9]+\\)"
+ours=$(awk -v pattern="$ours_pattern" 'BEGIN {RS = "=====REPORT-END\n"} $0 ~ pattern {n++} END {print n + 0}' "$work/reports")
 echo "== valgrind: ${#tests[@]} pg_regress files in $minutes min; $total error reports, $ours with a pg_recommend frame"
 echo "every report, by kind:"
 { grep -h -A1 "VALGRINDERROR-BEGIN" "$work"/logs/*.log || true; } | { grep -v "VALGRINDERROR-BEGIN\|^--" || true; } |
     sed 's/.*== //' | sort | uniq -c
 if [ "$ours" != 0 ]; then
-    awk 'BEGIN {RS = "=====REPORT-END\n"; ORS = "-----\n"} /pg_recommend/' "$work/reports" | head -300
+    awk -v pattern="$ours_pattern" 'BEGIN {RS = "=====REPORT-END\n"; ORS = "-----\n"} $0 ~ pattern' "$work/reports" |
+        head -300
     status=1
 fi
 [ "$status" = 0 ] && rm -rf "$work" || echo "kept: $work"
