@@ -23,6 +23,7 @@ struct LeaseSlot
 struct WorkerPool
 {
     pg_atomic_uint32 workers_in_use;  // summed over every session's lease
+    pg_atomic_uint32 runs;            // leases held now, each session's counted once
     int slot_count;
     LeaseSlot slots[FLEXIBLE_ARRAY_MEMBER];  // one per backend, by MyBackendId
 };
@@ -35,6 +36,7 @@ shmem_startup_hook_type previous_shmem_startup = nullptr;
 // This session's lease.
 int lease_depth = 0;
 uint32 held_workers = 0;
+bool counted_run = false;  // this session's lease is counted in pool->runs
 int held_threads = 1;
 bool exit_callback_registered = false;
 
@@ -64,6 +66,7 @@ start_shared_memory()
     {
         memset(pool, 0, pool_size());
         pg_atomic_init_u32(&pool->workers_in_use, 0);
+        pg_atomic_init_u32(&pool->runs, 0);
         pool->slot_count = MaxBackends;
     }
     LWLockRelease(AddinShmemInitLock);
@@ -80,6 +83,9 @@ release_workers()
 {
     if (pool && held_workers > 0)
         pg_atomic_sub_fetch_u32(&pool->workers_in_use, held_workers);
+    if (pool && counted_run)
+        pg_atomic_sub_fetch_u32(&pool->runs, 1);
+    counted_run = false;
     if (pool)
         if (LeaseSlot *slot = my_slot())
             slot->pid = 0;
@@ -156,8 +162,13 @@ WorkerThreads::WorkerThreads(bool quiet) : threads_(training_threads()), outermo
             before_shmem_exit(release_workers_at_exit, 0);
             exit_callback_registered = true;
         }
+        // A fair share first: with k other runs under way, (cap + 1) / (k + 1) threads, so that runs
+        // which start while others run (steady serving load) do not oversubscribe the cores.
+        const uint32 others = pg_atomic_fetch_add_u32(&pool->runs, 1);
+        counted_run = true;
         const int wanted = threads_;
-        held_workers = take_workers(uint32(wanted - 1));
+        const int share = int(Max(uint32(1), (worker_cap() + 1) / (others + 1)));
+        held_workers = take_workers(uint32(Min(wanted, share) - 1));
         threads_ = 1 + int(held_workers);
         if (LeaseSlot *slot = my_slot())
         {
@@ -173,9 +184,9 @@ WorkerThreads::WorkerThreads(bool quiet) : threads_(training_threads()), outermo
             {
                 noticed_statement = GetCurrentStatementStartTimestamp();
                 pg_call([&] {
-                    ereport(NOTICE, (errmsg("running on %d of the %d threads rec.threads asks for: other runs "
-                                            "hold the rest of rec.max_worker_threads (%u)",
-                                            threads_, wanted, worker_cap())));
+                    ereport(NOTICE, (errmsg("running on %d of the %d threads rec.threads asks for: %u other runs "
+                                            "share the %u worker threads of rec.max_worker_threads",
+                                            threads_, wanted, others, worker_cap())));
                 });
             }
             catch (...)
