@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The pg_regress suite against a server run under valgrind's memcheck (issue 6). Every backend is
-# checked; the run fails if any error report has a frame of pg_recommend (its library or its sources). PostgreSQL's own reports
-# are counted and listed by kind but do not fail it: Debian's server is not built with USE_VALGRIND, so
-# memcheck cannot see its memory-context rules and reports, for example, uninitialised padding written
-# to WAL (src/tools/valgrind.supp in PostgreSQL's source suppresses those for a USE_VALGRIND build).
-# ./scripts/test.sh runs three files (setup, train, serve: about a minute); every file takes about
+# checked; the run fails on any error report of ours: one with a frame of pg_recommend (its library or
+# one of its source files) or, for a write of uninitialised bytes to a file or socket, one whose
+# uninitialised bytes pg_recommend's code allocated (--track-origins). PostgreSQL's own reports are
+# counted and listed by kind but do not fail it: Debian's server is not built with USE_VALGRIND, and
+# PostgreSQL writes padded structures (WAL records, stats files), which its src/tools/valgrind.supp
+# suppresses; the backend that flushes WAL reports them, inside whatever statement it runs (our
+# recommend_all's inserts, say), so for those only where the bytes came from counts.
+# ./scripts/test.sh runs three files (setup, train, serve: about two minutes); every file takes about
 # 20 minutes here (README, "Reliability"), too long for the test command.
 #   ./scripts/valgrind.sh [test ...]      default: every pg_regress file but cancel (timing asserts)
 source "$(dirname "$0")/common.sh"
@@ -21,7 +24,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -c "$*"; else bash -c "$*"; fi
 as_pg "$bin/initdb -D $work/data -A trust >/dev/null && mkdir -p $work/logs"
 port=54$((RANDOM % 90 + 10))
 started=$(date +%s)
-as_pg "valgrind --quiet --error-limit=no --num-callers=40 --read-var-info=no --leak-check=no \
+as_pg "valgrind --quiet --error-limit=no --num-callers=40 --read-var-info=no --leak-check=no --track-origins=yes \
     --error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END --log-file=$work/logs/%p.log \
     $bin/postgres -D $work/data -p $port -k $work -c shared_preload_libraries=pg_recommend \
     -c jit=off -c autovacuum=off -c max_connections=20 > $work/server.log 2>&1 &"
@@ -32,21 +35,38 @@ as_pg "cd $PWD && PGHOST=$work PGPORT=$port $(pg_config --pkglibdir)/pgxs/src/te
 as_pg "$bin/pg_ctl -D $work/data -m fast stop >/dev/null" || true
 minutes=$(( ($(date +%s) - started + 30) / 60 ))
 
-# Every error report (each ends with a marker line), then those with a frame in pg_recommend.
+# Every error report (each ends with a marker line), then ours.
 cat "$work"/logs/*.log | awk '/VALGRINDERROR-BEGIN/ {inside = 1} inside {print}
     /VALGRINDERROR-END/ {inside = 0; print "=====REPORT-END"}' > "$work/reports"
 total=$(grep -c "VALGRINDERROR-BEGIN" "$work/reports" || true)
 # A frame of ours names pg_recommend.so or, with debug information, one of our source files.
 sources=$(cd src && ls core/*.[ch]pp pg/*.[ch]pp | xargs -n 1 basename | sed 's/\./\\./g' | paste -sd '|')
 ours_pattern="pg_recommend\\.so|\\(($sources):[0-9]+\\)"
-ours=$(awk -v pattern="$ours_pattern" 'BEGIN {RS = "=====REPORT-END\n"} $0 ~ pattern {n++} END {print n + 0}' "$work/reports")
-echo "== valgrind: ${#tests[@]} pg_regress files in $minutes min; $total error reports, $ours with a pg_recommend frame"
+# Which part of a report decides: all of it; or, for a write of uninitialised bytes, the code that
+# allocated them: the first frame of the origin stack that is not an allocator (malloc, palloc and
+# kin, C++ and Eigen allocation templates). Our frames lower in that stack only mean the allocation
+# happened during one of our calls (jsonb_in parsing a constant of our INSERT, say).
+allocator='malloc|calloc|realloc|operator new|palloc|repalloc|MemoryContextAlloc|pstrdup|pnstrdup|[?][?][?] [(]in '
+allocator="$allocator"'|new_allocator[.]h|alloc_traits[.]h|allocator[.]h|stl_[a-z_]*[.]h|Memory[.]h|DenseStorage[.]h'
+ours_program='BEGIN {RS = "=====REPORT-END\n"; ORS = "-----\n"}
+    {
+        where = $0
+        if ($0 ~ /Syscall param [a-z0-9]*write[a-z0-9]*\(buf\)/) {
+            where = ""
+            at = index($0, "Uninitialised value was created")
+            n = split(substr($0, at), lines, "\n")
+            for (l = 2; at > 0 && l <= n; ++l)
+                if (lines[l] ~ /(at|by) 0x[0-9A-F]+: / && lines[l] !~ allocator) { where = lines[l]; break }
+        }
+    }
+    where ~ pattern'
+ours=$(awk -v pattern="$ours_pattern" -v allocator="$allocator" "$ours_program" "$work/reports" | grep -c "^-----$" || true)
+echo "== valgrind: ${#tests[@]} pg_regress files in $minutes min; $total error reports, $ours of pg_recommend"
 echo "every report, by kind:"
 { grep -h -A1 "VALGRINDERROR-BEGIN" "$work"/logs/*.log || true; } | { grep -v "VALGRINDERROR-BEGIN\|^--" || true; } |
     sed 's/.*== //' | sort | uniq -c
 if [ "$ours" != 0 ]; then
-    awk -v pattern="$ours_pattern" 'BEGIN {RS = "=====REPORT-END\n"; ORS = "-----\n"} $0 ~ pattern' "$work/reports" |
-        head -300
+    awk -v pattern="$ours_pattern" -v allocator="$allocator" "$ours_program" "$work/reports" | head -300
     status=1
 fi
 [ "$status" = 0 ] && rm -rf "$work" || echo "kept: $work"
