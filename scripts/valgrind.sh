@@ -7,7 +7,7 @@
 # PostgreSQL writes padded structures (WAL records, stats files), which its src/tools/valgrind.supp
 # suppresses; the backend that flushes WAL reports them, inside whatever statement it runs (our
 # recommend_all's inserts, say), so for those only where the bytes came from counts.
-# ./scripts/test.sh runs three files (setup, train, serve: about two minutes); every file takes about
+# ./scripts/test.sh runs three files (setup, train, serve: about a minute); every file takes about
 # 20 minutes here (README, "Reliability"), too long for the test command.
 #   ./scripts/valgrind.sh [test ...]      default: every pg_regress file but cancel (timing asserts)
 source "$(dirname "$0")/common.sh"
