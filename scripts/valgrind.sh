@@ -22,12 +22,12 @@ chmod 777 "$work"
 bin=$(pg_config --bindir)
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -c "$*"; else bash -c "$*"; fi; }
 as_pg "$bin/initdb -D $work/data -A trust >/dev/null && mkdir -p $work/logs"
-port=54$((RANDOM % 90 + 10))
+port=5432  # names the socket in $work only: no TCP (listen_addresses empty), so no clash with a running server
 started=$(date +%s)
 as_pg "valgrind --quiet --error-limit=no --num-callers=40 --read-var-info=no --leak-check=no --track-origins=yes \
     --error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END --log-file=$work/logs/%p.log \
     $bin/postgres -D $work/data -p $port -k $work -c shared_preload_libraries=pg_recommend \
-    -c jit=off -c autovacuum=off -c max_connections=20 > $work/server.log 2>&1 &"
+    -c listen_addresses='' -c jit=off -c autovacuum=off -c max_connections=20 > $work/server.log 2>&1 &"
 for _ in $(seq 120); do as_pg "$bin/pg_isready -q -h $work -p $port" && break; sleep 1; done
 status=0
 as_pg "cd $PWD && PGHOST=$work PGPORT=$port $(pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress \
