@@ -246,7 +246,7 @@ check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hin
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                         errmsg("this model's %s ids are %s, not %s", items ? "item" : "user",
                                format_type_be(side.type), format_type_be(type)),
-                        errhint("%s", hint)));
+                        errhint(hint, format_type_be(side.type))));
 }
 
 ArrayValues

@@ -24,7 +24,9 @@ const char *stored_key(const LoadedModel *m, bool items, int64 index, int32 *len
 Datum user_id_value(const LoadedModel *m, int64 index, Oid type);
 Datum item_id_value(const LoadedModel *m, int64 index, Oid type);
 
-// Raises 42804 (with `hint`) when the model's text or uuid ids would be returned as an integer type.
+// Raises 42804 when ids would be returned as a type that is no id type, or the model's text or uuid ids
+// as an integer type; then `hint` is a format whose one %s, if any, names the model's id type (built
+// only on error: rec.recommend calls this per query).
 void check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hint);
 
 // The elements of an array argument of any type (an unknown literal such as '{a,b}' is read as

@@ -42,12 +42,12 @@ struct ItemList
 };
 
 ItemList
-item_list_arg(FunctionCallInfo fcinfo, int arg, const LoadedModel *m, size_t extra_room = 0)
+item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const LoadedModel *m, size_t extra_room = 0)
 {
     ItemList list{nullptr, 0, !PG_ARGISNULL(arg)};
     rec::pg::ArrayValues ids{nullptr, 0, InvalidOid};
     if (list.given)
-        ids = rec::pg::array_values(PG_GETARG_DATUM(arg), arg_type(fcinfo, arg), arg == 4 ? "candidates" : "exclude");
+        ids = rec::pg::array_values(PG_GETARG_DATUM(arg), arg_type(fcinfo, arg), name);
     list.indexes = (int32 *) palloc(sizeof(int32) * (size_t(ids.count) + extra_room + 1));
     for (int e = 0; e < ids.count; ++e)
     {
@@ -379,17 +379,15 @@ recommend(FunctionCallInfo fcinfo, int first)
     const LoadedModel *m = rec::pg::serving_model(model_name);
     // The results' type: bigint in the first form, item_type's in the second.
     rec::pg::check_id_result_type(m, true, first == 1 ? INT8OID : result_id_type(fcinfo),
-                                  psprintf("Name the type of the results: rec.recommend(user_id, item_type => "
-                                           "NULL::%s).",
-                                           format_type_be(m->item_type)));
+                                  "Name the type of the results: rec.recommend(user_id, item_type => NULL::%s).");
     const size_t n = Min(size_t(n_arg), size_t(m->n_items));
     const int64 user = rec::pg::user_index_of(m, PG_GETARG_DATUM(0), arg_type(fcinfo, 0));
 
-    const ItemList candidates = item_list_arg(fcinfo, candidates_arg, m);
+    const ItemList candidates = item_list_arg(fcinfo, candidates_arg, "candidates", m);
     const size_t seen_count =
         (user >= 0 && exclude_seen) ? size_t(m->seen_offsets[user + 1] - m->seen_offsets[user]) : 0;
     // The exclusions: the `exclude` argument, then the user's training items.
-    ItemList excluded = item_list_arg(fcinfo, exclude_arg, m, seen_count);
+    ItemList excluded = item_list_arg(fcinfo, exclude_arg, "exclude", m, seen_count);
     if (seen_count > 0)
     {
         memcpy(excluded.indexes + excluded.count, m->seen_items + m->seen_offsets[user], sizeof(int32) * seen_count);

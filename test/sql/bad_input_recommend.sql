@@ -44,6 +44,8 @@ FROM rec.recommend(1::bad_id, item_type => NULL::bad_id, model => 'bad_recommend
 DROP DOMAIN bad_id;
 SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::bigint, n => -5, model => 'bad_recommend')$$);
 SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::bigint, model => 'bad_recommend', candidates => ARRAY[now()])$$);
+SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::bigint, model => 'bad_recommend', candidates => 5)$$);
+SELECT error_of($$SELECT * FROM rec.recommend(1, item_type => NULL::bigint, model => 'bad_recommend', exclude => 5)$$);
 -- A model with text ids: integer results are refused by either form, with a hint naming item_type.
 CREATE TABLE bad_text_ids AS SELECT 'u' || user_id AS user_id, 'i' || item_id AS item_id, rating FROM tiny;
 CALL rec.train('bad_text', 'bad_text_ids', factors => 2, iterations => 2);
