@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     rec::core::TripletsView view{train.users.data(), train.items.data(), train.values.data(), train.users.size()};
     const auto t0 = std::chrono::steady_clock::now();
     auto data = rec::core::build_interactions(view, rec::core::DuplicatePolicy::Sum, 0, none);
-    rec::core::BiasedFactors model;
+    rec::core::FactorModel model;
     if (algorithm == "bpr")
     {
         rec::core::BprParams p;
@@ -61,26 +61,21 @@ int main(int argc, char **argv)
         rec::core::ImplicitParams p;
         p.factors = factors; p.iterations = iterations; p.regularization = regularization; p.alpha = knob;
         if (algorithm == "ials-cholesky")
-            p.solver = rec::core::ImplicitSolver::Cholesky;
+            p.solver = rec::core::Solver::Cholesky;
         model = rec::core::train_implicit_als(data, p, hooks);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rec::core::TestPositives positives;
-    positives.offsets.assign(data.user_ids.size() + 1, 0);
-    std::vector<std::vector<int32_t>> per_user(data.user_ids.size());
+    std::vector<int64_t> user_of(test.users.size(), -1);
+    std::vector<int32_t> item_of(test.users.size(), -1);
     for (size_t r = 0; r < test.users.size(); ++r)
-    {
-        const int64_t u = rec::core::find_id(data.user_ids, test.users[r]);
-        if (u >= 0 && test.values[r] > 0)
-            per_user[size_t(u)].push_back(int32_t(rec::core::find_id(data.item_ids, test.items[r])));
-    }
-    for (size_t u = 0; u < per_user.size(); ++u)
-    {
-        positives.items.insert(positives.items.end(), per_user[u].begin(), per_user[u].end());
-        positives.offsets[u + 1] = positives.items.size();
-    }
-    rec::core::FactorModelView view_model{{model.item_factors.data(), model.item_bias.data(), data.item_ids.size(), factors},
-                                          model.user_factors.data(), data.user_ids.size()};
+        if (test.values[r] > 0)
+        {
+            user_of[r] = rec::core::find_id(data.user_ids, test.users[r]);
+            item_of[r] = int32_t(rec::core::find_id(data.item_ids, test.items[r]));
+        }
+    const rec::core::TestPositives positives =
+        rec::core::group_positives(data.user_ids.size(), user_of.data(), item_of.data(), user_of.size());
+    const rec::core::FactorModelView view_model = model.view();
     const std::vector<int64_t> seen_offsets(data.by_user.offsets.begin(), data.by_user.offsets.end());
     const auto m = rec::core::ranking_metrics(view_model, {seen_offsets.data(), data.by_user.columns.data()},
                                               positives, k, 0, none);

@@ -150,14 +150,15 @@ CREATE PROCEDURE @extschema@.train(
     bias_regularization       double precision DEFAULT NULL,  -- als; NULL: same as regularization
     unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 0
     alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
-    cg_steps       integer DEFAULT NULL,            -- ials with solver 'cg'; NULL: 3
-    solver         text DEFAULT NULL,               -- ials; NULL: 'cg'
+    cg_steps       integer DEFAULT NULL,            -- als and ials with solver 'cg'; NULL: 3
+    solver         text DEFAULT NULL,               -- als and ials: 'cg' (NULL) or 'cholesky'
     learning_rate  double precision DEFAULT NULL,   -- bpr; NULL: 0.01
     deploy         boolean DEFAULT true,            -- serve the new version at once
     wait           boolean DEFAULT true,            -- another training of this model running: wait (else 55P03)
     validation_source text DEFAULT NULL,            -- held-out rows: a validation metric per iteration
     early_stopping boolean DEFAULT false,           -- stop when the validation metric stops improving
-    deploy_if_better boolean DEFAULT false)         -- deploy only if not worse than the deployed version
+    deploy_if_better boolean DEFAULT false,         -- deploy only if not worse than the deployed version
+    confidence     text DEFAULT NULL)               -- ials: 'hu' (NULL: 1 + alpha * value) or 'implicit' (alpha * value)
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 CREATE PROCEDURE @extschema@.tune(
     model             text,

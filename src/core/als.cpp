@@ -3,13 +3,11 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
-#include <string>
 
-#include "core/checked_size.hpp"
 #include "core/random.hpp"
+#include "core/simd_kernels.hpp"
 #include "core/pure_cpp.hpp"
 
 namespace rec::core {
@@ -19,101 +17,243 @@ namespace {
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using Matrix = Eigen::MatrixXf;
 using Vector = Eigen::VectorXf;
+using ConstRow = Eigen::Map<const Eigen::VectorXf>;
+using Row = Eigen::Map<Eigen::VectorXf>;
 
-// Rows of the design matrix gathered at a time; bounds per-thread scratch for rows with millions of
-// entries while keeping the rank update large enough to run at matrix-multiply speed.
-constexpr size_t kGatherRows = 1024;
+// Rows of the other side gathered at a time; bounds per-thread scratch for rows with millions of
+// entries while keeping each block large enough for the kernels (512 KB at k = 64).
+constexpr size_t kGatherRows = 2048;
 // About 30 ms of one core's work: the granularity at which cancellation is noticed.
 constexpr double kChunkFlopsPerThread = 1.0e8;
 
+// One half-step's fixed inputs: solve every row of `rows` for [bias, factors] given the other side.
+struct HalfStep
+{
+    const SparseRows *rows;
+    const float *other_factors;
+    const float *other_bias;
+    float *own_factors;
+    float *own_bias;
+    float mean;
+    float lambda, bias_lambda, unweighted;  // the penalties (see als.hpp)
+    int k;
+    int cg_steps;
+    double *squared_error;  // when set: each row's squared training error after its solve
+};
+
 struct Scratch
 {
-    RowMatrix design;  // gathered rows [1, factors of the other side]
-    Vector target;     // rating minus everything that is fixed in this half-step
+    RowMatrix gathered;  // other-side rows of one block
+    Vector target;       // rating minus the fixed terms, per entry of the row
+    Vector error;        // target minus the current prediction, per entry (CG)
+    Vector products;     // per entry of a block
+    Vector residual, direction, product;  // CG, over the k factors (biases apart)
     Matrix gram;
     Vector rhs;
     Eigen::LLT<Matrix> llt;
-
-    explicit Scratch(int dim) : design(kGatherRows, dim), target(kGatherRows), gram(dim, dim), rhs(dim), llt(dim) {}
 };
 
-// One half-step: for every row r of `rows`, solve for [bias_r, factors_r] given the other side.
-// With `squared_error` set, also records each row's squared training error after its solve.
+// Calls fn(first entry, count, gathered rows) for the row's entries in blocks of kGatherRows, after
+// gathering each block's other-side rows (and, with `targets`, the entries' targets) into scratch.
+// A row of one block is gathered only once (`gathered_row` remembers it).
+template <typename Fn>
 void
-solve_side(const SparseRows &rows, const std::vector<float> &other_factors, const std::vector<float> &other_bias,
-           std::vector<float> &own_factors, std::vector<float> &own_bias, double global_mean,
-           const AlsParams &p, const std::vector<size_t> &bounds, std::vector<Scratch> &scratch,
-           std::vector<double> *squared_error, TrainHooks &hooks)
+for_each_block(const HalfStep &h, size_t r, Scratch &s, bool &gathered_row, Fn &&fn)
 {
-    const int k = p.factors;
-    const float lambda = float(p.regularization);
-    const float bias_lambda = float(p.bias_regularization.value_or(p.regularization));
-    const float unweighted = float(p.unweighted_regularization);
-    const float mean = float(global_mean);
-    parallel_rows(bounds, p.threads, hooks, [&](size_t r, int thread) {
-        Scratch &s = scratch[size_t(thread)];
-        const size_t begin = rows.offsets[r], count = rows.row_size(r);
-        float *own = own_factors.data() + r * size_t(k);
-        if (count == 0)
+    const SparseRows &rows = *h.rows;
+    const size_t begin = rows.offsets[r], count = rows.row_size(r);
+    const int k = h.k;
+    for (size_t done = 0; done < count; done += kGatherRows)
+    {
+        const size_t n = std::min(kGatherRows, count - done);
+        if (!gathered_row)
         {
-            std::fill(own, own + k, 0.0f);
-            own_bias[r] = 0;
-            if (squared_error)
-                (*squared_error)[r] = 0;
-            return;
-        }
-        s.gram.setZero();
-        s.rhs.setZero();
-        for (size_t done = 0; done < count; done += kGatherRows)
-        {
-            const size_t n = std::min(kGatherRows, count - done);
+            constexpr size_t kPrefetchAhead = 8;  // rows of the other side are scattered: ask early
             for (size_t j = 0; j < n; ++j)
             {
-                const size_t entry = begin + done + j;
-                const size_t other = size_t(rows.columns[entry]);
-                s.design(Eigen::Index(j), 0) = 1.0f;
-                s.design.row(Eigen::Index(j)).tail(k) =
-                    Eigen::Map<const Eigen::RowVectorXf>(other_factors.data() + other * size_t(k), k);
-                s.target(Eigen::Index(j)) = rows.values[entry] - mean - other_bias[other];
+                const size_t e = begin + done + j;
+                if (j + kPrefetchAhead < n)
+                {
+                    const char *ahead = reinterpret_cast<const char *>(
+                        h.other_factors + size_t(rows.columns[e + kPrefetchAhead]) * size_t(k));
+                    for (size_t byte = 0; byte < size_t(k) * sizeof(float); byte += 64)
+                        __builtin_prefetch(ahead + byte);
+                }
+                const size_t other = size_t(rows.columns[e]);
+                s.gathered.row(Eigen::Index(j)) = ConstRow(h.other_factors + other * size_t(k), k).transpose();
             }
-            auto block = s.design.topRows(Eigen::Index(n));
-            s.gram.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
-            s.rhs.noalias() += block.transpose() * s.target.head(Eigen::Index(n));
+            gathered_row = count <= kGatherRows;
         }
-        // ALS-WR: the penalty grows with the row's number of ratings, as in Spark; the tiny constant
-        // keeps the system positive definite when every penalty is zero.
-        s.gram.diagonal().array() += lambda * float(count) + unweighted + 1e-6f;
-        s.gram(0, 0) += (bias_lambda - lambda) * float(count);
-        s.llt.compute(s.gram);
-        s.llt.solveInPlace(s.rhs);
-        own_bias[r] = s.rhs(0);
-        Eigen::Map<Eigen::VectorXf>(own, k) = s.rhs.tail(k);
-        if (squared_error)
+        fn(done, n, s.gathered.data());
+    }
+}
+
+// A few CG steps on (Σ z zᵀ + D) x = Σ z t from the current x = [b; p], z_j = [1; q_j], D the
+// penalties. The per-entry errors t - zᵀx are kept up to date along the way (each step's products
+// zᵀd are computed anyway), so the row's squared error costs nothing extra.
+void
+solve_row_cg(const HalfStep &h, size_t r, Scratch &s, const RowKernels &kernels)
+{
+    const SparseRows &rows = *h.rows;
+    const size_t begin = rows.offsets[r], count = rows.row_size(r);
+    const int k = h.k;
+    Row p(h.own_factors + r * size_t(k), k);
+    float &b = h.own_bias[r];
+    if (count == 0)
+    {
+        p.setZero();
+        b = 0;
+        if (h.squared_error)
+            h.squared_error[r] = 0;
+        return;
+    }
+    const float n = float(count);
+    const float penalty_p = h.lambda * n + h.unweighted + 1e-6f;
+    const float penalty_b = h.bias_lambda * n + h.unweighted + 1e-6f;
+    for (size_t j = 0; j < count; ++j)
+    {
+        const size_t other = size_t(rows.columns[begin + j]);
+        s.target(Eigen::Index(j)) = rows.values[begin + j] - h.mean - h.other_bias[other];
+    }
+    bool gathered = false;
+    // residual = Σ z (t - zᵀx) - D x
+    s.residual = -penalty_p * p;
+    float residual_b = -penalty_b * b;
+    for_each_block(h, r, s, gathered, [&](size_t first, size_t m, const float *block) {
+        float *products = s.products.data();
+        kernels.rows_times_vector(block, m, k, p.data(), products);
+        float *error = s.error.data() + first;
+        for (size_t j = 0; j < m; ++j)
         {
-            Eigen::Map<const Eigen::VectorXf> mine(own, k);
-            double sum = 0;
-            for (size_t j = 0; j < count; ++j)
-            {
-                const size_t other = size_t(rows.columns[begin + j]);
-                const float predicted = mean + own_bias[r] + other_bias[other] +
-                                        mine.dot(Eigen::Map<const Eigen::VectorXf>(
-                                            other_factors.data() + other * size_t(k), k));
-                const double err = double(rows.values[begin + j]) - double(predicted);
-                sum += err * err;
-            }
-            (*squared_error)[r] = sum;
+            error[j] = s.target(Eigen::Index(first + j)) - (b + products[j]);
+            residual_b += error[j];
         }
+        kernels.rows_transpose_times_vector(block, m, k, error, s.residual.data());
     });
+    s.direction = s.residual;
+    float direction_b = residual_b;
+    float rs_old = s.residual.squaredNorm() + residual_b * residual_b;
+    for (int step = 0; step < h.cg_steps && rs_old >= 1e-20f; ++step)
+    {
+        // product = (Σ z zᵀ + D) d; the zᵀd are kept in `products` (rows in one block) to update the errors.
+        s.product = penalty_p * s.direction;
+        float product_b = penalty_b * direction_b;
+        for_each_block(h, r, s, gathered, [&](size_t, size_t m, const float *block) {
+            float *products = s.products.data();
+            kernels.rows_times_vector(block, m, k, s.direction.data(), products);
+            for (size_t j = 0; j < m; ++j)
+            {
+                products[j] += direction_b;
+                product_b += products[j];
+            }
+            kernels.rows_transpose_times_vector(block, m, k, products, s.product.data());
+        });
+        const float curvature = s.direction.dot(s.product) + direction_b * product_b;
+        if (!(curvature > 0))
+            break;
+        const float step_size = rs_old / curvature;
+        p.noalias() += step_size * s.direction;
+        b += step_size * direction_b;
+        s.residual.noalias() -= step_size * s.product;
+        residual_b -= step_size * product_b;
+        // A row of one block has its products of this step at hand; longer rows (rare) have their
+        // errors recomputed at the end instead.
+        if (count <= kGatherRows)
+            s.error.head(Eigen::Index(count)) -= step_size * s.products.head(Eigen::Index(count));
+        const float rs_new = s.residual.squaredNorm() + residual_b * residual_b;
+        if (rs_new < 1e-20f)
+            break;
+        const float beta = rs_new / rs_old;
+        s.direction = s.residual + beta * s.direction;
+        direction_b = residual_b + beta * direction_b;
+        rs_old = rs_new;
+    }
+    if (!h.squared_error)
+        return;
+    double sum = 0;
+    if (count <= kGatherRows)
+        for (size_t j = 0; j < count; ++j)
+            sum += double(s.error(Eigen::Index(j))) * s.error(Eigen::Index(j));
+    else
+        for_each_block(h, r, s, gathered, [&](size_t first, size_t m, const float *block) {
+            kernels.rows_times_vector(block, m, k, p.data(), s.products.data());
+            for (size_t j = 0; j < m; ++j)
+            {
+                const double e = double(s.target(Eigen::Index(first + j))) - (double(b) + s.products(Eigen::Index(j)));
+                sum += e * e;
+            }
+        });
+    h.squared_error[r] = sum;
+}
+
+// The exact solve: the Gram matrix of the gathered rows [1, q_j] by a symmetric rank update, plus the
+// penalties, then Cholesky.
+void
+solve_row_cholesky(const HalfStep &h, size_t r, Scratch &s)
+{
+    const SparseRows &rows = *h.rows;
+    const size_t begin = rows.offsets[r], count = rows.row_size(r);
+    const int k = h.k;
+    float *own = h.own_factors + r * size_t(k);
+    if (count == 0)
+    {
+        std::fill(own, own + k, 0.0f);
+        h.own_bias[r] = 0;
+        if (h.squared_error)
+            h.squared_error[r] = 0;
+        return;
+    }
+    s.gram.setZero();
+    s.rhs.setZero();
+    for (size_t done = 0; done < count; done += kGatherRows)
+    {
+        const size_t n = std::min(kGatherRows, count - done);
+        for (size_t j = 0; j < n; ++j)
+        {
+            const size_t entry = begin + done + j;
+            const size_t other = size_t(rows.columns[entry]);
+            s.gathered(Eigen::Index(j), 0) = 1.0f;
+            s.gathered.row(Eigen::Index(j)).tail(k) =
+                Eigen::Map<const Eigen::RowVectorXf>(h.other_factors + other * size_t(k), k);
+            s.target(Eigen::Index(j)) = rows.values[entry] - h.mean - h.other_bias[other];
+        }
+        auto block = s.gathered.topRows(Eigen::Index(n));
+        s.gram.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
+        s.rhs.noalias() += block.transpose() * s.target.head(Eigen::Index(n));
+    }
+    // ALS-WR: the penalty grows with the row's number of ratings, as in Spark; the tiny constant
+    // keeps the system positive definite when every penalty is zero.
+    s.gram.diagonal().array() += h.lambda * float(count) + h.unweighted + 1e-6f;
+    s.gram(0, 0) += (h.bias_lambda - h.lambda) * float(count);
+    s.llt.compute(s.gram);
+    s.llt.solveInPlace(s.rhs);
+    h.own_bias[r] = s.rhs(0);
+    Eigen::Map<Eigen::VectorXf>(own, k) = s.rhs.tail(k);
+    if (h.squared_error)
+    {
+        ConstRow mine(own, k);
+        double sum = 0;
+        for (size_t j = 0; j < count; ++j)
+        {
+            const size_t other = size_t(rows.columns[begin + j]);
+            const float predicted =
+                h.mean + h.own_bias[r] + h.other_bias[other] + mine.dot(ConstRow(h.other_factors + other * size_t(k), k));
+            const double err = double(rows.values[begin + j]) - double(predicted);
+            sum += err * err;
+        }
+        h.squared_error[r] = sum;
+    }
 }
 
 std::vector<size_t>
-side_chunks(const SparseRows &rows, int factors, int threads)
+side_chunks(const SparseRows &rows, const AlsParams &p)
 {
-    const double dim = factors + 1;
+    const double dim = p.factors + 1;
     std::vector<double> costs(rows.rows());
     for (size_t r = 0; r < costs.size(); ++r)
-        costs[r] = double(rows.row_size(r)) * dim * dim + dim * dim * dim / 3.0;
-    return chunk_boundaries(costs, kChunkFlopsPerThread * threads);
+        costs[r] = p.solver == Solver::Cholesky ? double(rows.row_size(r)) * dim * dim + dim * dim * dim / 3.0
+                                                : double(rows.row_size(r)) * 4.0 * dim * (1 + p.cg_steps) + dim * 8;
+    return chunk_boundaries(costs, kChunkFlopsPerThread * p.threads);
 }
 
 void
@@ -130,33 +270,16 @@ init_factors(std::vector<float> &factors, size_t rows, int k, uint64_t seed, uin
     }
 }
 
-bool
-all_finite(const std::vector<float> &v)
+size_t
+longest_row(const SparseRows &rows)
 {
-    for (float x : v)
-        if (!std::isfinite(x))
-            return false;
-    return true;
+    size_t longest = 0;
+    for (size_t r = 0; r < rows.rows(); ++r)
+        longest = std::max(longest, rows.row_size(r));
+    return longest;
 }
 
 }  // namespace
-
-double
-now_seconds()
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-void
-TrainHooks::report(int iteration, const char *metric, double value, double started_seconds)
-{
-    IterationStats stats;
-    stats.iteration = iteration;
-    stats.metric = metric;
-    stats.value = value;
-    stats.seconds = now_seconds() - started_seconds;
-    iteration_done(stats);
-}
 
 void
 check_als_params(const AlsParams &p)
@@ -165,81 +288,89 @@ check_als_params(const AlsParams &p)
         throw std::invalid_argument("factors must be at least 1");
     if (p.iterations < 1)
         throw std::invalid_argument("iterations must be at least 1");
+    if (p.cg_steps < 1)
+        throw std::invalid_argument("cg_steps must be at least 1");
     for (double value : {p.regularization, p.bias_regularization.value_or(0.0), p.unweighted_regularization})
         if (!(value >= 0) || !std::isfinite(value))
             throw std::invalid_argument("regularization parameters must be finite numbers >= 0");
 }
 
-size_t
-estimate_als_bytes(size_t users, size_t items, int factors, int threads)
-{
-    const size_t k = size_t(factors < 1 ? 1 : factors);
-    const size_t dim = sat_add(k, 1);
-    // Factors and biases of both sides, plus per-row error and chunk bookkeeping.
-    size_t bytes = sat_mul(sat_add(users, items), sat_add(sat_mul(k, sizeof(float)), 4 + 3 * sizeof(double)));
-    // Per-thread scratch: gathered rows, Gram matrix and its factorisation.
-    const size_t per_thread = sat_add(sat_mul(sat_mul(kGatherRows, dim), sizeof(float)),
-                                      sat_mul(sat_mul(sat_mul(dim, dim), 3), sizeof(float)));
-    bytes = sat_add(bytes, sat_mul(per_thread, size_t(threads < 1 ? 1 : threads)));
-    return bytes;
-}
-
-size_t
-estimate_interactions_bytes(size_t rows)
-{
-    // Dense indexes, both compressed copies, and the id maps at their largest.
-    return sat_mul(rows, 4 + 4 + 2 * (4 + 4 + sizeof(size_t)) + 2 * (2 * 16 + 8));
-}
-
-BiasedFactors
+FactorModel
 train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks)
 {
     check_als_params(params);
     AlsParams p = params;
     p.threads = resolve_threads(params.threads);
-    const double started = now_seconds();
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    const int k = p.factors;
 
-    BiasedFactors model;
-    model.factors = p.factors;
+    FactorModel model;
+    model.kind = ModelKind::ExplicitAls;
+    model.factors = k;
     model.global_mean = data.value_mean;
     model.train_metric = "training RMSE";
-    // Users are solved first, so their initial values are never read; items start small and random.
-    model.user_factors.assign(users * size_t(p.factors), 0.0f);
-    init_factors(model.item_factors, items, p.factors, p.seed, 2);
+    model.solve.regularization = p.regularization;
+    model.solve.bias_regularization = p.bias_regularization.value_or(p.regularization);
+    model.solve.unweighted_regularization = p.unweighted_regularization;
+    // Users are solved first: the exact solver never reads their initial values, and CG starts them
+    // from zero. Items start small and random.
+    model.user_factors.assign(users * size_t(k), 0.0f);
+    init_factors(model.item_factors, items, k, p.seed, 2);
     model.user_bias.assign(users, 0.0f);
     model.item_bias.assign(items, 0.0f);
 
-    std::vector<Scratch> scratch;
-    scratch.reserve(size_t(p.threads));
-    for (int t = 0; t < p.threads; ++t)
-        scratch.emplace_back(p.factors + 1);
-    const auto user_chunks = side_chunks(data.by_user, p.factors, p.threads);
-    const auto item_chunks = side_chunks(data.by_item, p.factors, p.threads);
-    std::vector<double> item_error(items);
-
-    for (int it = 1; it <= p.iterations; ++it)
+    const bool cholesky = p.solver == Solver::Cholesky;
+    const size_t longest = std::max(longest_row(data.by_user), longest_row(data.by_item));
+    std::vector<Scratch> scratch(size_t(p.threads));
+    for (Scratch &s : scratch)
     {
-        solve_side(data.by_user, model.item_factors, model.item_bias, model.user_factors, model.user_bias,
-                   model.global_mean, p, user_chunks, scratch, nullptr, hooks);
-        solve_side(data.by_item, model.user_factors, model.user_bias, model.item_factors, model.item_bias,
-                   model.global_mean, p, item_chunks, scratch, &item_error, hooks);
-        double total = 0;  // summed in row order, so the figure is the same for any thread count
-        for (double e : item_error)
-            total += e;
-        model.train_value = std::sqrt(total / double(data.nnz()));
-        if (!std::isfinite(model.train_value))
-            throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
-                                     " (non-finite error): ratings or penalties too large for single-precision factors");
-        model.iterations = it;
-        const bool keep_going = hooks.keep_going(model, it);
-        hooks.report(it, model.train_metric, model.train_value, started);
-        if (!keep_going)
-            break;
+        const Eigen::Index dim = cholesky ? k + 1 : k;
+        s.gathered.resize(Eigen::Index(kGatherRows), dim);
+        s.target.resize(Eigen::Index(cholesky ? kGatherRows : longest));
+        s.error.resize(Eigen::Index(longest));
+        s.products.resize(Eigen::Index(kGatherRows));
+        for (Vector *v : {&s.residual, &s.direction, &s.product})
+            v->resize(k);
+        if (cholesky)
+        {
+            s.gram.resize(k + 1, k + 1);
+            s.rhs.resize(k + 1);
+            // Sized by factoring the identity: LLT's sizing constructor leaves its status unset, and
+            // moving that is undefined (UndefinedBehaviorSanitizer caught it).
+            s.llt.compute(Matrix::Identity(k + 1, k + 1));
+        }
     }
-    if (!all_finite(model.user_factors) || !all_finite(model.item_factors) || !all_finite(model.user_bias) ||
-        !all_finite(model.item_bias))
-        throw TrainingDiverged("training produced non-finite factors; try a larger regularization");
+    const auto user_chunks = side_chunks(data.by_user, p);
+    const auto item_chunks = side_chunks(data.by_item, p);
+    std::vector<double> item_error(items);
+    const RowKernels &kernels = best_kernels();
+    const float lambda = float(p.regularization), bias_lambda = float(model.solve.bias_regularization),
+                unweighted = float(p.unweighted_regularization);
+
+    auto half_step = [&](const SparseRows &rows, const std::vector<size_t> &chunks, const std::vector<float> &other,
+                         const std::vector<float> &other_bias, std::vector<float> &own, std::vector<float> &own_bias,
+                         double *squared_error) {
+        const HalfStep h{&rows,   other.data(), other_bias.data(), own.data(), own_bias.data(), float(model.global_mean),
+                         lambda,  bias_lambda,  unweighted,        k,          p.cg_steps,      squared_error};
+        parallel_rows(chunks, p.threads, hooks, [&](size_t r, int thread) {
+            if (cholesky)
+                solve_row_cholesky(h, r, scratch[size_t(thread)]);
+            else
+                solve_row_cg(h, r, scratch[size_t(thread)], kernels);
+        });
+    };
+    run_iterations(model, p.iterations, hooks,
+                   "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
+                   [&](int) {
+                       half_step(data.by_user, user_chunks, model.item_factors, model.item_bias, model.user_factors,
+                                 model.user_bias, nullptr);
+                       half_step(data.by_item, item_chunks, model.user_factors, model.user_bias, model.item_factors,
+                                 model.item_bias, item_error.data());
+                       double total = 0;  // summed in row order: the same for any thread count
+                       for (double e : item_error)
+                           total += e;
+                       return std::sqrt(total / double(data.nnz()));
+                   });
     return model;
 }
 

@@ -1,7 +1,6 @@
 #include "core/bpr.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -62,21 +61,22 @@ check_bpr_params(const BprParams &p)
         throw std::invalid_argument("regularization must be a finite number >= 0");
 }
 
-BiasedFactors
+FactorModel
 train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
 {
     check_bpr_params(params);
     BprParams p = params;
     p.threads = resolve_threads(params.threads);
-    const double started = now_seconds();
     const int k = p.factors;
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
     const Likes likes = collect_likes(data.by_user);
     if (likes.items.empty())
         throw std::invalid_argument("BPR needs at least one positive value to learn from");
 
-    BiasedFactors model;
+    FactorModel model;
+    model.kind = ModelKind::Bpr;
     model.factors = k;
+    model.solve.regularization = p.regularization;
     model.train_metric = "ranked pairs";
     model.user_factors.resize(users * size_t(k));
     model.item_factors.resize(items * size_t(k));
@@ -104,8 +104,7 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
     float *Y = model.item_factors.data();
     float *bias = model.item_bias.data();
 
-    for (int epoch = 1; epoch <= p.iterations; ++epoch)
-    {
+    run_iterations(model, p.iterations, hooks, "try a smaller learning_rate", [&](int epoch) {
         parallel_rows(bounds, p.threads, hooks, [&](size_t block, int) {
             // Each block has its own random stream, so one thread always draws the same samples.
             RowRandom rng(p.seed ^ (uint64_t(epoch) << 32), 3, block);
@@ -151,17 +150,8 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
             right += correct[b];
             done += drawn[b];
         }
-        model.train_value = done ? double(right) / double(done) : 1.0;
-        model.iterations = epoch;
-        const bool keep_going = hooks.keep_going(model, epoch);
-        hooks.report(epoch, model.train_metric, model.train_value, started);
-        if (!keep_going)
-            break;
-    }
-    for (const std::vector<float> *v : {&model.user_factors, &model.item_factors, &model.item_bias})
-        for (float x : *v)
-            if (!std::isfinite(x))
-                throw TrainingDiverged("BPR diverged (non-finite factors); try a smaller learning_rate");
+        return done ? double(right) / double(done) : 1.0;
+    });
     return model;
 }
 

@@ -6,8 +6,8 @@
 #pragma once
 #include <cstdint>
 
-#include "core/als.hpp"
 #include "core/interactions.hpp"
+#include "core/training.hpp"
 
 namespace rec::core {
 
@@ -25,6 +25,6 @@ void check_bpr_params(const BprParams &params);
 
 // Likes are the entries with a value > 0. IterationStats::value is the fraction of sampled pairs the
 // model ranked correctly before their update. Item biases are in item_bias; user_bias stays 0.
-BiasedFactors train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks);
+FactorModel train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks);
 
 }  // namespace rec::core

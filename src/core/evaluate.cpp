@@ -18,6 +18,24 @@ struct UserScore
 
 }  // namespace
 
+TestPositives
+group_positives(size_t users, const int64_t *user_of, const int32_t *item_of, size_t count)
+{
+    TestPositives positives;
+    positives.offsets.assign(users + 1, 0);
+    for (size_t r = 0; r < count; ++r)
+        if (user_of[r] >= 0)
+            ++positives.offsets[size_t(user_of[r]) + 1];
+    for (size_t u = 0; u < users; ++u)
+        positives.offsets[u + 1] += positives.offsets[u];
+    positives.items.resize(positives.offsets[users]);
+    std::vector<size_t> next(positives.offsets.begin(), positives.offsets.end() - 1);
+    for (size_t r = 0; r < count; ++r)
+        if (user_of[r] >= 0)
+            positives.items[next[size_t(user_of[r])]++] = item_of[r];
+    return positives;
+}
+
 RankingMetrics
 ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test, int k,
                 int threads, HostHooks &hooks)
@@ -26,7 +44,8 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
         throw std::invalid_argument("k must be at least 1");
     threads = resolve_threads(threads);
     const size_t users = model.users;
-    const size_t catalogue = model.items.items;
+    const size_t catalogue = model.items;
+    const ItemFactorsView items = model.item_view();
     std::vector<UserScore> scores(users);
     std::vector<std::vector<int32_t>> tops(users);
     // Hits happen only within the catalogue, and a cutoff never exceeds a user's positives (catalogue
@@ -41,7 +60,7 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
     }
     std::vector<double> costs(users);
     for (size_t u = 0; u < users; ++u)
-        costs[u] = test.offsets[u + 1] > test.offsets[u] ? double(catalogue) * (model.items.k + 2) : 1.0;
+        costs[u] = test.offsets[u + 1] > test.offsets[u] ? double(catalogue) * (model.k + 2) : 1.0;
     const auto bounds = chunk_boundaries(costs, 5.0e7 * threads);
     parallel_rows(bounds, threads, hooks, [&](size_t u, int) {
         const size_t t_begin = test.offsets[u], t_end = test.offsets[u + 1];
@@ -51,7 +70,7 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
         std::vector<int32_t> positives(test.items.begin() + ptrdiff_t(t_begin), test.items.begin() + ptrdiff_t(t_end));
         std::sort(positives.begin(), positives.end());
         positives.erase(std::unique(positives.begin(), positives.end()), positives.end());
-        const auto best = top_n(model.items, model.user_factors + u * size_t(model.items.k), 0.0f,
+        const auto best = top_n(items, model.user_factors + u * size_t(model.k), 0.0f,
                                 seen.items + seen.offsets[u], seen_count, size_t(k));
         UserScore &s = scores[u];
         s.evaluated = true;

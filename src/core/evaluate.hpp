@@ -16,18 +16,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/interactions.hpp"
+#include "core/factor_model.hpp"
 #include "core/parallel.hpp"
-#include "core/topn.hpp"
 
 namespace rec::core {
-
-struct FactorModelView
-{
-    ItemFactorsView items;
-    const float *user_factors = nullptr;  // users x k
-    size_t users = 0;
-};
 
 // Positive test items per model user (dense indexes; -1 for an item the model never saw).
 struct TestPositives
@@ -35,6 +27,10 @@ struct TestPositives
     std::vector<size_t> offsets;  // users + 1
     std::vector<int32_t> items;
 };
+
+// Groups test rows by user: row r is a positive of dense user user_of[r] (-1: left out), for dense item
+// item_of[r] (-1: an item the model never saw).
+TestPositives group_positives(size_t users, const int64_t *user_of, const int32_t *item_of, size_t count);
 
 struct RankingMetrics
 {

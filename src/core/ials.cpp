@@ -3,7 +3,6 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -65,7 +64,7 @@ struct SolveContext
     const std::vector<float> *other;  // other side's factors (row-major)
     std::vector<float> *own;          // this side's factors, updated in place
     const Matrix *gram;               // YᵀY + λI
-    float alpha;
+    const SolveParams *solve;         // the confidence of each value
     int k;
     int cg_steps;
     float lambda;
@@ -87,8 +86,8 @@ row_loss(const SolveContext &ctx, size_t r, const float *projections, Vector &sc
     double loss = double(x.dot(scratch)) - double(ctx.lambda) * double(x.squaredNorm());
     for (size_t e = rows.offsets[r], j = 0; e < rows.offsets[r + 1]; ++e, ++j)
     {
-        const double weight = double(ctx.alpha) * rows.values[e];
-        const double target = rows.values[e] > 0 ? 1.0 + weight : 0.0;
+        const double weight = ctx.solve->extra_weight(rows.values[e]);
+        const double target = ctx.solve->weighted_target(rows.values[e]);
         const double score = projections ? double(projections[j])
                                          : double(ConstRow(ctx.other->data() + size_t(rows.columns[e]) * size_t(k), k).dot(x));
         loss += weight * score * score - 2.0 * target * score + target;
@@ -140,8 +139,8 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
                     __builtin_prefetch(ahead + byte);
             }
             s.gathered.row(Eigen::Index(j)) = ConstRow(other + size_t(rows.columns[e]) * size_t(k), k).transpose();
-            s.weights(Eigen::Index(j)) = ctx.alpha * rows.values[e];                                  // c - 1
-            s.targets(Eigen::Index(j)) = rows.values[e] > 0 ? 1.0f + ctx.alpha * rows.values[e] : 0.0f;  // c * p
+            s.weights(Eigen::Index(j)) = ctx.solve->extra_weight(rows.values[e]);     // c - 1
+            s.targets(Eigen::Index(j)) = ctx.solve->weighted_target(rows.values[e]);  // c * p
         }
     }
     // residual = b - A x
@@ -157,8 +156,8 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
         for (size_t e = begin; e < end; ++e)
         {
             ConstRow y(other + size_t(rows.columns[e]) * size_t(k), k);
-            const float extra = ctx.alpha * rows.values[e];
-            const float target = rows.values[e] > 0 ? 1.0f + extra : 0.0f;
+            const float extra = ctx.solve->extra_weight(rows.values[e]);
+            const float target = ctx.solve->weighted_target(rows.values[e]);
             residual.noalias() += (target - extra * y.dot(x)) * y;
         }
     direction = residual;
@@ -176,7 +175,7 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
             for (size_t e = begin; e < end; ++e)
             {
                 ConstRow y(other + size_t(rows.columns[e]) * size_t(k), k);
-                product.noalias() += (ctx.alpha * rows.values[e] * y.dot(direction)) * y;
+                product.noalias() += (ctx.solve->extra_weight(rows.values[e]) * y.dot(direction)) * y;
             }
         const float step_size = rs_old / direction.dot(product);
         x.noalias() += step_size * direction;
@@ -214,9 +213,8 @@ solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eige
     for (size_t e = begin; e < end; ++e)
     {
         ConstRow y(ctx.other->data() + size_t(rows.columns[e]) * size_t(k), k);
-        const float extra = ctx.alpha * rows.values[e];
-        if (rows.values[e] > 0)
-            b.noalias() += (1.0f + extra) * y;
+        const float extra = ctx.solve->extra_weight(rows.values[e]);
+        b.noalias() += ctx.solve->weighted_target(rows.values[e]) * y;
         a.selfadjointView<Eigen::Lower>().rankUpdate(y, extra);
     }
     llt.compute(a.selfadjointView<Eigen::Lower>());
@@ -227,12 +225,12 @@ solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eige
 
 void
 solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other_rows, std::vector<float> &own,
-           const ImplicitParams &p, const std::vector<size_t> &bounds, std::vector<double> *row_losses,
-           HostHooks &hooks)
+           const ImplicitParams &p, const SolveParams &solve, const std::vector<size_t> &bounds,
+           std::vector<double> *row_losses, HostHooks &hooks)
 {
     const int k = p.factors;
     const Matrix gram = gram_plus_ridge(other, other_rows, k, p.regularization, p.threads, hooks);
-    SolveContext ctx{&rows, &other, &own, &gram, float(p.alpha), k, p.cg_steps, float(p.regularization),
+    SolveContext ctx{&rows, &other, &own, &gram, &solve, k, p.cg_steps, float(p.regularization),
                      &best_kernels(), row_losses};
     struct Scratch
     {
@@ -244,7 +242,7 @@ solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other
     std::vector<Scratch> scratch(size_t(p.threads));
     for (Scratch &s : scratch)
     {
-        if (p.solver == ImplicitSolver::Cholesky)
+        if (p.solver == Solver::Cholesky)
         {
             s.b.resize(k);
             s.a.resize(k, k);
@@ -263,11 +261,21 @@ solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other
     }
     parallel_rows(bounds, p.threads, hooks, [&](size_t r, int thread) {
         Scratch &s = scratch[size_t(thread)];
-        if (p.solver == ImplicitSolver::Cholesky)
+        if (p.solver == Solver::Cholesky)
             solve_row_cholesky(ctx, r, s.a, s.b, s.llt);
         else
             solve_row_cg(ctx, r, s.cg);
     });
+}
+
+SolveParams
+solve_params(const ImplicitParams &p)
+{
+    SolveParams solve;
+    solve.regularization = p.regularization;
+    solve.alpha = p.alpha;
+    solve.confidence = p.confidence;
+    return solve;
 }
 
 void
@@ -301,10 +309,11 @@ check_implicit_params(const ImplicitParams &p)
 }
 
 double
-implicit_loss(const Interactions &data, const BiasedFactors &model, const ImplicitParams &params, HostHooks &hooks)
+implicit_loss(const Interactions &data, const FactorModel &model, const ImplicitParams &params, HostHooks &hooks)
 {
     ImplicitParams p = params;
     p.threads = resolve_threads(params.threads);
+    const SolveParams solve = solve_params(p);
     const int k = p.factors;
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
     const Matrix gram = gram_plus_ridge(model.item_factors, items, k, 0.0, p.threads, hooks);
@@ -321,8 +330,8 @@ implicit_loss(const Interactions &data, const BiasedFactors &model, const Implic
         for (size_t e = rows.offsets[u]; e < rows.offsets[u + 1]; ++e)
         {
             ConstRow y(model.item_factors.data() + size_t(rows.columns[e]) * size_t(k), k);
-            const double extra = p.alpha * rows.values[e];
-            const double target = rows.values[e] > 0 ? 1.0 + extra : 0.0;
+            const double extra = solve.extra_weight(rows.values[e]);
+            const double target = solve.weighted_target(rows.values[e]);
             const double score = y.dot(x);
             loss += extra * score * score - 2.0 * target * score + target;
             total_confidence += 1.0 + extra;
@@ -346,22 +355,23 @@ implicit_loss(const Interactions &data, const BiasedFactors &model, const Implic
     return loss / (total_confidence + cells - double(data.nnz()));
 }
 
-BiasedFactors
+FactorModel
 train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks)
 {
     check_implicit_params(params);
     ImplicitParams p = params;
     p.threads = resolve_threads(params.threads);
-    const double started = now_seconds();
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
-    BiasedFactors model;
+    FactorModel model;
+    model.kind = ModelKind::ImplicitAls;
     model.factors = p.factors;
     model.train_metric = "loss";
+    model.solve = solve_params(p);
     init_small_random(model.user_factors, users, p.factors, p.seed, 1);
     init_small_random(model.item_factors, items, p.factors, p.seed, 2);
     model.user_bias.assign(users, 0.0f);
     model.item_bias.assign(items, 0.0f);
-    const bool cholesky = p.solver == ImplicitSolver::Cholesky;
+    const bool cholesky = p.solver == Solver::Cholesky;
     const auto user_chunks = implicit_chunks(data.by_user, p.factors, cholesky, p.threads);
     const auto item_chunks = implicit_chunks(data.by_item, p.factors, cholesky, p.threads);
     // The loss is summed from the item half-step, row by row while each item's users are in cache,
@@ -369,12 +379,13 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
     std::vector<double> item_losses(items);
     double total_confidence = 0;
     for (float v : data.by_item.values)
-        total_confidence += 1.0 + p.alpha * double(v);
+        total_confidence += 1.0 + double(model.solve.extra_weight(v));
     const double unobserved = double(users) * double(items) - double(data.nnz());
-    for (int it = 1; it <= p.iterations; ++it)
-    {
-        solve_side(data.by_user, model.item_factors, items, model.user_factors, p, user_chunks, nullptr, hooks);
-        solve_side(data.by_item, model.user_factors, users, model.item_factors, p, item_chunks, &item_losses, hooks);
+    run_iterations(model, p.iterations, hooks, "try a larger regularization or a smaller alpha", [&](int) {
+        solve_side(data.by_user, model.item_factors, items, model.user_factors, p, model.solve, user_chunks, nullptr,
+                   hooks);
+        solve_side(data.by_item, model.user_factors, users, model.item_factors, p, model.solve, item_chunks,
+                   &item_losses, hooks);
         double loss = 0, norms = 0;
         for (double l : item_losses)
             loss += l;
@@ -382,22 +393,8 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
             norms += double(v) * v;
         for (float v : model.item_factors)
             norms += double(v) * v;
-        model.train_value = (loss + p.regularization * norms) / (total_confidence + unobserved);
-        if (!std::isfinite(model.train_value))
-            throw TrainingDiverged("training diverged at iteration " + std::to_string(it) +
-                                     " (non-finite loss); try a larger regularization or a smaller alpha");
-        model.iterations = it;
-        const bool keep_going = hooks.keep_going(model, it);
-        hooks.report(it, model.train_metric, model.train_value, started);
-        if (!keep_going)
-            break;
-    }
-    for (float v : model.user_factors)
-        if (!std::isfinite(v))
-            throw TrainingDiverged("training produced non-finite factors; try a larger regularization");
-    for (float v : model.item_factors)
-        if (!std::isfinite(v))
-            throw TrainingDiverged("training produced non-finite factors; try a larger regularization");
+        return (loss + p.regularization * norms) / (total_confidence + unobserved);
+    });
     return model;
 }
 

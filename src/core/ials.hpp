@@ -1,35 +1,32 @@
 // Implicit-feedback ALS (Hu, Koren and Volinsky 2008): every (user, item) cell has a preference
-// p = 1 if the value r > 0 (else 0) and a confidence c = 1 + alpha * r (1 for cells with no row), and
-// training minimises
+// p = 1 if the value r > 0 (else 0) and a confidence c (1 for cells with no row), and training
+// minimises
 //
 //     Σ_all c (p - x_uᵀ y_i)²  +  λ (Σ |x_u|² + Σ |y_i|²)
 //
-// with λ added unscaled, as in the `implicit` library. Each half-step solves, per row,
+// with λ added unscaled, as in the `implicit` library and Hu et al. The confidence of a value is
+// c = 1 + alpha·r by default (the paper's and Spark's), or c = alpha·r as `implicit` forms it
+// (Confidence::Alpha; see core/factor_model.hpp). Each half-step solves, per row,
 // (YᵀY + λI + Σ_i (c_i - 1) y_i y_iᵀ) x = Σ_i c_i p_i y_i, either exactly (Cholesky, O(n k² + k³)) or
 // by a few conjugate-gradient steps warm-started from the previous factors (Takács, Pilászy and Tikk
 // 2011), which only needs the shared YᵀY and costs O(n k) per step.
 #pragma once
 #include <cstdint>
 
-#include "core/als.hpp"
 #include "core/interactions.hpp"
+#include "core/training.hpp"
 
 namespace rec::core {
-
-enum class ImplicitSolver
-{
-    ConjugateGradient,
-    Cholesky,
-};
 
 struct ImplicitParams
 {
     int factors = 64;
     int iterations = 15;
     double regularization = 0.01;  // λ, unscaled
-    double alpha = 1.0;            // confidence = 1 + alpha * value
+    double alpha = 1.0;            // the confidence's scale
+    Confidence confidence = Confidence::OnePlusAlpha;
     int cg_steps = 3;
-    ImplicitSolver solver = ImplicitSolver::ConjugateGradient;
+    Solver solver = Solver::ConjugateGradient;
     uint64_t seed = 42;
     int threads = 0;
 };
@@ -38,10 +35,10 @@ void check_implicit_params(const ImplicitParams &params);
 
 // Factors only (biases and global mean are zero). IterationStats::value is the loss of `implicit`'s
 // calculate_loss: the objective above divided by the total confidence of all cells.
-BiasedFactors train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks);
+FactorModel train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks);
 
 // The normalised objective for given factors, computed in O(nnz k + (users + items) k²).
-double implicit_loss(const Interactions &data, const BiasedFactors &model, const ImplicitParams &params,
+double implicit_loss(const Interactions &data, const FactorModel &model, const ImplicitParams &params,
                      HostHooks &hooks);
 
 }  // namespace rec::core

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "core/checked_size.hpp"
 #include "core/pure_cpp.hpp"
 
 namespace rec::core {
@@ -235,6 +236,13 @@ build_interactions(const TripletsView &t, DuplicatePolicy policy, int threads, H
         sum += v;
     out.value_mean = sum / double(nnz);
     return out;
+}
+
+size_t
+estimate_interactions_bytes(size_t rows)
+{
+    // Dense indexes, both compressed copies, and the id maps at their largest.
+    return sat_mul(rows, 4 + 4 + 2 * (4 + 4 + sizeof(size_t)) + 2 * (2 * 16 + 8));
 }
 
 int64_t

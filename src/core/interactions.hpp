@@ -54,6 +54,9 @@ enum class DuplicatePolicy
 Interactions build_interactions(const TripletsView &triplets, DuplicatePolicy policy, int threads,
                                 HostHooks &hooks);
 
+// Upper estimate of the memory build_interactions needs for `rows` input rows, in bytes (saturating).
+size_t estimate_interactions_bytes(size_t rows);
+
 // Dense index of an external id in an ascending id list, or -1.
 int64_t find_id(const std::vector<int64_t> &ids, int64_t id);
 

@@ -44,7 +44,9 @@ resolve_threads(int requested)
     if (requested > 0)
         return requested;
 #ifdef _OPENMP
-    return std::max(1, omp_get_num_procs());
+    // Asked once: omp_get_num_procs() is a system call, and scoring asks on every query.
+    static const int processors = std::max(1, omp_get_num_procs());
+    return processors;
 #else
     return 1;
 #endif

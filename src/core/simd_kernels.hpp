@@ -37,6 +37,9 @@ struct Bf16BatchKernel
     void (*users_times_pair_columns)(const uint32_t *user_words, size_t n_users, int pairs,
                                      const uint32_t *column_words, size_t column_stride, size_t n_columns,
                                      float *scores, size_t score_stride);
+    // One user against rows of bf16 pairs (row j at rows + j * pairs): out[j] ≈ Σ_g rows[j][g] · user_words[g],
+    // within the same bound.
+    void (*rows_times_pair_vector)(const uint32_t *rows, size_t n, int pairs, const uint32_t *user_words, float *out);
     const char *name;
 };
 

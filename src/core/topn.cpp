@@ -89,29 +89,117 @@ private:
     std::vector<Scored> heap_;
 };
 
-// Scores items [begin, end) and offers the eligible ones; `excluded` is sorted.
+// Scores items [begin, end) and offers the eligible ones; `excluded` is sorted. The scores are
+// computed for the whole block, excluded ones set to -inf, and a SIMD scan finds the few that reach
+// the current n-th best.
 void
 score_block(const ItemFactorsView &items, const float *user, float offset, const std::vector<int32_t> &excluded,
             const RowKernels &kernels, size_t begin, size_t end, BestN &best)
 {
     float scores[kBlockItems];
-    kernels.rows_times_vector(items.factors + begin * size_t(items.k), end - begin, items.k, user, scores);
-    auto next_excluded = std::lower_bound(excluded.begin(), excluded.end(), int32_t(begin));
-    for (size_t i = begin; i < end; ++i)
+    const size_t count = end - begin;
+    kernels.rows_times_vector(items.factors + begin * size_t(items.k), count, items.k, user, scores);
+    Eigen::Map<Eigen::ArrayXf> block(scores, Eigen::Index(count));
+    if (items.bias)
+        block += Eigen::Map<const Eigen::ArrayXf>(items.bias + begin, Eigen::Index(count)) + offset;
+    else
+        block += offset;
+    for (auto e = std::lower_bound(excluded.begin(), excluded.end(), int32_t(begin));
+         e != excluded.end() && size_t(*e) < end; ++e)
+        scores[size_t(*e) - begin] = -std::numeric_limits<float>::infinity();
+    for (size_t j = kernels.first_at_least(scores, count, best.threshold()); j < count;)
     {
-        if (next_excluded != excluded.end() && size_t(*next_excluded) == i)
+        if (scores[j] != -std::numeric_limits<float>::infinity())
+            best.offer(int32_t(begin + j), scores[j]);
+        ++j;
+        j += kernels.first_at_least(scores + j, count - j, best.threshold());
+    }
+}
+
+// The user as the bf16 scoring path needs it: its factors as bf16 pairs, and the bound on the error of
+// an approximate product with an item of norm |q|: bound_per_norm x |q|.
+struct Bf16User
+{
+    std::vector<uint32_t> words;
+    float bound_per_norm;
+};
+
+Bf16User
+bf16_user(const float *user, int k)
+{
+    Bf16User u;
+    u.words.resize(size_t(bf16_pairs(k)));
+    double norm = 0;
+    for (int f = 0; f < k; ++f)
+        norm += double(user[f]) * user[f];
+    for (int g = 0; g < bf16_pairs(k); ++g)
+        u.words[size_t(g)] = bf16_pair(user[2 * g], 2 * g + 1 < k ? user[2 * g + 1] : 0.0f);
+    u.bound_per_norm = float(bf16_relative_error(k) * std::sqrt(norm));
+    return u;
+}
+
+// As score_block, from an upper bound of each score (bf16 product plus its error bound, plus a margin
+// for the rounding of the fp32 sums): only the items whose bound reaches the current n-th best are
+// scored exactly (fp32) and offered.
+void
+score_block_bf16(const ItemFactorsView &items, const float *user, const Bf16User &u, float offset,
+                 const std::vector<int32_t> &excluded, const RowKernels &kernels, const Bf16BatchKernel &bf16,
+                 size_t begin, size_t end, BestN &best)
+{
+    float upper[kBlockItems];
+    const size_t count = end - begin;
+    const int pairs = bf16_pairs(items.k);
+    bf16.rows_times_pair_vector(items.bf16_rows + begin * size_t(pairs), count, pairs, u.words.data(), upper);
+    Eigen::Map<Eigen::ArrayXf> block(upper, Eigen::Index(count));
+    const Eigen::Map<const Eigen::ArrayXf> norms(items.norms + begin, Eigen::Index(count));
+    constexpr float kRounding = 1.0f / (1 << 20);  // fp32 sums of a few terms: a few units of 2⁻²⁴ each
+    if (items.bias)
+    {
+        const Eigen::Map<const Eigen::ArrayXf> bias(items.bias + begin, Eigen::Index(count));
+        block += bias + offset + u.bound_per_norm * norms + kRounding * (bias.abs() + std::fabs(offset));
+    }
+    else
+        block += offset + u.bound_per_norm * norms + kRounding * std::fabs(offset);
+    for (auto e = std::lower_bound(excluded.begin(), excluded.end(), int32_t(begin));
+         e != excluded.end() && size_t(*e) < end; ++e)
+        upper[size_t(*e) - begin] = -std::numeric_limits<float>::infinity();
+    for (size_t j = kernels.first_at_least(upper, count, best.threshold()); j < count;)
+    {
+        if (upper[j] != -std::numeric_limits<float>::infinity())
         {
-            while (next_excluded != excluded.end() && size_t(*next_excluded) == i)
-                ++next_excluded;
-            continue;
+            const size_t i = begin + j;
+            float exact;
+            kernels.rows_times_vector(items.factors + i * size_t(items.k), 1, items.k, user, &exact);
+            best.offer(int32_t(i), exact + offset + (items.bias ? items.bias[i] : 0.0f));
         }
-        const float score = scores[i - begin] + offset + (items.bias ? items.bias[i] : 0.0f);
-        if (score >= best.threshold())
-            best.offer(int32_t(i), score);
+        ++j;
+        j += kernels.first_at_least(upper + j, count - j, best.threshold());
     }
 }
 
 }  // namespace
+
+bool
+bf16_scoring_available()
+{
+    return bf16_batch_kernel() != nullptr;
+}
+
+void
+fill_bf16_rows(const float *factors, size_t items, int k, uint32_t *rows, float *norms)
+{
+    const size_t pairs = size_t(bf16_pairs(k));
+    for (size_t i = 0; i < items; ++i)
+    {
+        const float *q = factors + i * size_t(k);
+        double norm = 0;
+        for (int f = 0; f < k; ++f)
+            norm += double(q[f]) * q[f];
+        norms[i] = float(std::sqrt(norm));
+        for (size_t g = 0; g < pairs; ++g)
+            rows[i * pairs + g] = bf16_pair(q[2 * g], int(2 * g + 1) < k ? q[2 * g + 1] : 0.0f);
+    }
+}
 
 bool
 top_n_runs_in_parallel(size_t items, int k)
@@ -129,23 +217,29 @@ top_n(const ItemFactorsView &items, const float *user, float offset, const int32
     if (!std::is_sorted(sorted_excluded.begin(), sorted_excluded.end()))
         std::sort(sorted_excluded.begin(), sorted_excluded.end());
     const RowKernels &kernels = best_scoring_kernels();
+    const Bf16BatchKernel *bf16 = items.bf16_rows && items.norms ? bf16_batch_kernel() : nullptr;
+    const Bf16User u = bf16 ? bf16_user(user, items.k) : Bf16User{};
+    const auto score = [&](size_t b, BestN &best) {
+        const size_t begin = b * kBlockItems, end = std::min(items.items, (b + 1) * kBlockItems);
+        if (bf16)
+            score_block_bf16(items, user, u, offset, sorted_excluded, kernels, *bf16, begin, end, best);
+        else
+            score_block(items, user, offset, sorted_excluded, kernels, begin, end, best);
+    };
     const size_t blocks = (items.items + kBlockItems - 1) / kBlockItems;
     threads = std::min<int>(resolve_threads(threads), int(std::max<size_t>(blocks, 1)));
     if (threads == 1 || !top_n_runs_in_parallel(items.items, items.k))
     {
         BestN best(n);
         for (size_t b = 0; b < blocks; ++b)
-            score_block(items, user, offset, sorted_excluded, kernels, b * kBlockItems,
-                        std::min(items.items, (b + 1) * kBlockItems), best);
+            score(b, best);
         return select_best(best.kept(), n);
     }
     // Each thread keeps its own best n over the blocks it scores; the union's best n is the answer.
     std::vector<BestN> best(size_t(threads), BestN{n});
     NoHostHooks no_hooks;
-    parallel_rows({0, blocks}, threads, hooks ? *hooks : no_hooks, [&](size_t b, int thread) {
-        score_block(items, user, offset, sorted_excluded, kernels, b * kBlockItems,
-                    std::min(items.items, (b + 1) * kBlockItems), best[size_t(thread)]);
-    });
+    parallel_rows({0, blocks}, threads, hooks ? *hooks : no_hooks,
+                  [&](size_t b, int thread) { score(b, best[size_t(thread)]); });
     std::vector<Scored> all;
     for (const BestN &kept : best)
         all.insert(all.end(), kept.kept().begin(), kept.kept().end());

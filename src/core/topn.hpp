@@ -15,7 +15,21 @@ struct ItemFactorsView
     const float *bias = nullptr;     // may be null
     size_t items = 0;
     int k = 0;
+    // Optional (fill_bf16_rows), used where the CPU has AVX-512 BF16: each item's factors as bf16 pairs
+    // and its Euclidean norm. top_n then bounds every score from above at half the memory traffic and
+    // scores in fp32 only the items whose bound reaches the current n-th best: the same answer.
+    const uint32_t *bf16_rows = nullptr;  // items x bf16_pairs(k) words
+    const float *norms = nullptr;         // items
 };
+
+// Words per item of the bf16 rows: two factors a word.
+inline int bf16_pairs(int k) { return (k + 1) / 2; }
+
+// Whether top_n can use bf16 rows on this CPU (else they need not be made).
+bool bf16_scoring_available();
+
+// The bf16 rows and norms of `items` x k factors (row-major), for ItemFactorsView.
+void fill_bf16_rows(const float *factors, size_t items, int k, uint32_t *rows, float *norms);
 
 struct Scored
 {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/pure_cpp.hpp"
 
@@ -27,23 +28,15 @@ make_validation_set(const Interactions &train, const int64_t *users, const int64
         }
         return set;
     }
-    const size_t n_users = train.user_ids.size();
     std::vector<int64_t> user_of(count, -1);
-    set.positives.offsets.assign(n_users + 1, 0);
+    std::vector<int32_t> item_of(count, -1);
     for (size_t r = 0; r < count; ++r)
         if (values[r] > 0)
         {
             user_of[r] = find_id(train.user_ids, users[r]);
-            if (user_of[r] >= 0)
-                ++set.positives.offsets[size_t(user_of[r]) + 1];
+            item_of[r] = int32_t(find_id(train.item_ids, items[r]));
         }
-    for (size_t u = 0; u < n_users; ++u)
-        set.positives.offsets[u + 1] += set.positives.offsets[u];
-    set.positives.items.resize(set.positives.offsets[n_users]);
-    std::vector<size_t> next(set.positives.offsets.begin(), set.positives.offsets.end() - 1);
-    for (size_t r = 0; r < count; ++r)
-        if (user_of[r] >= 0)
-            set.positives.items[next[size_t(user_of[r])]++] = int32_t(find_id(train.item_ids, items[r]));
+    set.positives = group_positives(train.user_ids.size(), user_of.data(), item_of.data(), count);
     return set;
 }
 
@@ -54,43 +47,72 @@ validation_metric_name(const ValidationSet &set)
 }
 
 double
-validation_metric(const ValidationSet &set, const BiasedFactors &model, const Interactions &train, int threads,
+validation_metric(const ValidationSet &set, const FactorModel &model, const Interactions &train, int threads,
                   HostHooks &hooks)
 {
-    const int k = model.factors;
+    FactorModelView view = model.view();
     if (set.explicit_ratings)
     {
+        view.clip = true;
+        view.rating_min = set.rating_min;
+        view.rating_max = set.rating_max;
         double squared = 0;
         for (size_t r = 0; r < set.ratings.size(); ++r)
         {
-            const int32_t u = set.users[r], i = set.items[r];
-            double prediction = model.global_mean;
-            if (u >= 0)
-                prediction += model.user_bias[size_t(u)];
-            if (i >= 0)
-                prediction += model.item_bias[size_t(i)];
-            if (u >= 0 && i >= 0)
-                for (int f = 0; f < k; ++f)
-                    prediction += double(model.user_factors[size_t(u) * size_t(k) + size_t(f)]) *
-                                  model.item_factors[size_t(i) * size_t(k) + size_t(f)];
-            prediction = std::clamp(prediction, double(set.rating_min), double(set.rating_max));
-            squared += (prediction - set.ratings[r]) * (prediction - set.ratings[r]);
+            const double error = view.predict(set.users[r], set.items[r]) - set.ratings[r];
+            squared += error * error;
         }
         return set.ratings.empty() ? 0.0 : std::sqrt(squared / double(set.ratings.size()));
     }
-    const FactorModelView view{{model.item_factors.data(), model.item_bias.data(), train.item_ids.size(), k},
-                               model.user_factors.data(), train.user_ids.size()};
     // The training items, left out of each user's ranking, as SeenItemsView wants them.
     std::vector<int64_t> offsets(train.by_user.offsets.begin(), train.by_user.offsets.end());
-    const RankingMetrics metrics =
-        ranking_metrics(view, {offsets.data(), train.by_user.columns.data()}, set.positives, 10, threads, hooks);
-    return metrics.ndcg;
+    return ranking_metrics(view, {offsets.data(), train.by_user.columns.data()}, set.positives, 10, threads, hooks).ndcg;
 }
 
 bool
 validation_better(const ValidationSet &set, double candidate, double reference)
 {
     return set.explicit_ratings ? candidate < reference : candidate > reference;
+}
+
+ValidatingHooks::ValidatingHooks(TrainHooks &host, const ValidationSet &set, const Interactions &train,
+                                 bool early_stopping, int threads)
+    : host_(host), set_(set), train_(train), early_stopping_(early_stopping), threads_(threads)
+{
+}
+
+bool
+ValidatingHooks::keep_going(const FactorModel &model, IterationStats &stats)
+{
+    const double value = validation_metric(set_, model, train_, threads_, *this);
+    curve_.push_back({stats.iteration, stats.value, value});
+    stats.validation_metric = metric();
+    stats.validation_value = value;
+    if (curve_.size() == 1 || validation_better(set_, value, best_))
+    {
+        best_ = value;
+        since_best_ = 0;
+    }
+    else
+        ++since_best_;
+    const bool host_goes_on = host_.keep_going(model, stats);
+    return host_goes_on && !(early_stopping_ && since_best_ >= kPatience);
+}
+
+std::string
+ValidatingHooks::curve_json() const
+{
+    const auto number = [](double value) {
+        char text[64];
+        snprintf(text, sizeof text, "%.17g", std::isfinite(value) ? value : 0.0);
+        return std::string(text);
+    };
+    std::string json = "[";
+    for (const Point &p : curve_)
+        json += (p.iteration == curve_.front().iteration ? "" : ", ") + std::string("{\"iteration\": ") +
+                std::to_string(p.iteration) + ", \"training\": " + number(p.training) +
+                ", \"validation\": " + number(p.validation) + "}";
+    return json + "]";
 }
 
 }  // namespace rec::core

@@ -1,7 +1,8 @@
 // rec.evaluate: a model's quality on held-out rows, read from a table like training rows.
+#include "pg/args.hpp"
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
-#include "pg/model_cache.hpp"
+#include "pg/serving.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
 #include "pg/worker_threads.hpp"
@@ -14,7 +15,7 @@
 
 namespace {
 
-using rec::pg::LoadedModel;
+using rec::pg::ServedModel;
 
 enum Arg
 {
@@ -33,25 +34,16 @@ emit(FunctionCallInfo fcinfo, const char *metric, double value, bool is_null = f
 // Ranks every test user's items: builds the core's inputs, runs it, and returns plain numbers, so no
 // C++ object outlives this call. user_of[r] is the dense user of test row r, or -1 to skip it.
 rec::core::RankingMetrics
-rank_test_rows(const LoadedModel *m, const rec::pg::SourceRows &rows, const int64 *user_of, size_t kept, int k)
+rank_test_rows(const ServedModel *m, const rec::pg::SourceRows &rows, const int64 *user_of, int k)
 {
-    rec::core::TestPositives positives;
-    positives.offsets.assign(size_t(m->n_users) + 1, 0);
+    std::vector<int32_t> item_of(rows.count);
     for (size_t r = 0; r < rows.count; ++r)
-        if (user_of[r] >= 0)
-            ++positives.offsets[size_t(user_of[r]) + 1];
-    for (size_t u = 0; u < size_t(m->n_users); ++u)
-        positives.offsets[u + 1] += positives.offsets[u];
-    positives.items.resize(kept);
-    std::vector<size_t> next(positives.offsets.begin(), positives.offsets.end() - 1);
-    for (size_t r = 0; r < rows.count; ++r)
-        if (user_of[r] >= 0)
-            positives.items[next[size_t(user_of[r])]++] = int32_t(rec::pg::item_index(m, rows.items[r]));
+        item_of[r] = int32_t(rec::pg::item_index(m, rows.items[r]));
+    const rec::core::TestPositives positives =
+        rec::core::group_positives(size_t(m->n_users), user_of, item_of.data(), rows.count);
     rec::pg::BackendHooks hooks;
-    const rec::core::FactorModelView model{{m->item_factors, m->item_bias, size_t(m->n_items), m->k},
-                                           m->user_factors, size_t(m->n_users)};
     const rec::pg::WorkerThreads workers;
-    return rec::core::ranking_metrics(model, {m->seen_offsets, m->seen_items}, positives, k, workers.threads(),
+    return rec::core::ranking_metrics(m->model, {m->seen_offsets, m->seen_items}, positives, k, workers.threads(),
                                       hooks);
 }
 
@@ -70,14 +62,16 @@ PGREC_FUNCTION(rec_evaluate)
     const double threshold = has_threshold ? PG_GETARG_FLOAT8(ThresholdArg) : 0.0;
     if (has_threshold && std::isnan(threshold))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("relevance_threshold must not be NaN")));
-    const char *model_name = PG_ARGISNULL(ModelArg) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(ModelArg));
+    const char *model_name = rec::pg::text_arg(fcinfo, ModelArg);
     rec::pg::SourceSpec spec;
-    for (auto [arg, field] : {std::pair{TestSourceArg, &spec.relation}, std::pair{UserColumnArg, &spec.user_column},
-                              std::pair{ItemColumnArg, &spec.item_column}, std::pair{RatingColumnArg, &spec.rating_column}})
-        *field = PG_ARGISNULL(arg) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(arg));
+    spec.relation = rec::pg::text_arg(fcinfo, TestSourceArg);
+    spec.user_column = rec::pg::text_arg(fcinfo, UserColumnArg);
+    spec.item_column = rec::pg::text_arg(fcinfo, ItemColumnArg);
+    spec.rating_column = rec::pg::text_arg(fcinfo, RatingColumnArg);
     spec.rating_optional = true;
+    spec.function = "rec.evaluate";
 
-    const LoadedModel *m = rec::pg::serving_model(model_name);
+    const ServedModel *m = rec::pg::serving_model(model_name);
     // The test rows' ids must be of the kind the model was trained on, or none would match.
     spec.expect_user_type = m->user_type;
     spec.expect_item_type = m->item_type;
@@ -86,7 +80,7 @@ PGREC_FUNCTION(rec_evaluate)
 
     // Rows of users the model never saw are skipped; the others' positives are ranked.
     int64 *user_of = (int64 *) palloc(sizeof(int64) * rows.count);
-    size_t unknown_users = 0, kept = 0;
+    size_t unknown_users = 0;
     double squared_error = 0, absolute_error = 0;
     for (size_t r = 0; r < rows.count; ++r)
     {
@@ -94,20 +88,19 @@ PGREC_FUNCTION(rec_evaluate)
         const int64 item = rec::pg::item_index(m, rows.items[r]);
         if (spec.rating_column)
         {
-            const double error = rec::pg::predicted_score(m, user, item) - rows.ratings[r];
+            const double error = m->model.predict(user, item) - rows.ratings[r];
             squared_error += error * error;
             absolute_error += std::fabs(error);
         }
         const bool positive = has_threshold ? rows.ratings[r] >= threshold : rows.ratings[r] > 0;
         user_of[r] = (user >= 0 && positive) ? user : -1;
         unknown_users += user < 0;
-        kept += user_of[r] >= 0;
         if ((r & 0xffff) == 0)
             CHECK_FOR_INTERRUPTS();
     }
-    const rec::core::RankingMetrics metrics = rank_test_rows(m, rows, user_of, kept, k);
+    const rec::core::RankingMetrics metrics = rank_test_rows(m, rows, user_of, k);
 
-    if (spec.rating_column && m->clip_predictions)
+    if (spec.rating_column && m->model.clip)
     {
         emit(fcinfo, "rmse", std::sqrt(squared_error / double(rows.count)));
         emit(fcinfo, "mae", absolute_error / double(rows.count));

@@ -3,7 +3,7 @@
 #pragma once
 #include "pg/bridge.hpp"
 
-#include "core/als.hpp"
+#include "core/training.hpp"
 
 namespace rec::pg {
 
@@ -22,19 +22,14 @@ public:
     void iteration_done(const rec::core::IterationStats &s) override
     {
         pg_call([&] {
-            if (validation_metric_)
+            if (s.validation_metric)
                 ereport(NOTICE, (errmsg("iteration %d/%d: %s %.4f, %s %.4f, %.2f s", s.iteration, iterations_, s.metric,
-                                        s.value, validation_metric_, validation_value_, s.seconds)));
+                                        s.value, s.validation_metric, s.validation_value, s.seconds)));
             else
                 ereport(NOTICE, (errmsg("iteration %d/%d: %s %.4f, %.2f s", s.iteration, iterations_, s.metric,
                                         s.value, s.seconds)));
         });
     }
-
-protected:
-    // Set by a subclass that validates, to be reported with the iteration.
-    const char *validation_metric_ = nullptr;
-    double validation_value_ = 0;
 
 private:
     int iterations_;

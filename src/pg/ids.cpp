@@ -11,6 +11,117 @@ namespace rec::pg {
 
 namespace {
 
+bool
+is_integer_type(Oid type)
+{
+    return type == INT8OID || type == INT4OID || type == INT2OID;
+}
+
+bool
+is_text_type(Oid type)
+{
+    return type == TEXTOID || type == VARCHAROID;
+}
+
+bool
+is_id_type(Oid type)
+{
+    return is_integer_type(type) || is_text_type(type) || type == UUIDOID;
+}
+
+struct KeyEntry
+{
+    int64 id;  // hash key: first
+    int32 length;
+    char *text;
+};
+
+// The id of a text or uuid id's text form, recorded in `keys`. Two different texts with one hash
+// would be one user (or item) to the model: refused.
+int64
+hashed_id(KeyDictionary &keys, const char *text, int32 length, const char *relation, const char *column)
+{
+    const int64 id = rec::core::key_id(text, size_t(length));
+    bool found;
+    KeyEntry *entry = (KeyEntry *) hash_search(keys.table, &id, HASH_ENTER, &found);
+    if (!found)
+    {
+        entry->length = length;
+        entry->text = (char *) MemoryContextAlloc(keys.context, size_t(length) + 1);
+        memcpy(entry->text, text, size_t(length));
+        entry->text[length] = '\0';
+        keys.total_bytes += length;
+    }
+    else if (entry->length != length || memcmp(entry->text, text, size_t(length)) != 0)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("ids \"%s\" and \"%.*s\" of column \"%s\" in \"%s\" have the same 64-bit hash",
+                               entry->text, length, text, column, relation),
+                        errhint("pg_recommend identifies text and uuid ids by a hash; map one of them to "
+                                "another id in a view.")));
+    return id;
+}
+
+}  // namespace
+
+bool
+id_kind_of_type(Oid type, IdKind *kind)
+{
+    if (is_integer_type(type))
+        *kind = IdKind::Integer;
+    else if (type == TEXTOID || type == VARCHAROID)
+        *kind = IdKind::Text;
+    else if (type == UUIDOID)
+        *kind = IdKind::Uuid;
+    else
+        return false;
+    return true;
+}
+
+const char *
+id_kind_name(IdKind kind)
+{
+    return kind == IdKind::Integer ? "integer" : (kind == IdKind::Text ? "text" : "uuid");
+}
+
+const char *
+key_text(const KeyDictionary &keys, int64 id, int32 *length)
+{
+    const KeyEntry *entry = keys.table ? (const KeyEntry *) hash_search(keys.table, &id, HASH_FIND, nullptr) : nullptr;
+    if (entry == nullptr)
+        return nullptr;
+    *length = entry->length;
+    return entry->text;
+}
+
+bool
+is_keyed_type(Oid type)
+{
+    IdKind kind;
+    return id_kind_of_type(type, &kind) && kind != IdKind::Integer;
+}
+
+KeyDictionary
+new_key_dictionary(MemoryContext context)
+{
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(int64);
+    ctl.entrysize = sizeof(KeyEntry);
+    ctl.hcxt = context;
+    return KeyDictionary{hash_create("pg_recommend ids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT), context, 0};
+}
+
+int64
+read_id(IdKind kind, Datum value, KeyDictionary &keys, const char *relation, const char *column)
+{
+    if (kind == IdKind::Integer)
+        return DatumGetInt64(value);
+    const text *t = DatumGetTextPP(value);
+    return hashed_id(keys, VARDATA_ANY(t), int32(VARSIZE_ANY_EXHDR(t)), relation, column);
+}
+
+namespace {
+
 // One side (users or items) of a loaded model.
 struct IdSide
 {
@@ -24,23 +135,11 @@ struct IdSide
 };
 
 IdSide
-side_of(const LoadedModel *m, bool items)
+side_of(const ServedModel *m, bool items)
 {
     return items ? IdSide{true, m->item_keyed, m->item_type, m->item_ids, m->n_items, m->item_key_offsets, m->item_key_text}
                  : IdSide{false, m->user_keyed, m->user_type, m->user_ids, m->n_users, m->user_key_offsets,
                           m->user_key_text};
-}
-
-bool
-is_integer_type(Oid type)
-{
-    return type == INT8OID || type == INT4OID || type == INT2OID;
-}
-
-bool
-is_text_type(Oid type)
-{
-    return type == TEXTOID || type == VARCHAROID;
 }
 
 // The text form of a value of any type (for text: its bytes, not copied).
@@ -59,12 +158,6 @@ text_form(Datum value, Oid type, int32 *length)
     const char *out = OidOutputFunctionCall(output, value);
     *length = int32(strlen(out));
     return out;
-}
-
-bool
-is_id_type(Oid type)
-{
-    return is_integer_type(type) || is_text_type(type) || type == UUIDOID;
 }
 
 // Ids are integers, text or uuid, as training accepts them (or an untyped literal): a value of any
@@ -126,7 +219,7 @@ id_and_text(const IdSide &side, Datum value, Oid type, const char **key, int32 *
 }
 
 int64
-index_of(const LoadedModel *m, bool items, Datum value, Oid type)
+index_of(const ServedModel *m, bool items, Datum value, Oid type)
 {
     const IdSide side = side_of(m, items);
     const char *key;
@@ -154,7 +247,7 @@ from_text(const char *text, int32 length, Oid type)
 }
 
 Datum
-id_value(const LoadedModel *m, bool items, int64 index, Oid type)
+id_value(const ServedModel *m, bool items, int64 index, Oid type)
 {
     const IdSide side = side_of(m, items);
     if (side.keyed)
@@ -191,7 +284,7 @@ id_value(const LoadedModel *m, bool items, int64 index, Oid type)
 }  // namespace
 
 int64
-model_id_of(const LoadedModel *m, bool items, Datum value, Oid type, const char **key)
+model_id_of(const ServedModel *m, bool items, Datum value, Oid type, const char **key)
 {
     int32 length;
     const int64 id = id_and_text(side_of(m, items), value, type, key, &length);
@@ -201,7 +294,7 @@ model_id_of(const LoadedModel *m, bool items, Datum value, Oid type, const char 
 }
 
 const char *
-stored_key(const LoadedModel *m, bool items, int64 index, int32 *length)
+stored_key(const ServedModel *m, bool items, int64 index, int32 *length)
 {
     const IdSide side = side_of(m, items);
     const int64 begin = side.key_offsets[index];
@@ -210,31 +303,31 @@ stored_key(const LoadedModel *m, bool items, int64 index, int32 *length)
 }
 
 int64
-user_index_of(const LoadedModel *m, Datum value, Oid type)
+user_index_of(const ServedModel *m, Datum value, Oid type)
 {
     return index_of(m, false, value, type);
 }
 
 int64
-item_index_of(const LoadedModel *m, Datum value, Oid type)
+item_index_of(const ServedModel *m, Datum value, Oid type)
 {
     return index_of(m, true, value, type);
 }
 
 Datum
-user_id_value(const LoadedModel *m, int64 index, Oid type)
+user_id_value(const ServedModel *m, int64 index, Oid type)
 {
     return id_value(m, false, index, type);
 }
 
 Datum
-item_id_value(const LoadedModel *m, int64 index, Oid type)
+item_id_value(const ServedModel *m, int64 index, Oid type)
 {
     return id_value(m, true, index, type);
 }
 
 void
-check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hint)
+check_id_result_type(const ServedModel *m, bool items, Oid type, const char *hint)
 {
     const IdSide side = side_of(m, items);
     const Oid base = is_id_type(type) ? type : getBaseType(type);
@@ -247,35 +340,6 @@ check_id_result_type(const LoadedModel *m, bool items, Oid type, const char *hin
                         errmsg("this model's %s ids are %s, not %s", items ? "item" : "user",
                                format_type_be(side.type), format_type_be(type)),
                         errhint(hint, format_type_be(side.type))));
-}
-
-ArrayValues
-array_values(Datum array, Oid type, const char *argument)
-{
-    if (type == UNKNOWNOID)
-    {
-        Oid input, io_param;
-        getTypeInputInfo(TEXTARRAYOID, &input, &io_param);
-        array = OidInputFunctionCall(input, DatumGetCString(array), io_param, -1);
-        type = TEXTARRAYOID;
-    }
-    const Oid element_type = get_element_type(getBaseType(type));
-    if (element_type == InvalidOid)
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                        errmsg("%s must be an array, not %s", argument, format_type_be(type))));
-    int16 length;
-    bool by_value;
-    char align;
-    get_typlenbyvalalign(element_type, &length, &by_value, &align);
-    Datum *elements;
-    bool *nulls;
-    int count;
-    deconstruct_array(DatumGetArrayTypeP(array), element_type, length, by_value, align, &elements, &nulls, &count);
-    ArrayValues out{elements, 0, element_type};
-    for (int e = 0; e < count; ++e)
-        if (!nulls[e])
-            out.values[out.count++] = elements[e];
-    return out;
 }
 
 }  // namespace rec::pg

@@ -1,4 +1,5 @@
 #include "pg/model_cache.hpp"
+#include "pg/bridge.hpp"
 
 #include <algorithm>
 
@@ -71,7 +72,7 @@ struct PinnedModel
     PinnedModel *next;
     int slot;
     ModelKey key;
-    LoadedModel view;
+    ServedModel view;
 };
 PinnedModel *pinned = nullptr;
 
@@ -84,7 +85,7 @@ struct LocalModel
 {
     ModelKey key;
     const char *image;
-    LoadedModel view;
+    ServedModel view;
     MemoryContext context;  // holds the image; null when the entry is free
     uint64 last_used;
 };
@@ -224,7 +225,7 @@ find_slot_locked(const ModelKey &key)
 }
 
 // The view of a pinned slot's image (mapping its segment if this backend has not yet).
-const LoadedModel *
+const ServedModel *
 view_pinned(PinnedModel *node)
 {
     node->view = view_model_image((const char *) dsa_get_address(area, shared->slots[node->slot].image));
@@ -247,7 +248,7 @@ enum class Claim
 };
 
 Claim
-claim_shared(const ModelKey &key, const LoadedModel **out)
+claim_shared(const ModelKey &key, const ServedModel **out)
 {
     PinnedModel *node = new_pin_record();
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
@@ -306,7 +307,7 @@ claim_shared(const ModelKey &key, const LoadedModel **out)
 // Copies a freshly loaded image into the shared cache, evicting the least recently used unpinned
 // models to make room, and pins it. Null if it cannot be held (larger than rec.cache_size, or every
 // other model is in use).
-const LoadedModel *
+const ServedModel *
 publish_shared(const ModelKey &key, const char *image, size_t bytes)
 {
     if (bytes > cache_limit_bytes())
@@ -386,7 +387,7 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
     return s >= 0 ? view_pinned(node) : nullptr;
 }
 
-const LoadedModel *
+const ServedModel *
 find_local(const ModelKey &key)
 {
     for (LocalModel &entry : local_models)
@@ -399,7 +400,7 @@ find_local(const ModelKey &key)
 }
 
 // Keeps an image (allocated in `context`) in this backend, replacing the least recently used one.
-const LoadedModel *
+const ServedModel *
 keep_local(const ModelKey &key, MemoryContext context, const char *image)
 {
     // An older revision of the same version goes first, then a free entry, then the least recently used.
@@ -483,8 +484,8 @@ setup_model_cache()
     shmem_startup_hook = start_shared_memory;
 }
 
-const LoadedModel *
-serving_model(const char *name)
+const ServedModel *
+cached_model(int64 model_id, int32 revision)
 {
     static bool callback_registered = false;
     if (!callback_registered && shared)
@@ -493,8 +494,7 @@ serving_model(const char *name)
         RegisterSubXactCallback(give_up_reservation_on_subabort, nullptr);
         callback_registered = true;
     }
-    const ModelRef found = find_model(name);
-    const ModelKey key = key_of(found.model_id, found.revision);
+    const ModelKey key = key_of(model_id, revision);
     for (PinnedModel *p = pinned; p; p = p->next)
         if (p->key == key)
             return &p->view;  // already pinned by this transaction
@@ -502,7 +502,7 @@ serving_model(const char *name)
     if (use_shared)
         for (;;)
         {
-            const LoadedModel *m = nullptr;
+            const ServedModel *m = nullptr;
             const Claim claim = claim_shared(key, &m);
             if (claim == Claim::Pinned)
                 return m;
@@ -512,7 +512,7 @@ serving_model(const char *name)
             pg_usleep(2000);
             CHECK_FOR_INTERRUPTS();
         }
-    if (const LoadedModel *m = find_local(key))
+    if (const ServedModel *m = find_local(key))
         return m;
 
     // Loaded under the current (transaction) context so that an error mid-load frees it.
@@ -525,7 +525,7 @@ serving_model(const char *name)
     if (image == nullptr)
         image = load_model_image(key.model_id, context, &bytes);
     if (use_shared)
-        if (const LoadedModel *m = publish_shared(key, image, bytes))
+        if (const ServedModel *m = publish_shared(key, image, bytes))
         {
             MemoryContextDelete(context);
             return m;
@@ -586,41 +586,24 @@ cached_models(CachedModelInfo *out, int max)
     return count;
 }
 
-int64
-user_index(const LoadedModel *m, int64 user_id)
-{
-    const int64 *at = std::lower_bound(m->user_ids, m->user_ids + m->n_users, user_id);
-    return (at != m->user_ids + m->n_users && *at == user_id) ? at - m->user_ids : -1;
-}
-
-int64
-item_index(const LoadedModel *m, int64 item_id)
-{
-    const int64 *at = std::lower_bound(m->item_ids, m->item_ids + m->n_items, item_id);
-    return (at != m->item_ids + m->n_items && *at == item_id) ? at - m->item_ids : -1;
-}
-
-double
-predicted_score(const LoadedModel *m, int64 user, int64 item)
-{
-    // Unknown users and items contribute nothing beyond the mean: the baseline estimate.
-    double score = m->global_mean;
-    if (user >= 0)
-        score += m->user_bias[user];
-    if (item >= 0)
-        score += m->item_bias[item];
-    if (user >= 0 && item >= 0)
-    {
-        const float *p = m->user_factors + size_t(user) * size_t(m->k);
-        const float *q = m->item_factors + size_t(item) * size_t(m->k);
-        for (int f = 0; f < m->k; ++f)
-            score += double(p[f]) * double(q[f]);
-    }
-    // Ratings are clipped to the range of the training ratings, as Surprise and LIBMF do; implicit
-    // models' scores are preferences, not ratings, and are returned as they are.
-    if (m->clip_predictions)
-        score = std::clamp(score, double(m->rating_min), double(m->rating_max));
-    return score;
-}
-
 }  // namespace rec::pg
+
+// rec.cache_status() RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean,
+//                                   loads bigint)
+PGREC_FUNCTION(rec_cache_status)
+{
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    constexpr int kMax = 128;
+    rec::pg::CachedModelInfo *models = (rec::pg::CachedModelInfo *) palloc(sizeof(rec::pg::CachedModelInfo) * kMax);
+    const int count = rec::pg::cached_models(models, kMax);
+    for (int r = 0; r < count; ++r)
+    {
+        Datum row[6] = {Int64GetDatum(models[r].model_id), Int64GetDatum(int64(models[r].bytes)),
+                        Int64GetDatum(int64(models[r].hits)), Int32GetDatum(models[r].pins),
+                        BoolGetDatum(models[r].shared), Int64GetDatum(int64(models[r].loads))};
+        bool nulls[6] = {false, false, false, false, false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+    }
+    PG_RETURN_NULL();
+}

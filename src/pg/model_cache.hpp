@@ -7,13 +7,13 @@
 // each backend keeps a few models in its own memory.
 //
 // Entries are keyed by (database, extension instance, model_id, revision), and a revision's rows
-// never change, so an entry is never stale: a retrained or redeployed model is another model_id that
-// find_model() returns under the calling statement's snapshot, a refreshed one another revision (loaded
-// by patching the previous revision's copy), and a dropped one is no longer found. A backend pins
-// the shared entries it uses until its transaction ends, so an entry is never freed while a query
-// reads it.
+// never change, so an entry is never stale: a retrained or redeployed model is another model_id (see
+// serving.hpp for which one serves), a refreshed one another revision (loaded by patching the
+// previous revision's copy), and a dropped one is no longer asked for. A backend pins the shared
+// entries it uses until its transaction ends, so an entry is never freed while a query reads it.
+// rec.cache_status() (defined here) lists the entries.
 #pragma once
-#include "pg/model_store.hpp"
+#include "pg/model_image.hpp"
 
 namespace rec::pg {
 
@@ -21,10 +21,9 @@ namespace rec::pg {
 // and defines rec.cache_size.
 void setup_model_cache();
 
-// The deployed version of `name` (or of the most recently deployed model when NULL), loaded at its
-// current revision. Valid until
-// the end of the current transaction.
-const LoadedModel *serving_model(const char *name);
+// A model version at a revision, loaded (or patched from an earlier revision) if it is not cached.
+// Valid until the end of the current transaction.
+const ServedModel *cached_model(int64 model_id, int32 revision);
 
 // One cached model, for rec.cache_status().
 struct CachedModelInfo
@@ -42,13 +41,5 @@ int cached_models(CachedModelInfo *out, int max);
 
 // Dropped model versions: their shared entries are freed once no query uses them.
 void forget_cached_models(const int64 *model_ids, int count);
-
-// Dense index of a user or item id in a loaded model, or -1.
-int64 user_index(const LoadedModel *m, int64 user_id);
-int64 item_index(const LoadedModel *m, int64 item_id);
-
-// What rec.predict returns for dense indexes (-1 for unknown: the baseline): μ + b_u + b_i + p_uᵀq_i,
-// clipped to the training range for explicit ratings.
-double predicted_score(const LoadedModel *m, int64 user, int64 item);
 
 }  // namespace rec::pg

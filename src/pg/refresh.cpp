@@ -2,21 +2,24 @@
 // given user's factors are solved again from their current rows in the training source with the item
 // factors fixed (implicit's partial_fit_users), and likewise items with the user factors fixed; ids the
 // model has never seen are added.
+#include "pg/args.hpp"
 #include "pg/bridge.hpp"
 #include "pg/ids.hpp"
-#include "pg/model_cache.hpp"
+#include "pg/model_lifecycle.hpp"
+#include "pg/model_store.hpp"
+#include "pg/serving.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "core/fold_in.hpp"
 #include "core/interactions.hpp"
 
 namespace {
 
-using rec::pg::LoadedModel;
+using rec::core::ModelKind;
+using rec::pg::ServedModel;
 
 // The new rows, in plain arrays the PostgreSQL-side writer takes (see rec::pg::RowUpdate).
 struct Refreshed
@@ -33,18 +36,19 @@ struct Refreshed
 // Solves every requested id that has rows. Pure C++; the caller copies the result out before it is
 // gone. Duplicate (id, other) rows are merged as training merged them (averaged for als, summed else).
 void
-solve(const LoadedModel *m, bool items, const rec::pg::SourceRows &rows, const int64 *wanted, size_t wanted_count,
+solve(const ServedModel *m, bool items, const rec::pg::SourceRows &rows, const int64 *wanted, size_t wanted_count,
       Refreshed &out)
 {
-    const bool explicit_model = m->kind == rec::pg::ModelKind::ExplicitAls;
-    const int k = m->k;
-    // The fixed side: its factors, biases and ids.
-    const float *fixed_factors = items ? m->user_factors : m->item_factors;
-    const float *fixed_bias = items ? m->user_bias : m->item_bias;
-    std::vector<float> gram;
-    if (!explicit_model)
-        gram = items ? rec::core::gram_of(m->user_factors, size_t(m->n_users), k)
-                     : std::vector<float>(m->gram, m->gram + size_t(k) * size_t(k));
+    const bool explicit_model = m->model.kind == ModelKind::ExplicitAls;
+    // Solved against the fixed side: the item factors for users, the user factors (the model seen
+    // from the other side) for items.
+    rec::core::FactorModelView fixed = items ? m->model.transposed() : m->model;
+    std::vector<float> user_gram;  // implicit items: YᵀY of the user factors, once for every item
+    if (items && m->model.kind == ModelKind::ImplicitAls)
+    {
+        user_gram = rec::core::gram_of(fixed.item_factors, fixed.items, fixed.k);
+        fixed.item_gram = user_gram.data();
+    }
     // The rows indexed and their duplicates merged exactly as training does (averaged ratings, summed
     // counts); each requested id's row of that index is mapped onto the model's fixed side.
     if (rows.count == 0)
@@ -78,12 +82,7 @@ solve(const LoadedModel *m, bool items, const rec::pg::SourceRows &rows, const i
         }
         if (indexes.empty())
             continue;
-        const rec::core::FoldedUser solved =
-            explicit_model ? rec::core::fold_in_explicit(fixed_factors, fixed_bias, k, m->global_mean, indexes.data(),
-                                                         values.data(), indexes.size(), m->regularization,
-                                                         m->bias_regularization, m->unweighted_regularization)
-                           : rec::core::fold_in_implicit(fixed_factors, gram.data(), k, indexes.data(), values.data(),
-                                                         indexes.size(), m->regularization, m->alpha);
+        const rec::core::FoldedUser solved = fixed.fold_in(indexes.data(), values.data(), indexes.size());
         out.ids.push_back(id);
         out.bias.push_back(explicit_model ? solved.bias : 0.0f);
         out.factors.insert(out.factors.end(), solved.factors.begin(), solved.factors.end());
@@ -117,13 +116,12 @@ refresh(FunctionCallInfo fcinfo, bool items)
         ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot refresh a model on a standby")));
     const char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     rec::pg::require_model_owner(name, "refresh");
-    const LoadedModel *m = rec::pg::serving_model(name);
-    if (m->kind == rec::pg::ModelKind::Bpr)
+    const ServedModel *m = rec::pg::serving_model(name);
+    if (m->model.kind == ModelKind::Bpr)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("refreshing does not support bpr models"),
                         errhint("BPR has no closed-form solve for one user or item; retrain the model.")));
     // The ids as the model knows them and, for text and uuid ids, their texts.
-    const rec::pg::ArrayValues given = rec::pg::array_values(PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
-                                                             items ? "item_ids" : "user_ids");
+    const rec::pg::ArrayValues given = rec::pg::array_arg(fcinfo, 1, items ? "item_ids" : "user_ids");
     const bool keyed = items ? m->item_keyed : m->user_keyed;
     int64 *wanted = (int64 *) palloc(sizeof(int64) * (size_t(given.count) + 1));
     const char **wanted_keys = (const char **) palloc(sizeof(char *) * (size_t(given.count) + 1));
@@ -157,7 +155,8 @@ refresh(FunctionCallInfo fcinfo, bool items)
     spec.user_column = source.user_column;
     spec.item_column = source.item_column;
     spec.rating_column = source.rating_column;
-    spec.rating_optional = m->kind != rec::pg::ModelKind::ExplicitAls;
+    spec.rating_optional = m->model.kind != ModelKind::ExplicitAls;
+    spec.function = items ? "rec.refresh_items" : "rec.refresh_users";
     if (keyed)
         spec.only_keys = wanted_keys;
     else
@@ -168,7 +167,7 @@ refresh(FunctionCallInfo fcinfo, bool items)
     spec.expect_item_type = m->item_type;
     spec.model_name = name;
     const rec::pg::SourceRows rows = rec::pg::read_source(spec, rec::pg::memory_budget_bytes());
-    if (m->kind != rec::pg::ModelKind::ExplicitAls)
+    if (m->model.kind != ModelKind::ExplicitAls)
         rec::pg::refuse_negative_values(rows, source.relation);
 
     // Solved in C++, copied into palloc'd arrays before the writer (which may raise errors) runs.
@@ -185,7 +184,7 @@ refresh(FunctionCallInfo fcinfo, bool items)
         };
         update.items = items;
         update.count = solved.ids.size();
-        update.k = m->k;
+        update.k = m->model.k;
         update.ids = copy(solved.ids);
         update.bias = copy(solved.bias);
         update.factors = copy(solved.factors);

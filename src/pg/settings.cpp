@@ -1,7 +1,5 @@
 #include "pg/settings.hpp"
 #include "pg/postgres_headers.hpp"
-#include "pg/model_cache.hpp"
-#include "pg/worker_threads.hpp"
 
 #include "core/parallel.hpp"
 
@@ -37,17 +35,3 @@ memory_budget_bytes()
 }
 
 }  // namespace rec::pg
-
-extern "C" {
-PG_MODULE_MAGIC;
-PGDLLEXPORT void _PG_init(void);
-
-void
-_PG_init(void)
-{
-    rec::pg::define_settings();
-    rec::pg::setup_model_cache();
-    rec::pg::setup_worker_threads();
-    MarkGUCPrefixReserved("rec");
-}
-}

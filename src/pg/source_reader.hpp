@@ -2,36 +2,12 @@
 // and streams (user, item, rating) rows through an SPI cursor as the calling user, so privileges and
 // row-level security apply exactly as to the caller's own SELECT.
 #pragma once
-#include "pg/postgres_headers.hpp"
+#include "pg/ids.hpp"
 
 #include <cstddef>
 #include <cstdint>
 
 namespace rec::pg {
-
-// How a source column's ids are read: integers as they are; text (text, varchar) and uuid ids as
-// the 64-bit hash of their text form (core/key_id.hpp), each id's text kept in a KeyDictionary.
-enum class IdKind
-{
-    Integer,
-    Text,
-    Uuid,
-};
-
-// The kind of ids a column of this (base) type holds; false if ids cannot have this type.
-bool id_kind_of_type(Oid type, IdKind *kind);
-const char *id_kind_name(IdKind kind);
-
-// id (the hash) -> the id's text, for the distinct ids of a text or uuid column.
-struct KeyDictionary
-{
-    HTAB *table;
-    MemoryContext context;  // of the texts
-    int64 total_bytes;      // the texts' lengths summed
-};
-
-// The text of a hashed id, or NULL if the dictionary does not have it.
-const char *key_text(const KeyDictionary &keys, int64 id, int32 *length);
 
 struct SourceSpec
 {
@@ -50,6 +26,7 @@ struct SourceSpec
     // another kind of ids is refused. InvalidOid: any.
     Oid expect_user_type = InvalidOid, expect_item_type = InvalidOid;
     const char *model_name = nullptr;  // for that error message
+    const char *function = "rec.train";  // the SQL function reading, for hints
 };
 
 // palloc'd in the caller's memory context.

@@ -1,6 +1,8 @@
 // rec.split: a source's rows into a new training table and a new test table, for evaluation and tuning.
+#include "pg/args.hpp"
 #include "pg/bridge.hpp"
 #include "pg/safe_sql.hpp"
+#include "pg/spi_session.hpp"
 
 #include <cmath>
 
@@ -23,14 +25,6 @@ quoted_column(Oid relid, const char *relation, const char *column, const char *a
     return quote_identifier(get_attname(relid, attnum, false));
 }
 
-const char *
-text_arg(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-    if (PG_ARGISNULL(arg))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
-    return text_to_cstring(PG_GETARG_TEXT_PP(arg));
-}
-
 }  // namespace
 
 // rec.split(source, train_table, test_table, method, test_fraction, time_column, seed, user_column)
@@ -42,8 +36,8 @@ text_arg(FunctionCallInfo fcinfo, int arg, const char *name)
 PGREC_FUNCTION(rec_split)
 {
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-    const char *source = text_arg(fcinfo, SourceArg, "source");
-    const char *method = text_arg(fcinfo, MethodArg, "method");
+    const char *source = rec::pg::required_text_arg(fcinfo, SourceArg, "source");
+    const char *method = rec::pg::required_text_arg(fcinfo, MethodArg, "method");
     if (PG_ARGISNULL(TestFractionArg) || PG_ARGISNULL(SeedArg))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("test_fraction and seed must not be NULL")));
     const double fraction = PG_GETARG_FLOAT8(TestFractionArg);
@@ -66,12 +60,12 @@ PGREC_FUNCTION(rec_split)
     const char *quoted_source;
     const Oid relid = rec::pg::readable_relation(source, &quoted_source);
     const char *user_col = per_user || by_time
-                               ? quoted_column(relid, source, text_arg(fcinfo, UserColumnArg, "user_column"), "user_column")
+                               ? quoted_column(relid, source, rec::pg::required_text_arg(fcinfo, UserColumnArg, "user_column"), "user_column")
                                : nullptr;
     const char *time_col =
         by_time ? quoted_column(relid, source, text_to_cstring(PG_GETARG_TEXT_PP(TimeColumnArg)), "time_column") : nullptr;
-    const char *train_table = rec::pg::new_table_name(text_arg(fcinfo, TrainTableArg, "train_table"), "train_table");
-    const char *test_table = rec::pg::new_table_name(text_arg(fcinfo, TestTableArg, "test_table"), "test_table");
+    const char *train_table = rec::pg::new_table_name(rec::pg::required_text_arg(fcinfo, TrainTableArg, "train_table"), "train_table");
+    const char *test_table = rec::pg::new_table_name(rec::pg::required_text_arg(fcinfo, TestTableArg, "test_table"), "test_table");
     if (strcmp(train_table, test_table) == 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("train_table and test_table are the same")));
 
@@ -94,21 +88,18 @@ PGREC_FUNCTION(rec_split)
                             by_time ? psprintf("s.%s DESC NULLS LAST, ", time_col) : "", row_hash);
 
     // Runs as the caller: their privileges and row-level security apply, the tables are theirs.
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    const int level = rec::pg::pin_search_path();
+    const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller);
     uint64 counts[2];
     const char *tables[2] = {train_table, test_table};
     for (int t = 0; t < 2; ++t)
     {
-        const char *query = psprintf("CREATE TABLE %s AS SELECT (x.s).* FROM (%s) x WHERE %sx.is_test", tables[t],
-                                     numbered, t == 0 ? "NOT " : "");
-        if (SPI_execute(query, false, 0) != SPI_OK_UTILITY)
-            elog(ERROR, "could not create %s", tables[t]);
+        rec::pg::run_sql(spi,
+                         psprintf("CREATE TABLE %s AS SELECT (x.s).* FROM (%s) x WHERE %sx.is_test", tables[t],
+                                  numbered, t == 0 ? "NOT " : ""),
+                         0, nullptr, nullptr, SPI_OK_UTILITY);
         counts[t] = SPI_processed;
     }
-    rec::pg::restore_search_path(level);
-    SPI_finish();
+    rec::pg::end_spi(spi);
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
     Datum row[2] = {Int64GetDatum(int64(counts[0])), Int64GetDatum(int64(counts[1]))};
     bool nulls[2] = {false, false};

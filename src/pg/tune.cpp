@@ -1,8 +1,12 @@
-// CALL rec.tune(...): grid or random search over rec.train's hyperparameters, each trial a version
-// judged on a validation source, the best one deployed.
+// CALL rec.tune(...): grid or random search over rec.train's hyperparameters. The sources are read
+// and indexed once; each trial then trains through the same C++ path as rec.train and is stored as a
+// version judged on the validation source; the best one is deployed.
+#include "pg/args.hpp"
 #include "pg/bridge.hpp"
-#include "pg/model_store.hpp"
-#include "pg/safe_sql.hpp"
+#include "pg/model_lifecycle.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi_session.hpp"
+#include "pg/train.hpp"
 
 namespace {
 
@@ -12,41 +16,113 @@ enum Arg
     SearchArg, TrialsArg, SeedArg
 };
 
-// The hyperparameters a grid may vary: rec.train's numeric parameters.
-const char *const kTunable[] = {"factors",       "iterations",          "regularization",
-                                "bias_regularization", "unweighted_regularization", "alpha",
-                                "cg_steps",      "learning_rate",       "seed"};
+constexpr double kMaxTrials = 1000;
 
-// Those of rec.train's integer (or bigint) type: a grid value 8.0 is passed as 8.
-bool
-integer_parameter(const char *name)
+// One combination of the grid: option names and their values (JSON numbers as text).
+struct Combination
 {
-    return strcmp(name, "factors") == 0 || strcmp(name, "iterations") == 0 || strcmp(name, "cg_steps") == 0 ||
-           strcmp(name, "seed") == 0;
-}
+    int count;
+    const char **names;
+    const char **values;
+    const char *text;  // "name => value, ..." for messages
+};
 
-bool
-tunable(const char *name)
+// Checks the grid (an object of non-empty arrays of numbers, each key a tunable option, integer options
+// whole numbers in range) and lists its combinations: all of them, or `trials` drawn by a seeded hash.
+// Runs in an SPI session; the result is allocated in `context`.
+Combination *
+grid_combinations(Datum grid, bool random_search, int trials, int64 seed, MemoryContext context, uint64 *count)
 {
-    for (const char *allowed : kTunable)
-        if (strcmp(allowed, name) == 0)
-            return true;
-    return false;
-}
-
-const char *
-required_text(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-    if (PG_ARGISNULL(arg))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
-    return text_to_cstring(PG_GETARG_TEXT_PP(arg));
-}
-
-// A text argument as an SQL literal, or NULL.
-const char *
-literal_or_null(FunctionCallInfo fcinfo, int arg)
-{
-    return PG_ARGISNULL(arg) ? "NULL" : quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(arg)));
+    const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller, true);
+    Oid types[] = {JSONBOID};
+    Datum args[] = {grid};
+    rec::pg::run_sql(spi, "SELECT jsonb_typeof($1) = 'object' AND $1 <> '{}'", 1, types, args, SPI_OK_SELECT);
+    if (!DatumGetBool(rec::pg::result_value(0, 1)))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("grid must be a non-empty JSON object"),
+                        errhint("For example '{\"factors\": [32, 64], \"regularization\": [0.01, 0.1]}'.")));
+    // Per key: whether it is a non-empty array of numbers, and whether they are all integers that fit
+    // an integer (a bigint for seed), as the integer options need.
+    rec::pg::run_sql(spi,
+                     "SELECT key, numbers, CASE WHEN numbers THEN (SELECT bool_and(n = trunc(n) AND "
+                     "n BETWEEN CASE key WHEN 'seed' THEN -9223372036854775808 ELSE -2147483648 END AND "
+                     "CASE key WHEN 'seed' THEN 9223372036854775807 ELSE 2147483647 END) "
+                     "FROM (SELECT e::text::numeric AS n FROM jsonb_array_elements(value) e) v) END "
+                     "FROM (SELECT key, value, jsonb_typeof(value) = 'array' AND jsonb_array_length(value) > 0 "
+                     "AND (SELECT bool_and(jsonb_typeof(e) = 'number') FROM jsonb_array_elements(value) e) "
+                     "AS numbers FROM jsonb_each($1)) k ORDER BY key",
+                     1, types, args, SPI_OK_SELECT);
+    for (uint64 r = 0; r < SPI_processed; ++r)
+    {
+        const char *key = TextDatumGetCString(rec::pg::result_value(r, 1));
+        bool isnull;
+        const Datum numbers = rec::pg::result_value(r, 2, &isnull);
+        if (!rec::pg::is_tunable(key))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("\"%s\" cannot be tuned", key),
+                            errhint("A grid may vary factors, iterations, regularization, bias_regularization, "
+                                    "unweighted_regularization, alpha, cg_steps, learning_rate and seed.")));
+        if (isnull || !DatumGetBool(numbers))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("grid value for \"%s\" must be a non-empty array of numbers", key)));
+        const Datum integers = rec::pg::result_value(r, 3, &isnull);
+        if (rec::pg::is_integer_option(key) && !DatumGetBool(integers))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("grid values for \"%s\" must be whole numbers within the range of %s", key,
+                                   strcmp(key, "seed") == 0 ? "bigint" : "integer")));
+    }
+    // A grid search trains every combination: refuse absurd grids before starting.
+    rec::pg::run_sql(spi, "SELECT exp(sum(ln(jsonb_array_length(value)))) FROM jsonb_each($1)", 1, types, args,
+                     SPI_OK_SELECT);
+    const double combinations = DatumGetFloat8(rec::pg::result_value(0, 1));
+    if (!random_search && combinations > kMaxTrials + 0.5)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("grid has %.0f combinations, more than %.0f", combinations, kMaxTrials),
+                        errhint("Use search => 'random' with a number of trials, or a smaller grid.")));
+    // A random search draws from every combination, listed first: that list is bounded too.
+    if (random_search && (trials > kMaxTrials || combinations > 1e6))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("random search over %.0f combinations with %d trials is too large", combinations,
+                               trials),
+                        errhint("At most 1000 trials over at most 1000000 combinations.")));
+    // Every combination as arrays of names and values (whole numbers written as integers, which the
+    // integer options need and the others accept), in a stable order: by their text.
+    rec::pg::run_sql(
+        spi,
+        psprintf("WITH RECURSIVE keys AS (SELECT key, value, row_number() OVER (ORDER BY key) AS k "
+                 "FROM jsonb_each($1)), "
+                 "combos(k, names, vals, args) AS (SELECT 0::bigint, '{}'::text[], '{}'::text[], ''::text "
+                 "UNION ALL SELECT keys.k, combos.names || keys.key, combos.vals || v.text, "
+                 "combos.args || CASE WHEN combos.k = 0 THEN '' ELSE ', ' END || keys.key || ' => ' || v.text "
+                 "FROM combos JOIN keys ON keys.k = combos.k + 1, jsonb_array_elements(keys.value) e, "
+                 "LATERAL (SELECT CASE WHEN e::text::numeric = trunc(e::text::numeric) AND "
+                 "abs(e::text::numeric) < 9e18 THEN e::text::numeric::bigint::text ELSE e::text END AS text) v) "
+                 "SELECT names, vals, args FROM combos WHERE k = (SELECT count(*) FROM keys) ORDER BY %s",
+                 random_search ? psprintf("hashtextextended(args, %lld) LIMIT %d", (long long) seed, trials) : "args"),
+        1, types, args, SPI_OK_SELECT);
+    *count = SPI_processed;
+    MemoryContext spi_context = MemoryContextSwitchTo(context);
+    Combination *out = (Combination *) palloc(sizeof(Combination) * (SPI_processed + 1));
+    for (uint64 t = 0; t < SPI_processed; ++t)
+    {
+        Datum *names, *values;
+        bool *nulls;
+        int n, m;
+        deconstruct_array(DatumGetArrayTypeP(rec::pg::result_value(t, 1)), TEXTOID, -1, false, TYPALIGN_INT, &names,
+                          &nulls, &n);
+        deconstruct_array(DatumGetArrayTypeP(rec::pg::result_value(t, 2)), TEXTOID, -1, false, TYPALIGN_INT, &values,
+                          &nulls, &m);
+        out[t].count = n;
+        out[t].names = (const char **) palloc(sizeof(char *) * size_t(n));
+        out[t].values = (const char **) palloc(sizeof(char *) * size_t(n));
+        for (int i = 0; i < n; ++i)
+        {
+            out[t].names[i] = TextDatumGetCString(names[i]);
+            out[t].values[i] = TextDatumGetCString(values[i]);
+        }
+        out[t].text = TextDatumGetCString(rec::pg::result_value(t, 3));
+    }
+    MemoryContextSwitchTo(spi_context);
+    rec::pg::end_spi(spi);
+    return out;
 }
 
 }  // namespace
@@ -55,8 +131,8 @@ literal_or_null(FunctionCallInfo fcinfo, int arg)
 //               algorithm, search, trials, seed)
 PGREC_FUNCTION(rec_tune)
 {
-    const char *model = required_text(fcinfo, ModelArg, "model");
-    const char *search = required_text(fcinfo, SearchArg, "search");
+    const char *model = rec::pg::required_text_arg(fcinfo, ModelArg, "model");
+    const char *search = rec::pg::required_text_arg(fcinfo, SearchArg, "search");
     if (PG_ARGISNULL(GridArg))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("grid must not be NULL")));
     const bool random_search = strcmp(search, "random") == 0;
@@ -68,126 +144,69 @@ PGREC_FUNCTION(rec_tune)
     if (!random_search && !PG_ARGISNULL(TrialsArg))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("trials applies only to search 'random'")));
     const int64 seed = PG_ARGISNULL(SeedArg) ? 42 : PG_GETARG_INT64(SeedArg);
-    // Both sources resolved once with the caller's search_path; trials then use the quoted names.
-    const char *source, *validation_source;
-    rec::pg::readable_relation(required_text(fcinfo, SourceArg, "source"), &source);
-    rec::pg::readable_relation(required_text(fcinfo, ValidationSourceArg, "validation_source"), &validation_source);
+    rec::pg::TrainOptions base;
+    base.algorithm = rec::pg::required_text_arg(fcinfo, AlgorithmArg, "algorithm");
+    rec::pg::SourceSpec source;
+    source.relation = rec::pg::required_text_arg(fcinfo, SourceArg, "source");
+    source.user_column = rec::pg::text_arg(fcinfo, UserColumnArg);
+    source.item_column = rec::pg::text_arg(fcinfo, ItemColumnArg);
+    source.rating_column = rec::pg::text_arg(fcinfo, RatingColumnArg);
+    source.function = "rec.tune";
+    const char *validation_source = rec::pg::required_text_arg(fcinfo, ValidationSourceArg, "validation_source");
 
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    const int level = rec::pg::pin_search_path();
-    // The grid: an object of non-empty arrays of numbers. Its combinations, as named-argument lists.
-    Oid types[] = {JSONBOID};
-    Datum grid[] = {PG_GETARG_DATUM(GridArg)};
-    bool isnull = false;
-    if (SPI_execute_with_args("SELECT jsonb_typeof($1) = 'object' AND $1 <> '{}'", 1, types, grid, nullptr, true, 1) !=
-            SPI_OK_SELECT ||
-        !DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("grid must be a non-empty JSON object"),
-                        errhint("For example '{\"factors\": [32, 64], \"regularization\": [0.01, 0.1]}'.")));
-    // Per key: whether it is a non-empty array of numbers, and whether they are all integers that fit
-    // an integer (a bigint for seed), as rec.train's integer parameters need.
-    SPI_execute_with_args("SELECT key, numbers, CASE WHEN numbers THEN (SELECT bool_and(n = trunc(n) AND "
-                          "n BETWEEN CASE key WHEN 'seed' THEN -9223372036854775808 ELSE -2147483648 END AND "
-                          "CASE key WHEN 'seed' THEN 9223372036854775807 ELSE 2147483647 END) "
-                          "FROM (SELECT e::text::numeric AS n FROM jsonb_array_elements(value) e) v) END "
-                          "FROM (SELECT key, value, jsonb_typeof(value) = 'array' AND jsonb_array_length(value) > 0 "
-                          "AND (SELECT bool_and(jsonb_typeof(e) = 'number') FROM jsonb_array_elements(value) e) "
-                          "AS numbers FROM jsonb_each($1)) k ORDER BY key",
-                          1, types, grid, nullptr, true, 0);
-    for (uint64 r = 0; r < SPI_processed; ++r)
-    {
-        const char *key = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-        const Datum numbers = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-        if (!tunable(key))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("\"%s\" cannot be tuned", key),
-                            errhint("A grid may vary factors, iterations, regularization, bias_regularization, "
-                                    "unweighted_regularization, alpha, cg_steps, learning_rate and seed.")));
-        if (isnull || !DatumGetBool(numbers))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("grid value for \"%s\" must be a non-empty array of numbers", key)));
-        const Datum integers = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull);
-        if (integer_parameter(key) && !DatumGetBool(integers))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("grid values for \"%s\" must be whole numbers within the range of %s", key,
-                                   strcmp(key, "seed") == 0 ? "bigint" : "integer")));
-    }
-    // A grid search trains every combination: refuse absurd grids before starting.
-    constexpr double kMaxTrials = 1000;
-    SPI_execute_with_args("SELECT exp(sum(ln(jsonb_array_length(value)))) FROM jsonb_each($1)", 1, types, grid, nullptr,
-                          true, 1);
-    const double combinations_count =
-        DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-    if (!random_search && combinations_count > kMaxTrials + 0.5)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("grid has %.0f combinations, more than %.0f", combinations_count, kMaxTrials),
-                        errhint("Use search => 'random' with a number of trials, or a smaller grid.")));
-    // A random search draws from every combination, listed first: that list is bounded too.
-    if (random_search && (PG_GETARG_INT32(TrialsArg) > kMaxTrials || combinations_count > 1e6))
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("random search over %.0f combinations with %d trials is too large", combinations_count,
-                               PG_GETARG_INT32(TrialsArg)),
-                        errhint("At most 1000 trials over at most 1000000 combinations.")));
-    // Every combination as "name => value, ..." (names checked above; values are JSON numbers, whose
-    // text is a valid SQL numeric literal; whole numbers are written as integers, which integer parameters
-    // need and float ones accept); random search keeps `trials` of them, chosen by a seeded hash.
-    SPI_execute_with_args(psprintf("WITH RECURSIVE keys AS (SELECT key, value, row_number() OVER (ORDER BY key) AS k "
-                                   "FROM jsonb_each($1)), "
-                                   "combos(k, args) AS (SELECT 0::bigint, ''::text UNION ALL "
-                                   "SELECT keys.k, combos.args || CASE WHEN combos.k = 0 THEN '' ELSE ', ' END || "
-                                   "keys.key || ' => ' || CASE WHEN e::text::numeric = trunc(e::text::numeric) AND "
-                                   "abs(e::text::numeric) < 9e18 THEN e::text::numeric::bigint::text ELSE e::text END "
-                                   "FROM combos JOIN keys ON keys.k = combos.k + 1, "
-                                   "jsonb_array_elements(keys.value) e) "
-                                   "SELECT args FROM combos WHERE k = (SELECT count(*) FROM keys) "
-                                   "ORDER BY %s",
-                                   random_search ? psprintf("hashtextextended(args, %lld) LIMIT %d", (long long) seed,
-                                                            PG_GETARG_INT32(TrialsArg))
-                                                 : "args"),
-                          1, types, grid, nullptr, true, 0);
-    const uint64 trials = SPI_processed;
-    // Copied into SPI's procedure context, which lasts until SPI_finish (the tuple table does not).
-    char **combinations = (char **) palloc(sizeof(char *) * (trials + 1));
+    MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend tuning", ALLOCSET_DEFAULT_SIZES);
+    uint64 trials;
+    const Combination *combinations =
+        grid_combinations(PG_GETARG_DATUM(GridArg), random_search, random_search ? PG_GETARG_INT32(TrialsArg) : 0,
+                          seed, context, &trials);
+    // Every trial's options are checked before anything is read or trained.
+    rec::pg::TrainSpec *specs = (rec::pg::TrainSpec *) MemoryContextAlloc(context, sizeof(rec::pg::TrainSpec) * (trials + 1));
     for (uint64 t = 0; t < trials; ++t)
-        combinations[t] = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[t], SPI_tuptable->tupdesc, 1, &isnull));
+    {
+        rec::pg::TrainOptions options = base;
+        for (int i = 0; i < combinations[t].count; ++i)
+            if (!rec::pg::set_option(options, combinations[t].names[i], combinations[t].values[i]))
+                elog(ERROR, "grid value \"%s\" of \"%s\" did not read as a number", combinations[t].values[i],
+                     combinations[t].names[i]);
+        specs[t] = rec::pg::check_options(options);
+    }
+    if (trials == 0)
+        PG_RETURN_VOID();
+    if (RecoveryInProgress())
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot tune a model on a standby")));
+    rec::pg::lock_model_name(model, true);
+    rec::pg::require_model_owner_unless_new(model, "train a new version of");
+    const size_t budget = rec::pg::memory_budget_bytes();
+    const rec::pg::Algorithm algorithm = specs[0].algorithm;
 
-    const char *common = psprintf("model => %s, source => %s, validation_source => %s, user_column => %s, "
-                                  "item_column => %s, rating_column => %s, algorithm => %s, deploy => false",
-                                  quote_literal_cstr(model), quote_literal_cstr(source),
-                                  quote_literal_cstr(validation_source), literal_or_null(fcinfo, UserColumnArg),
-                                  literal_or_null(fcinfo, ItemColumnArg), literal_or_null(fcinfo, RatingColumnArg),
-                                  literal_or_null(fcinfo, AlgorithmArg));
+    MemoryContext caller_context = MemoryContextSwitchTo(context);
+    const rec::pg::TrainingRows rows = rec::pg::read_training_rows(model, source, validation_source,
+                                                                   algorithm != rec::pg::Algorithm::Als, budget);
+    rec::pg::IndexedRows *indexed = rec::pg::index_training_rows(rows, algorithm, context, budget);
+    rec::pg::RunOptions run;
+    run.deploy = false;
     int32 best_version = 0;
     double best_value = 0;
-    bool lower_is_better = true;
+    const char *metric = "";
     for (uint64 t = 0; t < trials; ++t)
     {
         CHECK_FOR_INTERRUPTS();
-        if (SPI_execute(psprintf("CALL rec.train(%s, %s)", common, combinations[t]), false, 0) < 0)
-            elog(ERROR, "trial %llu failed", (unsigned long long) t + 1);
-        Oid name_type[] = {TEXTOID};
-        Datum name[] = {CStringGetTextDatum(model)};
-        SPI_execute_with_args("SELECT version, validation_value, validation_metric = 'validation RMSE' "
-                              "FROM rec.model_versions WHERE name = $1 ORDER BY version DESC LIMIT 1",
-                              1, name_type, name, nullptr, false, 1);
-        const int32 version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-        const double value = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-        lower_is_better = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-        const bool better = best_version == 0 || (lower_is_better ? value < best_value : value > best_value);
+        const rec::pg::TrainedVersion trained = rec::pg::train_version(model, specs[t], rows, indexed, run, budget);
+        metric = trained.validation_metric;
+        const bool better = best_version == 0 || (trained.lower_is_better ? trained.validation_value < best_value
+                                                                           : trained.validation_value > best_value);
         if (better)
         {
-            best_version = version;
-            best_value = value;
+            best_version = trained.version;
+            best_value = trained.validation_value;
         }
         ereport(NOTICE, (errmsg("trial %llu/%llu: %s: version %d, %s %.4f%s", (unsigned long long) t + 1,
-                                (unsigned long long) trials, combinations[t], version,
-                                lower_is_better ? "validation RMSE" : "validation ndcg@10", value,
-                                better ? " (best so far)" : "")));
+                                (unsigned long long) trials, combinations[t].text, trained.version, metric,
+                                trained.validation_value, better ? " (best so far)" : "")));
     }
-    rec::pg::restore_search_path(level);
-    SPI_finish();
+    MemoryContextSwitchTo(caller_context);
     rec::pg::deploy_model(model, best_version);
-    ereport(NOTICE, (errmsg("deployed version %d of model \"%s\": %s %.4f", best_version, model,
-                            lower_is_better ? "validation RMSE" : "validation ndcg@10", best_value)));
+    ereport(NOTICE, (errmsg("deployed version %d of model \"%s\": %s %.4f", best_version, model, metric, best_value)));
+    MemoryContextDelete(context);
     PG_RETURN_VOID();
 }

@@ -49,7 +49,7 @@ struct Recorder : TrainHooks
     void iteration_done(const IterationStats &s) override { rmse.push_back(s.value); }
 };
 
-BiasedFactors train(const Synthetic &s, AlsParams p, Recorder &hooks, Interactions *out = nullptr)
+FactorModel train(const Synthetic &s, AlsParams p, Recorder &hooks, Interactions *out = nullptr)
 {
     NoHostHooks none;
     TripletsView view{s.users.data(), s.items.data(), s.values.data(), s.users.size()};
@@ -186,9 +186,9 @@ TEST(Als, HostCanStopTrainingBetweenChunks)
 
 TEST(Als, MemoryEstimateSaturatesInsteadOfOverflowing)
 {
-    EXPECT_EQ(estimate_als_bytes(size_t(1) << 40, size_t(1) << 40, 1 << 30, 64), SIZE_MAX);
+    EXPECT_EQ(estimate_training_bytes(size_t(1) << 40, size_t(1) << 40, 1 << 30, 64), SIZE_MAX);
     EXPECT_EQ(estimate_interactions_bytes(SIZE_MAX / 2), SIZE_MAX);
-    const size_t small = estimate_als_bytes(610, 9724, 64, 2);
+    const size_t small = estimate_training_bytes(610, 9724, 64, 2);
     EXPECT_GT(small, size_t(10334) * 64 * 4);
     EXPECT_LT(small, size_t(64) << 20);
 }

@@ -53,7 +53,7 @@ TEST(ImplicitAls, ConjugateGradientReachesTheExactSolversLoss)
     p.alpha = 2.0;
     Losses cg, exact;
     auto a = train_implicit_als(data, p, cg);
-    p.solver = ImplicitSolver::Cholesky;
+    p.solver = Solver::Cholesky;
     auto b = train_implicit_als(data, p, exact);
     ASSERT_EQ(cg.values.size(), 15u);
     EXPECT_LT(cg.values.back(), cg.values.front());
@@ -62,7 +62,7 @@ TEST(ImplicitAls, ConjugateGradientReachesTheExactSolversLoss)
     // factors, as an independent full computation gives it.
     NoHostHooks none;
     EXPECT_NEAR(implicit_loss(data, b, p, none) / exact.values.back(), 1.0, 1e-5);
-    p.solver = ImplicitSolver::ConjugateGradient;
+    p.solver = Solver::ConjugateGradient;
     EXPECT_NEAR(implicit_loss(data, a, p, none) / cg.values.back(), 1.0, 1e-5);
     EXPECT_DOUBLE_EQ(a.train_value, cg.values.back());
 }
@@ -145,7 +145,15 @@ TEST(RankingMetrics, MatchAHandComputedCase)
     // auc = (0 + (1 + 2)/2 * (3 - 1)) / (2 * 3) = 0.5.
     const float items[] = {5, 4, 3, 2, 1};
     const float user[] = {1};
-    FactorModelView model{{items, nullptr, 5, 1}, user, 1};
+    const float no_bias[] = {0, 0, 0, 0, 0};
+    FactorModelView model;
+    model.kind = ModelKind::ImplicitAls;
+    model.k = 1;
+    model.item_factors = items;
+    model.item_bias = no_bias;
+    model.items = 5;
+    model.user_factors = user;
+    model.users = 1;
     const int64_t offsets[] = {0, 1};
     const int32_t seen[] = {0};
     TestPositives test;

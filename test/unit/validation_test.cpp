@@ -23,7 +23,7 @@ struct StopAt : TrainHooks
     int last, reports = 0;
     explicit StopAt(int l) : last(l) {}
     void poll() override {}
-    bool keep_going(const BiasedFactors &, int iteration) override { return iteration < last; }
+    bool keep_going(const FactorModel &, IterationStats &stats) override { return stats.iteration < last; }
     void iteration_done(const IterationStats &) override { ++reports; }
 };
 }  // namespace
@@ -32,7 +32,7 @@ struct StopAt : TrainHooks
 TEST(Validation, ExplicitRmseByHand)
 {
     const Interactions train = two_by_two();
-    BiasedFactors model;
+    FactorModel model;
     model.factors = 1;
     model.global_mean = 3.0;
     model.user_factors = {1.0f, 0.5f};  // users 10, 20
@@ -55,7 +55,8 @@ TEST(Validation, ExplicitRmseByHand)
 TEST(Validation, ImplicitNdcgOfAPerfectRanking)
 {
     const Interactions train = two_by_two();
-    BiasedFactors model;
+    FactorModel model;
+    model.kind = ModelKind::ImplicitAls;
     model.factors = 1;
     model.user_factors = {1.0f, 1.0f};
     model.item_factors = {0.0f, 1.0f};  // item 2 ranks above item 1
@@ -77,7 +78,7 @@ TEST(Validation, HooksStopTrainingEarly)
     p.factors = 2;
     p.iterations = 10;
     StopAt hooks(3);
-    const BiasedFactors model = train_explicit_als(train, p, hooks);
+    const FactorModel model = train_explicit_als(train, p, hooks);
     EXPECT_EQ(model.iterations, 3);
     EXPECT_EQ(hooks.reports, 3);
 }

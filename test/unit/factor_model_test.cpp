@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/als.hpp"
-#include "core/fold_in.hpp"
+#include "core/factor_model.hpp"
 #include "core/ials.hpp"
 #include "core/random.hpp"
 
@@ -57,9 +57,8 @@ TEST(FoldIn, ExplicitReproducesATrainedUser)
     Quiet hooks;
     const auto model = train_explicit_als(data, p, hooks);
     const size_t u = 5, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
-    const auto folded = fold_in_explicit(model.item_factors.data(), model.item_bias.data(), 4, model.global_mean,
-                                         data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
-                                         count, 0.1, 0.1, 1.0);
+    const auto folded = model.view().fold_in(data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
+                                             count);
     EXPECT_NEAR(folded.bias, model.user_bias[u], 1e-2);
     EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
@@ -72,13 +71,12 @@ TEST(FoldIn, ImplicitReproducesATrainedUser)
     ImplicitParams p;
     p.factors = 4;
     p.iterations = 30;
-    p.solver = ImplicitSolver::Cholesky;
+    p.solver = Solver::Cholesky;
     Quiet hooks;
     const auto model = train_implicit_als(data, p, hooks);
-    const auto gram = gram_of(model.item_factors.data(), data.item_ids.size(), 4);
     const size_t u = 7, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
-    const auto folded = fold_in_implicit(model.item_factors.data(), gram.data(), 4, data.by_user.columns.data() + begin,
-                                         data.by_user.values.data() + begin, count, p.regularization, p.alpha);
+    const auto folded = model.view().fold_in(data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
+                                             count);
     EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
 
@@ -94,12 +92,14 @@ TEST(Explain, ExplicitTermsSumToTheFoldedInScore)
     const size_t u = 3, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
     const int32_t *items = data.by_user.columns.data() + begin;
     const float *ratings = data.by_user.values.data() + begin;
-    const auto folded = fold_in_explicit(model.item_factors.data(), model.item_bias.data(), 4, model.global_mean, items,
-                                         ratings, count, 0.05, 0.02, 0.5);
+    FactorModelView view = model.view();
+    view.solve.regularization = 0.05;
+    view.solve.bias_regularization = 0.02;
+    view.solve.unweighted_regularization = 0.5;
+    const auto folded = view.fold_in(items, ratings, count);
     for (int32_t target : {0, 11, 29})
     {
-        const auto terms = explain_explicit(model.item_factors.data(), model.item_bias.data(), 4, model.global_mean,
-                                            items, ratings, count, 0.05, 0.02, 0.5, target);
+        const auto terms = view.explain(items, ratings, count, target);
         ASSERT_EQ(terms.size(), count);
         double sum = 0, expected = folded.bias;
         for (float t : terms)
@@ -119,14 +119,14 @@ TEST(Explain, ImplicitTermsSumToTheScoreAndFavourSimilarItems)
     Quiet hooks;
     const auto model = train_implicit_als(data, p, hooks);
     const auto gram = gram_of(model.item_factors.data(), data.item_ids.size(), 4);
+    FactorModelView view = model.view();
+    view.item_gram = gram.data();  // as served: the image holds YᵀY
     const size_t u = 9, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
     const int32_t *items = data.by_user.columns.data() + begin;
     const float *values = data.by_user.values.data() + begin;
-    const auto folded = fold_in_implicit(model.item_factors.data(), gram.data(), 4, items, values, count,
-                                         p.regularization, p.alpha);
+    const auto folded = view.fold_in(items, values, count);
     const int32_t target = items[0];
-    const auto terms = explain_implicit(model.item_factors.data(), gram.data(), 4, items, values, count,
-                                        p.regularization, p.alpha, target);
+    const auto terms = view.explain(items, values, count, target);
     double sum = 0, expected = 0;
     for (float t : terms)
         sum += t;
@@ -138,4 +138,34 @@ TEST(Explain, ImplicitTermsSumToTheScoreAndFavourSimilarItems)
     for (size_t j = 1; j < count; ++j)
         others += terms[j];
     EXPECT_GT(terms[0], others / double(count - 1));
+}
+
+// One prediction formula: μ + b_u + b_i + pᵀq, the baseline for unknown ids, clipped when asked.
+TEST(FactorModel, PredictsWithBiasesAndClips)
+{
+    const float user_factors[] = {1, 2}, user_bias[] = {0.5f};
+    const float item_factors[] = {1, 1, -1, 0}, item_bias[] = {0.25f, 0};
+    FactorModelView m;
+    m.k = 2;
+    m.global_mean = 3;
+    m.user_factors = user_factors;
+    m.user_bias = user_bias;
+    m.users = 1;
+    m.item_factors = item_factors;
+    m.item_bias = item_bias;
+    m.items = 2;
+    EXPECT_DOUBLE_EQ(m.predict(0, 0), 3 + 0.5 + 0.25 + 3);
+    EXPECT_DOUBLE_EQ(m.predict(0, 1), 3 + 0.5 - 1);
+    EXPECT_DOUBLE_EQ(m.predict(-1, 0), 3.25);
+    EXPECT_DOUBLE_EQ(m.predict(0, -1), 3.5);
+    EXPECT_DOUBLE_EQ(m.predict(-1, -1), 3);
+    m.clip = true;
+    m.rating_min = 1;
+    m.rating_max = 5;
+    EXPECT_DOUBLE_EQ(m.predict(0, 0), 5);
+    EXPECT_DOUBLE_EQ(m.clipped(-7), 1);
+    // The transposed model scores the same cells.
+    const FactorModelView t = m.transposed();
+    EXPECT_EQ(t.users, 2u);
+    EXPECT_DOUBLE_EQ(t.predict(1, 0), m.predict(0, 1));
 }

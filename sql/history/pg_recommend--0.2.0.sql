@@ -1,0 +1,337 @@
+-- pg_recommend install script (copied by the Makefile to pg_recommend--<version>.sql).
+\echo Use "CREATE EXTENSION pg_recommend" to load this file. \quit
+
+-- Storage. Models are rows in ordinary WAL-logged tables: they survive crashes, replicate to
+-- standbys and are dumped by pg_dump (see pg_extension_config_dump below). Only pg_recommend's C code
+-- writes them, as the extension's owner; a model is readable by its owner and the roles it was granted to.
+CREATE SEQUENCE @extschema@.model_id_seq;
+
+CREATE TABLE @extschema@.model_versions (
+    model_id        bigint PRIMARY KEY DEFAULT nextval('@extschema@.model_id_seq'),
+    name            text NOT NULL,
+    version         integer NOT NULL,
+    algorithm       text NOT NULL,
+    hyperparameters jsonb NOT NULL,
+    source          text NOT NULL,
+    user_column     text NOT NULL,                  -- the source's columns, as given (for refreshes)
+    item_column     text NOT NULL,
+    rating_column   text,                           -- NULL: every row counted 1
+    user_type       regtype NOT NULL,               -- the id columns' types: integer ones, text, varchar or uuid
+    item_type       regtype NOT NULL,
+    user_key_bytes  bigint NOT NULL DEFAULT 0,      -- text and uuid ids: their texts' lengths summed
+    item_key_bytes  bigint NOT NULL DEFAULT 0,
+    revision        integer NOT NULL DEFAULT 0,     -- bumped by each rec.refresh_users / refresh_items
+    n_users         integer NOT NULL,
+    n_items         integer NOT NULL,
+    n_ratings       bigint NOT NULL,
+    global_mean     double precision NOT NULL,
+    rating_min      real NOT NULL,
+    rating_max      real NOT NULL,
+    train_metric    text NOT NULL,
+    train_value     double precision NOT NULL,
+    train_seconds   double precision NOT NULL,
+    owner           regrole NOT NULL,
+    iterations_run  integer NOT NULL,               -- fewer than asked when early stopping ended training
+    validation_metric text,                          -- with a validation_source: 'validation RMSE' or 'validation ndcg@10'
+    validation_value  double precision,              -- its value after the last iteration
+    learning_curve    jsonb,                         -- [{"iteration", "training", "validation"}, ...]
+    trained_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (name, version)
+);
+
+CREATE TABLE @extschema@.user_factors (
+    model_id   bigint NOT NULL,
+    user_id    bigint NOT NULL,                   -- text and uuid ids: the hash of user_key
+    bias       real NOT NULL,
+    factors    real[] NOT NULL,
+    seen_items bigint[] NOT NULL,
+    seen_values real[] NOT NULL,
+    revision   integer NOT NULL DEFAULT 0,        -- the model revision that last wrote the row (refreshes)
+    user_key   text,                              -- text and uuid ids: the id's text; else NULL
+    PRIMARY KEY (model_id, user_id)
+);
+CREATE INDEX user_factors_refreshed ON @extschema@.user_factors (model_id, revision) WHERE revision > 0;
+
+CREATE TABLE @extschema@.item_factors (
+    model_id  bigint NOT NULL,
+    item_id   bigint NOT NULL,
+    bias      real NOT NULL,
+    factors   real[] NOT NULL,
+    n_ratings integer NOT NULL,
+    revision  integer NOT NULL DEFAULT 0,
+    item_key  text,
+    PRIMARY KEY (model_id, item_id)
+);
+CREATE INDEX item_factors_refreshed ON @extschema@.item_factors (model_id, revision) WHERE revision > 0;
+
+-- Which version of each model is served: the newest row of a name that is not rolled back. Every
+-- deployment is kept, so rec.rollback can return to the one before.
+CREATE SEQUENCE @extschema@.deployment_id_seq;
+CREATE TABLE @extschema@.deployments (
+    deployment_id bigint PRIMARY KEY DEFAULT nextval('@extschema@.deployment_id_seq'),
+    name          text NOT NULL,
+    model_id      bigint NOT NULL,
+    deployed_at   timestamptz NOT NULL DEFAULT now(),
+    deployed_by   regrole NOT NULL,
+    rolled_back   boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON @extschema@.deployments (name, deployment_id);
+
+-- Who may read a model besides its owner (rec.grant / rec.revoke). grantee 0 ('-') is PUBLIC.
+CREATE TABLE @extschema@.model_grants (
+    name       text NOT NULL,
+    grantee    regrole NOT NULL,
+    granted_by regrole NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, grantee)
+);
+
+-- A model's rows are visible to its owner (and members of the owner role), to roles it was granted
+-- to, and to superusers and the extension's owner (who bypass row-level security). Serving finds the
+-- deployed version through these policies, so a model not granted to the caller cannot be served.
+ALTER TABLE @extschema@.model_versions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.model_versions FOR SELECT USING (
+    pg_catalog.pg_has_role(owner, 'USAGE')
+    OR EXISTS (SELECT 1 FROM @extschema@.model_grants g
+               WHERE g.name = model_versions.name
+                 AND (g.grantee = 0 OR pg_catalog.pg_has_role(g.grantee, 'USAGE'))));
+ALTER TABLE @extschema@.user_factors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.user_factors FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = user_factors.model_id));
+ALTER TABLE @extschema@.item_factors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.item_factors FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = item_factors.model_id));
+ALTER TABLE @extschema@.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.deployments FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = deployments.model_id));
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deployment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.user_factors', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_factors', '');
+
+COMMENT ON TABLE @extschema@.model_versions IS 'pg_recommend: one row per trained model version (read it through rec.models)';
+COMMENT ON TABLE @extschema@.user_factors IS 'pg_recommend: learned user bias and factors, the items each user interacted with in training and their (merged) ratings or counts';
+COMMENT ON TABLE @extschema@.deployments IS 'pg_recommend: deployment history; the served version of a model is its newest deployment not rolled back';
+COMMENT ON TABLE @extschema@.model_grants IS 'pg_recommend: roles that may read a model besides its owner (rec.grant, rec.revoke); grantee - is PUBLIC';
+COMMENT ON TABLE @extschema@.item_factors IS 'pg_recommend: learned item bias and factors, and the item''s number of training ratings';
+
+CREATE VIEW @extschema@.models WITH (security_invoker = true) AS
+SELECT v.name, v.version,
+       v.model_id = (SELECT d.model_id FROM @extschema@.deployments d
+                     JOIN @extschema@.model_versions dv ON dv.model_id = d.model_id
+                     WHERE d.name = v.name AND NOT d.rolled_back
+                     ORDER BY d.deployment_id DESC LIMIT 1) IS TRUE AS deployed,
+       v.revision, v.algorithm, v.hyperparameters, v.source, v.n_users, v.n_items, v.n_ratings,
+       v.train_metric, v.train_value, v.iterations_run, v.validation_metric, v.validation_value, v.learning_curve,
+       v.train_seconds, v.owner, v.trained_at, v.model_id
+FROM @extschema@.model_versions v;
+COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model version, with its hyperparameters and training metrics';
+
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+GRANT SELECT ON @extschema@.model_versions, @extschema@.user_factors, @extschema@.item_factors,
+                @extschema@.deployments, @extschema@.model_grants, @extschema@.models TO PUBLIC;
+
+-- Training.
+CREATE PROCEDURE @extschema@.train(
+    model          text,
+    source         text,
+    user_column    text DEFAULT 'user_id',
+    item_column    text DEFAULT 'item_id',
+    rating_column  text DEFAULT 'rating',
+    algorithm      text DEFAULT 'als',
+    factors        integer DEFAULT 64,
+    iterations     integer DEFAULT NULL,            -- NULL: 15 for als and ials, 100 for bpr
+    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
+    seed           bigint DEFAULT 42,
+    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: same as regularization
+    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 0
+    alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
+    cg_steps       integer DEFAULT NULL,            -- ials with solver 'cg'; NULL: 3
+    solver         text DEFAULT NULL,               -- ials; NULL: 'cg'
+    learning_rate  double precision DEFAULT NULL,   -- bpr; NULL: 0.01
+    deploy         boolean DEFAULT true,            -- serve the new version at once
+    wait           boolean DEFAULT true,            -- another training of this model running: wait (else 55P03)
+    validation_source text DEFAULT NULL,            -- held-out rows: a validation metric per iteration
+    early_stopping boolean DEFAULT false,           -- stop when the validation metric stops improving
+    deploy_if_better boolean DEFAULT false)         -- deploy only if not worse than the deployed version
+LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
+CREATE PROCEDURE @extschema@.tune(
+    model             text,
+    source            text,
+    validation_source text,
+    grid              jsonb,                        -- {"factors": [32, 64], "regularization": [0.01, 0.1]}
+    user_column       text DEFAULT 'user_id',
+    item_column       text DEFAULT 'item_id',
+    rating_column     text DEFAULT 'rating',
+    algorithm         text DEFAULT 'als',
+    search            text DEFAULT 'grid',          -- 'grid': every combination; 'random': `trials` of them
+    trials            integer DEFAULT NULL,
+    seed              bigint DEFAULT 42)            -- which combinations a random search tries
+LANGUAGE C AS 'MODULE_PATHNAME', 'rec_tune';
+COMMENT ON PROCEDURE @extschema@.tune IS 'pg_recommend: train one version per hyperparameter combination, judge each on a validation source, deploy the best';
+
+COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
+
+-- Serving. Ids are passed as they are in the training source (integer, text or uuid, or a quoted
+-- literal) and returned in the type of the id argument (similar_items, similar_users, explain,
+-- recommend_for_items), or of item_type (recommend's second form). See docs/sql.md, "Ids".
+CREATE FUNCTION @extschema@.recommend(
+    user_id      anycompatible,
+    n            integer DEFAULT 10,
+    model        text DEFAULT NULL,
+    exclude_seen boolean DEFAULT true,
+    candidates   bigint[] DEFAULT NULL,   -- only these items may be returned
+    exclude      bigint[] DEFAULT NULL)   -- never these
+RETURNS TABLE (item_id bigint, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[]) IS 'pg_recommend: top n items for a user, best first (integer item ids)';
+
+-- The same for items of any id type: item_type => NULL::text (or ::uuid, ::integer) names the type
+-- of the returned item ids.
+CREATE FUNCTION @extschema@.recommend(
+    user_id      anycompatible,
+    item_type    anyelement,
+    n            integer DEFAULT 10,
+    model        text DEFAULT NULL,
+    exclude_seen boolean DEFAULT true,
+    candidates   "any" DEFAULT NULL,      -- an array of item ids
+    exclude      "any" DEFAULT NULL)
+RETURNS TABLE (item_id anyelement, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend_typed';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any") IS 'pg_recommend: top n items for a user, best first, the item ids of the type named by item_type';
+
+CREATE FUNCTION @extschema@.recommend_for_items(
+    items   anycompatiblearray,
+    ratings real[] DEFAULT NULL,
+    n       integer DEFAULT 10,
+    model   text DEFAULT NULL)
+RETURNS TABLE (item_id anycompatible, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend_for_items';
+COMMENT ON FUNCTION @extschema@.recommend_for_items IS 'pg_recommend: top n items for a new or anonymous user given the items they interacted with, without retraining';
+
+CREATE FUNCTION @extschema@.similar_items(item_id anycompatible, n integer DEFAULT 10, model text DEFAULT NULL)
+RETURNS TABLE (item_id anycompatible, similarity real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_similar_items';
+COMMENT ON FUNCTION @extschema@.similar_items IS 'pg_recommend: the items most similar to an item, by cosine of their factors';
+
+CREATE FUNCTION @extschema@.similar_users(user_id anycompatible, n integer DEFAULT 10, model text DEFAULT NULL)
+RETURNS TABLE (user_id anycompatible, similarity real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_similar_users';
+COMMENT ON FUNCTION @extschema@.similar_users IS 'pg_recommend: the users most similar to a user, by cosine of their factors';
+
+CREATE FUNCTION @extschema@.predict(user_id anycompatible, item_id "any", model text DEFAULT NULL)
+RETURNS real
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_predict';
+COMMENT ON FUNCTION @extschema@.predict IS 'pg_recommend: predicted rating of an item by a user';
+
+CREATE FUNCTION @extschema@.explain(user_id "any", item_id anycompatible, n integer DEFAULT 5, model text DEFAULT NULL)
+RETURNS TABLE (item_id anycompatible, contribution real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 5
+AS 'MODULE_PATHNAME', 'rec_explain';
+COMMENT ON FUNCTION @extschema@.explain IS 'pg_recommend: which of a user''s own items drove the user''s score for an item, largest contribution first';
+
+CREATE FUNCTION @extschema@.cache_status()
+RETURNS TABLE (model_id bigint, bytes bigint, hits bigint, pins integer, shared boolean, loads bigint)
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_cache_status';
+COMMENT ON FUNCTION @extschema@.cache_status IS 'pg_recommend: the models loaded for serving: in shared memory (shared) or in this connection''s memory';
+
+CREATE FUNCTION @extschema@.worker_threads()
+RETURNS TABLE (pid integer, threads integer, threads_wanted integer)
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_worker_threads';
+COMMENT ON FUNCTION @extschema@.worker_threads IS 'pg_recommend: the training, evaluation, recommend_all and scoring runs now under way in every session, with the threads each holds (rec.max_worker_threads caps their workers together)';
+
+CREATE FUNCTION @extschema@.deploy(model text, version integer)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_deploy';
+COMMENT ON FUNCTION @extschema@.deploy IS 'pg_recommend: serve this version of the model from now on (transactional); returns the version';
+
+CREATE FUNCTION @extschema@.rollback(model text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_rollback';
+COMMENT ON FUNCTION @extschema@.rollback IS 'pg_recommend: serve the previously deployed version again (transactional); returns that version';
+
+CREATE FUNCTION @extschema@.prune(model text, keep integer DEFAULT 3)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_prune';
+COMMENT ON FUNCTION @extschema@.prune IS 'pg_recommend: delete all versions of the model but the newest keep and the deployed one; returns how many were deleted';
+
+CREATE FUNCTION @extschema@.grant(model text, role text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_grant';
+COMMENT ON FUNCTION @extschema@.grant IS 'pg_recommend: let a role (or PUBLIC) serve and read every version of a model; owner only; returns 1 if newly granted';
+
+CREATE FUNCTION @extschema@.revoke(model text, role text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_revoke';
+COMMENT ON FUNCTION @extschema@.revoke IS 'pg_recommend: undo rec.grant; owner only; returns 1 if a grant was removed';
+
+CREATE FUNCTION @extschema@.refresh_users(model text, user_ids anycompatiblearray)
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_refresh_users';
+COMMENT ON FUNCTION @extschema@.refresh_users IS 'pg_recommend: solve these users again from their current rows in the training source, item factors fixed; adds new users; returns how many';
+
+CREATE FUNCTION @extschema@.refresh_items(model text, item_ids anycompatiblearray)
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_refresh_items';
+COMMENT ON FUNCTION @extschema@.refresh_items IS 'pg_recommend: solve these items again from their current rows in the training source, user factors fixed; adds new items; returns how many';
+
+CREATE FUNCTION @extschema@.drop_model(model text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_drop_model';
+COMMENT ON FUNCTION @extschema@.drop_model IS 'pg_recommend: delete every version of a model; returns how many were deleted';
+
+-- Evaluation.
+CREATE FUNCTION @extschema@.evaluate(
+    model               text,
+    test_source         text,
+    k                   integer DEFAULT 10,
+    user_column         text DEFAULT 'user_id',
+    item_column         text DEFAULT 'item_id',
+    rating_column       text DEFAULT 'rating',
+    relevance_threshold double precision DEFAULT NULL)
+RETURNS TABLE (metric text, value double precision)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_evaluate';
+COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';
+
+-- Splitting data for evaluation.
+CREATE FUNCTION @extschema@.split(
+    source        text,
+    train_table   text,
+    test_table    text,
+    method        text DEFAULT 'random',            -- 'random', 'per_user' or 'time'
+    test_fraction double precision DEFAULT 0.2,
+    time_column   text DEFAULT NULL,                -- method 'time': each user's latest rows are held out
+    seed          bigint DEFAULT 42,
+    user_column   text DEFAULT 'user_id')           -- methods 'per_user' and 'time'
+RETURNS TABLE (train_rows bigint, test_rows bigint)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_split';
+COMMENT ON FUNCTION @extschema@.split IS 'pg_recommend: split a table''s rows into a new training table and a new test table';
+
+-- Batch serving.
+CREATE FUNCTION @extschema@.recommend_all(model text, n integer DEFAULT 10, target_table text DEFAULT 'recs')
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_recommend_all';
+COMMENT ON FUNCTION @extschema@.recommend_all IS 'pg_recommend: every user''s top n written to a new table (user_id, item_id, score, rank); returns the rows written';

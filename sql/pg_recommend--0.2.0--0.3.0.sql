@@ -1,0 +1,33 @@
+-- pg_recommend 0.2.0 -> 0.3.0: rec.train takes confidence (implicit ALS: the `implicit` library's
+-- confidence alpha * value, or Hu, Koren and Volinsky's 1 + alpha * value), and solver and cg_steps
+-- now apply to explicit ALS too.
+\echo Use "ALTER EXTENSION pg_recommend UPDATE TO '0.3.0'" to load this file. \quit
+
+DROP PROCEDURE @extschema@.train(text, text, text, text, text, text, integer, integer, double precision, bigint,
+                                 double precision, double precision, double precision, integer, text,
+                                 double precision, boolean, boolean, text, boolean, boolean);
+CREATE PROCEDURE @extschema@.train(
+    model          text,
+    source         text,
+    user_column    text DEFAULT 'user_id',
+    item_column    text DEFAULT 'item_id',
+    rating_column  text DEFAULT 'rating',
+    algorithm      text DEFAULT 'als',
+    factors        integer DEFAULT 64,
+    iterations     integer DEFAULT NULL,            -- NULL: 15 for als and ials, 100 for bpr
+    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
+    seed           bigint DEFAULT 42,
+    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: same as regularization
+    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 0
+    alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
+    cg_steps       integer DEFAULT NULL,            -- als and ials with solver 'cg'; NULL: 3
+    solver         text DEFAULT NULL,               -- als and ials: 'cg' (NULL) or 'cholesky'
+    learning_rate  double precision DEFAULT NULL,   -- bpr; NULL: 0.01
+    deploy         boolean DEFAULT true,            -- serve the new version at once
+    wait           boolean DEFAULT true,            -- another training of this model running: wait (else 55P03)
+    validation_source text DEFAULT NULL,            -- held-out rows: a validation metric per iteration
+    early_stopping boolean DEFAULT false,           -- stop when the validation metric stops improving
+    deploy_if_better boolean DEFAULT false,         -- deploy only if not worse than the deployed version
+    confidence     text DEFAULT NULL)               -- ials: 'hu' (NULL: 1 + alpha * value) or 'implicit' (alpha * value)
+LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
+COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';

@@ -1,0 +1,33 @@
+// Which model version serves a name, and that version's image: the entry point of every serving
+// function (recommend, predict, explain, evaluate, refresh, recommend_all).
+//
+// Finding the deployed version is a query on the model tables (model_store.hpp, under row-level
+// security, so a model not granted to the caller is refused). Its answer is kept per backend, for the
+// model name and the current role, and reused until something that changes any answer commits:
+// training, deploy, rollback, refresh, prune, drop, grant and revoke send an invalidation of
+// rec.deployments through PostgreSQL's shared invalidation queue (serving_changed), role membership
+// changes invalidate the role caches, and every backend that sees one forgets its answers (the
+// deployment generation). The invalidation is transactional (sent at commit, undone by a rollback),
+// carries its database, and is WAL-logged, so standbys replay it too. A call that finds its answer
+// kept, and the model cached, runs no SQL.
+//
+// Under READ COMMITTED an answer is found with a fresh snapshot (so that no commit can slip between
+// the snapshot and the generation it is kept for); under REPEATABLE READ and SERIALIZABLE every call
+// asks the tables with the transaction's snapshot, as before, so the transaction keeps the version
+// it first saw.
+#pragma once
+#include "pg/model_image.hpp"
+
+namespace rec::pg {
+
+// From _PG_init: registers the invalidation callbacks.
+void setup_serving();
+
+// The deployed version of `name` (or of the most recently deployed model when NULL), loaded at its
+// current revision. Valid until the end of the current transaction.
+const ServedModel *serving_model(const char *name);
+
+// Tells every session (at commit) that the deployed versions or who may read them may have changed.
+void serving_changed();
+
+}  // namespace rec::pg

@@ -1,0 +1,261 @@
+#include "pg/train_options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace rec::pg {
+
+namespace {
+
+// Largest `factors` accepted: one row's exact solve costs O(factors³), and it must stay well under the
+// second within which a cancel is honoured.
+constexpr int kMaxFactors = 1024;
+constexpr int kMaxIterations = 100000;
+constexpr int kMaxCgSteps = 100;
+
+// Defaults that give a good model without tuning (docs/sql.md says why each).
+constexpr int kFactors = 64;
+constexpr int kAlsIterations = 15;
+constexpr int kImplicitIterations = 15;
+constexpr int kBprIterations = 100;
+constexpr double kAlsRegularization = 0.05;
+constexpr double kImplicitRegularization = 0.01;
+constexpr double kBprRegularization = 0.01;
+constexpr int64 kSeed = 42;
+
+const char *const kNumericOptions[] = {"factors",   "iterations",          "regularization",
+                                       "seed",      "bias_regularization", "unweighted_regularization",
+                                       "alpha",     "cg_steps",            "learning_rate"};
+
+[[noreturn]] void
+invalid(const char *message, const char *hint)
+{
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", message), errhint("%s", hint)));
+    pg_unreachable();
+}
+
+// An option that only some algorithms use is refused when given to another one.
+template <typename Given>
+bool
+given_for(const Given &option, const char *name, bool applies, const char *algorithm)
+{
+    if (!option.given)
+        return false;
+    if (!applies)
+        invalid(psprintf("%s does not apply to algorithm '%s'", name, algorithm),
+                "See the parameters of each algorithm in docs/sql.md.");
+    return true;
+}
+
+// Penalties are applied in single precision, multiplied by up to billions of interactions: above this
+// they would overflow, and far below it they already pin every factor to zero.
+constexpr double kMaxPenalty = 1e20;
+
+double
+penalty(const GivenNumber &option, const char *name, double fallback)
+{
+    const double value = option.given ? option.value : fallback;
+    if (!(value >= 0) || std::isinf(value))
+        invalid(psprintf("%s must be a finite number >= 0, not %g", name, value),
+                "See the hyperparameters in the pg_recommend documentation (docs/sql.md).");
+    if (value > kMaxPenalty)
+        invalid(psprintf("%s must be at most %g, not %g", name, kMaxPenalty, value),
+                "A penalty this large pins every factor to zero; typical values are 0.001 to 100.");
+    return value;
+}
+
+int
+bounded(const GivenInteger &option, const char *name, int fallback, int low, int high, const char *hint)
+{
+    const int64 value = option.given ? option.value : fallback;
+    if (value < low || value > high)
+        invalid(psprintf("%s must be between %d and %d, not %lld", name, low, high, (long long) value), hint);
+    return int(value);
+}
+
+rec::core::Solver
+solver_of(const char *solver)
+{
+    if (solver == nullptr || strcmp(solver, "cg") == 0)
+        return rec::core::Solver::ConjugateGradient;
+    if (strcmp(solver, "cholesky") == 0)
+        return rec::core::Solver::Cholesky;
+    invalid(psprintf("unknown solver \"%s\"", solver),
+            "Supported: 'cg' (conjugate gradient, the default) and 'cholesky' (exact).");
+}
+
+// The solver and its steps, for the ALS variants.
+void
+check_solver(const TrainOptions &o, rec::core::Solver *solver, int *cg_steps)
+{
+    *solver = solver_of(o.solver);
+    if (o.cg_steps.given && *solver == rec::core::Solver::Cholesky)
+        invalid("cg_steps applies only to solver 'cg'", "The Cholesky solver is exact: it takes no steps.");
+    *cg_steps = bounded(o.cg_steps, "cg_steps", *cg_steps, 1, kMaxCgSteps,
+                        "2 or 3 steps per half-step are usually enough.");
+}
+
+const char *
+solver_name(rec::core::Solver solver)
+{
+    return solver == rec::core::Solver::Cholesky ? "cholesky" : "cg";
+}
+
+}  // namespace
+
+bool
+is_tunable(const char *name)
+{
+    for (const char *option : kNumericOptions)
+        if (strcmp(option, name) == 0)
+            return true;
+    return false;
+}
+
+bool
+is_integer_option(const char *name)
+{
+    return strcmp(name, "factors") == 0 || strcmp(name, "iterations") == 0 || strcmp(name, "cg_steps") == 0 ||
+           strcmp(name, "seed") == 0;
+}
+
+bool
+set_option(TrainOptions &o, const char *name, const char *value)
+{
+    if (is_integer_option(name))
+    {
+        GivenInteger *target = strcmp(name, "factors") == 0      ? &o.factors
+                               : strcmp(name, "iterations") == 0 ? &o.iterations
+                               : strcmp(name, "cg_steps") == 0   ? &o.cg_steps
+                                                                 : &o.seed;
+        errno = 0;
+        char *end;
+        const long long parsed = strtoll(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0')
+            return false;
+        *target = GivenInteger{true, parsed};
+        return true;
+    }
+    GivenNumber *target = strcmp(name, "regularization") == 0              ? &o.regularization
+                          : strcmp(name, "bias_regularization") == 0       ? &o.bias_regularization
+                          : strcmp(name, "unweighted_regularization") == 0 ? &o.unweighted_regularization
+                          : strcmp(name, "alpha") == 0                     ? &o.alpha
+                          : strcmp(name, "learning_rate") == 0             ? &o.learning_rate
+                                                                           : nullptr;
+    if (target == nullptr)
+        return false;
+    *target = GivenNumber{true, strtod(value, nullptr)};
+    return true;
+}
+
+TrainSpec
+check_options(const TrainOptions &o)
+{
+    TrainSpec spec{};
+    const char *name = spec.algorithm_name = o.algorithm;
+    if (strcmp(name, "als") == 0)
+        spec.algorithm = Algorithm::Als;
+    else if (strcmp(name, "ials") == 0)
+        spec.algorithm = Algorithm::ImplicitAls;
+    else if (strcmp(name, "bpr") == 0)
+        spec.algorithm = Algorithm::Bpr;
+    else
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown algorithm \"%s\"", name),
+                        errhint("Supported: 'als' (explicit ratings), 'ials' (implicit ALS), 'bpr' (Bayesian "
+                                "Personalized Ranking).")));
+    const bool als = spec.algorithm == Algorithm::Als, ials = spec.algorithm == Algorithm::ImplicitAls,
+               bpr = spec.algorithm == Algorithm::Bpr;
+    const int factors = spec.factors =
+        bounded(o.factors, "factors", kFactors, 1, kMaxFactors, "Typical values are 16 to 256.");
+    spec.iterations = bounded(o.iterations, "iterations", als ? kAlsIterations : (ials ? kImplicitIterations : kBprIterations), 1,
+                              kMaxIterations,
+                              bpr ? "BPR usually needs 50 to 200 epochs." : "ALS usually converges within 10 to 20 iterations.");
+    const double regularization = penalty(
+        o.regularization, "regularization",
+        als ? kAlsRegularization : (ials ? kImplicitRegularization : kBprRegularization));
+    const uint64_t seed = uint64(o.seed.given ? o.seed.value : kSeed);
+    for (const auto &[option, option_name] :
+         {std::pair{&o.bias_regularization, "bias_regularization"},
+          std::pair{&o.unweighted_regularization, "unweighted_regularization"}})
+        given_for(*option, option_name, als, name);
+    given_for(o.alpha, "alpha", ials, name);
+    given_for(o.learning_rate, "learning_rate", bpr, name);
+    given_for(o.cg_steps, "cg_steps", !bpr, name);
+    if (o.solver && bpr)
+        invalid(psprintf("solver does not apply to algorithm '%s'", name),
+                "See the parameters of each algorithm in docs/sql.md.");
+    if (o.confidence && !ials)
+        invalid(psprintf("confidence does not apply to algorithm '%s'", name),
+                "See the parameters of each algorithm in docs/sql.md.");
+    const char *reg = float8out_internal(regularization);
+
+    if (als)
+    {
+        rec::core::AlsParams &p = spec.als;
+        p.factors = factors;
+        p.iterations = spec.iterations;
+        p.regularization = regularization;
+        p.seed = seed;
+        p.bias_regularization = penalty(o.bias_regularization, "bias_regularization", regularization);
+        p.unweighted_regularization = penalty(o.unweighted_regularization, "unweighted_regularization", 0.0);
+        check_solver(o, &p.solver, &p.cg_steps);
+        spec.hyperparameters = psprintf(
+            "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
+            "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %d, \"seed\": %lld}",
+            factors, p.iterations, reg, float8out_internal(*p.bias_regularization),
+            float8out_internal(p.unweighted_regularization), solver_name(p.solver), p.cg_steps, (long long) seed);
+    }
+    else if (ials)
+    {
+        rec::core::ImplicitParams &p = spec.ials;
+        p.factors = factors;
+        p.iterations = spec.iterations;
+        p.regularization = regularization;
+        p.seed = seed;
+        if (o.alpha.given)
+        {
+            p.alpha = o.alpha.value;
+            if (!(p.alpha >= 0) || std::isinf(p.alpha))
+                invalid(psprintf("alpha must be a finite number >= 0, not %g", p.alpha),
+                        "alpha scales the confidence of a value; see docs/sql.md for how to choose it.");
+        }
+        if (o.confidence == nullptr || strcmp(o.confidence, "hu") == 0)
+            p.confidence = rec::core::Confidence::OnePlusAlpha;
+        else if (strcmp(o.confidence, "implicit") == 0)
+            p.confidence = rec::core::Confidence::Alpha;
+        else
+            invalid(psprintf("unknown confidence \"%s\"", o.confidence),
+                    "Supported: 'hu' (1 + alpha * value: Hu, Koren and Volinsky; Spark) and 'implicit' "
+                    "(alpha * value, as the implicit library forms it).");
+        check_solver(o, &p.solver, &p.cg_steps);
+        spec.hyperparameters = psprintf(
+            "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"alpha\": %s, \"confidence\": \"%s\", "
+            "\"solver\": \"%s\", \"cg_steps\": %d, \"seed\": %lld}",
+            factors, p.iterations, reg, float8out_internal(p.alpha),
+            p.confidence == rec::core::Confidence::Alpha ? "implicit" : "hu", solver_name(p.solver), p.cg_steps,
+            (long long) seed);
+    }
+    else
+    {
+        rec::core::BprParams &p = spec.bpr;
+        p.factors = factors;
+        p.iterations = spec.iterations;
+        p.regularization = regularization;
+        p.seed = seed;
+        if (o.learning_rate.given)
+        {
+            p.learning_rate = o.learning_rate.value;
+            if (!(p.learning_rate > 0) || std::isinf(p.learning_rate))
+                invalid(psprintf("learning_rate must be a finite number > 0, not %g", p.learning_rate),
+                        "Typical values are 0.001 to 0.1.");
+        }
+        spec.hyperparameters = psprintf("{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, "
+                                        "\"learning_rate\": %s, \"seed\": %lld}",
+                                        factors, p.iterations, reg, float8out_internal(p.learning_rate),
+                                        (long long) seed);
+    }
+    return spec;
+}
+
+}  // namespace rec::pg
