@@ -14,18 +14,23 @@ namespace {
 constexpr size_t kRowsPerPoll = 1 << 20;  // a few milliseconds of the simple loops below
 
 // Open-addressing map from external id to first-seen index; faster than std::unordered_map for the
-// tens of millions of lookups of a large source, and its memory is one flat array.
+// tens of millions of lookups of a large source, and its memory is one flat array, counted in the
+// budget as it grows.
 class IdMap
 {
 public:
-    explicit IdMap(size_t expected)
+    IdMap(size_t expected, MemoryBudget &budget) : budget_(budget)
     {
         size_t capacity = 16;
         while (capacity < expected * 2)
             capacity *= 2;
+        budget_.take(capacity * sizeof(Slot), "indexing the source");
         slots_.assign(capacity, Slot{0, -1});
         mask_ = capacity - 1;
     }
+    ~IdMap() { budget_.give(slots_.size() * sizeof(Slot) + ids_.capacity() * sizeof(int64_t)); }
+    IdMap(const IdMap &) = delete;
+    IdMap &operator=(const IdMap &) = delete;
 
     int32_t index_of(int64_t id)
     {
@@ -37,6 +42,12 @@ public:
             {
                 if (ids_.size() >= size_t(INT32_MAX))
                     throw std::length_error("more than 2^31 distinct ids");
+                if (ids_.size() == ids_.capacity())
+                {
+                    const size_t more = std::max<size_t>(ids_.capacity(), 1024);
+                    budget_.take(more * sizeof(int64_t), "indexing the source");
+                    ids_.reserve(ids_.capacity() + more);
+                }
                 slot = Slot{id, int32_t(ids_.size())};
                 ids_.push_back(id);
                 if (ids_.size() * 2 > slots_.size())
@@ -66,6 +77,7 @@ private:
 
     void grow()
     {
+        budget_.take(slots_.size() * 2 * sizeof(Slot), "indexing the source");
         std::vector<Slot> old;
         old.swap(slots_);
         slots_.assign(old.size() * 2, Slot{0, -1});
@@ -79,19 +91,50 @@ private:
                 pos = (pos + 1) & mask_;
             slots_[pos] = slot;
         }
+        budget_.give(old.size() * sizeof(Slot));
     }
 
+    MemoryBudget &budget_;
     std::vector<Slot> slots_;
     std::vector<int64_t> ids_;
     size_t mask_ = 0;
 };
 
-// Maps each row's id to a dense index, then renumbers so that indexes follow ascending ids.
-std::vector<int32_t>
-dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids, HostHooks &hooks)
+// A vector whose bytes are counted in the budget while it lives.
+template <typename T>
+class CountedVector
 {
-    IdMap map(std::min<size_t>(count, 1 << 16));
-    std::vector<int32_t> index(count);
+public:
+    CountedVector(size_t count, MemoryBudget &budget, const char *what) : budget_(&budget)
+    {
+        budget.take(count * sizeof(T), what);
+        values_.resize(count);
+    }
+    ~CountedVector() { release(); }
+    CountedVector(const CountedVector &) = delete;
+    CountedVector &operator=(const CountedVector &) = delete;
+
+    std::vector<T> &get() { return values_; }
+    void release()
+    {
+        if (budget_)
+            budget_->give(values_.size() * sizeof(T));
+        budget_ = nullptr;
+        std::vector<T>().swap(values_);
+    }
+
+private:
+    MemoryBudget *budget_;
+    std::vector<T> values_;
+};
+
+// Maps each row's id to a dense index (into `index`), then renumbers so that indexes follow
+// ascending ids.
+void
+dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids, std::vector<int32_t> &index,
+              MemoryBudget &budget, HostHooks &hooks)
+{
+    IdMap map(std::min<size_t>(count, 1 << 16), budget);
     for (size_t begin = 0; begin < count; begin += kRowsPerPoll)
     {
         hooks.poll();
@@ -100,11 +143,12 @@ dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids
             index[row] = map.index_of(ids[row]);
     }
     const std::vector<int64_t> &first_seen = map.ids();
-    std::vector<int32_t> order(first_seen.size());
+    CountedVector<int32_t> order_storage(first_seen.size(), budget, "indexing the source");
+    CountedVector<int32_t> renumber_storage(first_seen.size(), budget, "indexing the source");
+    std::vector<int32_t> &order = order_storage.get(), &renumber = renumber_storage.get();
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(),
-              [&](int32_t a, int32_t b) { return first_seen[a] < first_seen[b]; });
-    std::vector<int32_t> renumber(first_seen.size());
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return first_seen[a] < first_seen[b]; });
+    budget.take(first_seen.size() * sizeof(int64_t), "indexing the source");  // kept: the id list
     sorted_ids.resize(first_seen.size());
     for (size_t rank = 0; rank < order.size(); ++rank)
     {
@@ -118,14 +162,16 @@ dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids
         for (size_t row = begin; row < end; ++row)
             index[row] = renumber[index[row]];
     }
-    return index;
 }
 
 // Counting sort of (row, column, value) into compressed rows; columns within a row keep input order.
+// The result's arrays are counted in the budget.
 SparseRows
-group_by_row(size_t rows, const std::vector<int32_t> &row_of, const std::vector<int32_t> &column_of,
-             const float *value_of, size_t count, HostHooks &hooks)
+group_by_row(size_t rows, const int32_t *row_of, const int32_t *column_of, const float *value_of, size_t count,
+             MemoryBudget &budget, HostHooks &hooks)
 {
+    budget.take(sat_add(sat_mul(rows + 1, sizeof(size_t)), sat_mul(count, sizeof(int32_t) + sizeof(float))),
+                "indexing the source");
     SparseRows out;
     out.offsets.assign(rows + 1, 0);
     for (size_t begin = 0; begin < count; begin += kRowsPerPoll)
@@ -138,7 +184,9 @@ group_by_row(size_t rows, const std::vector<int32_t> &row_of, const std::vector<
     std::partial_sum(out.offsets.begin(), out.offsets.end(), out.offsets.begin());
     out.columns.resize(count);
     out.values.resize(count);
-    std::vector<size_t> next(out.offsets.begin(), out.offsets.end() - 1);
+    CountedVector<size_t> next_storage(rows, budget, "indexing the source");
+    std::vector<size_t> &next = next_storage.get();
+    std::copy(out.offsets.begin(), out.offsets.end() - 1, next.begin());
     for (size_t begin = 0; begin < count; begin += kRowsPerPoll)
     {
         hooks.poll();
@@ -154,14 +202,23 @@ group_by_row(size_t rows, const std::vector<int32_t> &row_of, const std::vector<
 }
 
 // Sorts each row by column and merges repeated columns; returns how many entries were merged away.
+// The arrays keep their size (the merged-away tail is unused) until the caller shrinks them.
 size_t
-sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, HostHooks &hooks)
+sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, MemoryBudget &budget, HostHooks &hooks)
 {
     const size_t rows = m.rows();
-    std::vector<size_t> kept(rows);
+    CountedVector<size_t> kept_storage(rows, budget, "indexing the source");
+    std::vector<size_t> &kept = kept_storage.get();
     std::vector<double> costs(rows);
+    size_t longest = 0;
     for (size_t r = 0; r < rows; ++r)
+    {
         costs[r] = double(m.row_size(r)) + 16;
+        longest = std::max(longest, m.row_size(r));
+    }
+    // Each thread sorts one row at a time in a scratch of its own.
+    budget.take(sat_mul(sat_mul(longest, sizeof(std::pair<int32_t, float>)), size_t(std::max(threads, 1))),
+                "indexing the source");
     const auto bounds = chunk_boundaries(costs, double(kRowsPerPoll) * threads);
     parallel_rows(bounds, threads, hooks, [&](size_t r, int) {
         const size_t begin = m.offsets[r], end = m.offsets[r + 1];
@@ -169,8 +226,7 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, HostHook
         for (size_t k = begin; k < end; ++k)
             entries[k - begin] = {m.columns[k], m.values[k]};
         // Stable, so that "first" is well defined; the merge itself does not depend on order.
-        std::stable_sort(entries.begin(), entries.end(),
-                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        std::stable_sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
         size_t out = begin;
         for (size_t k = 0; k < entries.size();)
         {
@@ -186,6 +242,7 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, HostHook
         }
         kept[r] = out - begin;
     });
+    budget.give(sat_mul(sat_mul(longest, sizeof(std::pair<int32_t, float>)), size_t(std::max(threads, 1))));
     // Compact the rows now that some are shorter.
     size_t write = 0, merged = 0;
     for (size_t r = 0; r < rows; ++r)
@@ -200,49 +257,72 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, HostHook
         }
     }
     m.offsets[rows] = write;
-    m.columns.resize(write);
-    m.values.resize(write);
-    m.columns.shrink_to_fit();
-    m.values.shrink_to_fit();
     return merged;
 }
 
 }  // namespace
 
+size_t
+interactions_bytes(size_t nnz, size_t users, size_t items)
+{
+    // Both compressed copies (column and value per entry, an offset per row) and the id lists.
+    return sat_add(sat_add(sat_mul(nnz, 2 * (sizeof(int32_t) + sizeof(float))),
+                           sat_mul(sat_add(users, items), sizeof(size_t) + sizeof(int64_t))),
+                   2 * sizeof(size_t));
+}
+
 Interactions
-build_interactions(const TripletsView &t, DuplicatePolicy policy, int threads, HostHooks &hooks)
+build_interactions(const TripletsView &t, DuplicatePolicy policy, int threads, HostHooks &hooks, MemoryBudget &budget)
 {
     if (t.count == 0)
         throw std::invalid_argument("no interactions to train on");
+    // Hands an array of the triplets back as soon as it is no longer read.
+    const auto release = [&](const void *array, size_t element_size) {
+        if (t.release)
+        {
+            t.release(array);
+            budget.give(t.count * element_size);
+        }
+    };
     Interactions out;
-    std::vector<int32_t> user_index = dense_indexes(t.users, t.count, out.user_ids, hooks);
-    std::vector<int32_t> item_index = dense_indexes(t.items, t.count, out.item_ids, hooks);
-    out.by_user = group_by_row(out.user_ids.size(), user_index, item_index, t.values, t.count, hooks);
-    std::vector<int32_t>().swap(user_index);
-    std::vector<int32_t>().swap(item_index);
-    out.duplicates_merged = sort_and_merge_rows(out.by_user, policy, threads, hooks);
+    size_t nnz;
+    {
+        CountedVector<int32_t> user_index(t.count, budget, "indexing the source");
+        dense_indexes(t.users, t.count, out.user_ids, user_index.get(), budget, hooks);
+        release(t.users, sizeof(int64_t));
+        CountedVector<int32_t> item_index(t.count, budget, "indexing the source");
+        dense_indexes(t.items, t.count, out.item_ids, item_index.get(), budget, hooks);
+        release(t.items, sizeof(int64_t));
+        out.by_user = group_by_row(out.user_ids.size(), user_index.get().data(), item_index.get().data(), t.values,
+                                   t.count, budget, hooks);
+    }
+    release(t.values, sizeof(float));
+    out.duplicates_merged = sort_and_merge_rows(out.by_user, policy, threads, budget, hooks);
+    nnz = out.by_user.offsets.back();
+    if (nnz < out.by_user.columns.size())
+    {
+        budget.give((out.by_user.columns.size() - nnz) * (sizeof(int32_t) + sizeof(float)));
+        out.by_user.columns.resize(nnz);
+        out.by_user.values.resize(nnz);
+        out.by_user.columns.shrink_to_fit();
+        out.by_user.values.shrink_to_fit();
+    }
 
     // The item-major copy is the transpose of the merged user-major one, so both agree exactly.
-    const size_t nnz = out.by_user.columns.size();
-    std::vector<int32_t> row_of(nnz);
-    for (size_t u = 0; u < out.by_user.rows(); ++u)
-        for (size_t k = out.by_user.offsets[u]; k < out.by_user.offsets[u + 1]; ++k)
-            row_of[k] = int32_t(u);
-    out.by_item = group_by_row(out.item_ids.size(), out.by_user.columns, row_of,
-                               out.by_user.values.data(), nnz, hooks);
+    {
+        CountedVector<int32_t> row_of(nnz, budget, "indexing the source");
+        for (size_t u = 0; u < out.by_user.rows(); ++u)
+            for (size_t k = out.by_user.offsets[u]; k < out.by_user.offsets[u + 1]; ++k)
+                row_of.get()[k] = int32_t(u);
+        out.by_item = group_by_row(out.item_ids.size(), out.by_user.columns.data(), row_of.get().data(),
+                                   out.by_user.values.data(), nnz, budget, hooks);
+    }
 
     double sum = 0;
     for (float v : out.by_user.values)
         sum += v;
     out.value_mean = sum / double(nnz);
     return out;
-}
-
-size_t
-estimate_interactions_bytes(size_t rows)
-{
-    // Dense indexes, both compressed copies, and the id maps at their largest.
-    return sat_mul(rows, 4 + 4 + 2 * (4 + 4 + sizeof(size_t)) + 2 * (2 * 16 + 8));
 }
 
 int64_t

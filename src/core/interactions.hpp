@@ -3,20 +3,34 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 
 namespace rec::core {
 
-// (user, item, value) rows as read from the source, borrowed from the caller.
+// (user, item, value) rows as read from the source, borrowed from the caller. With `release` set,
+// build_interactions hands each array back (release(array)) as soon as it no longer reads it, and
+// gives its bytes back to the budget: the caller counted them there (bytes_of_triplets).
 struct TripletsView
 {
-    const int64_t *users = nullptr;
-    const int64_t *items = nullptr;
-    const float *values = nullptr;
-    size_t count = 0;
+    TripletsView(const int64_t *users_, const int64_t *items_, const float *values_, size_t count_,
+                 std::function<void(const void *)> release_ = nullptr)
+        : users(users_), items(items_), values(values_), count(count_), release(std::move(release_))
+    {
+    }
+
+    const int64_t *users;
+    const int64_t *items;
+    const float *values;
+    size_t count;
+    std::function<void(const void *)> release;
 };
+
+// What the caller holds for `rows` triplets: two int64 ids and a float each.
+constexpr size_t kBytesPerTriplet = 2 * sizeof(int64_t) + sizeof(float);
 
 // Compressed sparse rows: row r holds columns[offsets[r] .. offsets[r+1]) with their values, sorted
 // by column.
@@ -50,12 +64,14 @@ enum class DuplicatePolicy
 };
 
 // Builds the index in O(rows) time with hooks.poll() every few milliseconds, so a host can cancel it
-// at any data size. Throws std::invalid_argument for an empty input.
+// at any data size. Its arrays are counted in `budget` (MemoryLimitExceeded before one would exceed
+// it); the result's stay counted. At its peak it holds about 20 bytes per row beyond the id maps
+// (releasing the triplets as it goes). Throws std::invalid_argument for an empty input.
 Interactions build_interactions(const TripletsView &triplets, DuplicatePolicy policy, int threads,
-                                HostHooks &hooks);
+                                HostHooks &hooks, MemoryBudget &budget = unlimited_budget());
 
-// Upper estimate of the memory build_interactions needs for `rows` input rows, in bytes (saturating).
-size_t estimate_interactions_bytes(size_t rows);
+// The bytes an Interactions of this size holds (both compressed copies and the id lists).
+size_t interactions_bytes(size_t nnz, size_t users, size_t items);
 
 // Dense index of an external id in an ascending id list, or -1.
 int64_t find_id(const std::vector<int64_t> &ids, int64_t id);

@@ -1,6 +1,7 @@
 #include "pg/bridge.hpp"
 
-#include "core/als.hpp"
+#include "core/memory.hpp"
+#include "core/training.hpp"
 
 #include <cstring>
 #include <new>
@@ -24,6 +25,12 @@ capture_current_exception(CaughtException &out) noexcept
         out.sqlstate = e.sqlstate();
         strlcpy(out.message, e.what(), sizeof(out.message));
         strlcpy(out.hint, e.hint().c_str(), sizeof(out.hint));
+    }
+    catch (const rec::core::MemoryLimitExceeded &e)
+    {
+        out.sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+        strlcpy(out.message, e.what(), sizeof(out.message));
+        strlcpy(out.hint, "Raise rec.max_memory, or use fewer factors or a smaller source.", sizeof(out.hint));
     }
     catch (const std::bad_alloc &)
     {

@@ -4,6 +4,8 @@
 #pragma once
 #include "pg/ids.hpp"
 
+#include "core/interactions.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -51,7 +53,7 @@ const char *display_id(const SourceRows &rows, bool items, int64 id);
 void refuse_negative_values(const SourceRows &rows, const char *relation);
 
 // Bytes each row costs while held in memory.
-constexpr size_t kBytesPerSourceRow = 2 * sizeof(int64_t) + sizeof(float);
+constexpr size_t kBytesPerSourceRow = rec::core::kBytesPerTriplet;
 
 // PostgreSQL-style: raises errors with ereport. Refuses to hold more than `max_bytes` of rows.
 SourceRows read_source(const SourceSpec &spec, size_t max_bytes);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/checked_size.hpp"
+#include "core/memory.hpp"
 #include "core/interactions.hpp"
 #include "core/validation.hpp"
 
@@ -20,6 +21,9 @@ namespace rec::pg {
 
 struct IndexedRows
 {
+    explicit IndexedRows(size_t limit) : budget(limit) {}
+    // What the run holds, counted from the rows read to the model trained: the peak is reported.
+    rec::core::MemoryBudget budget;
     rec::core::Interactions data;
     std::unique_ptr<rec::core::ValidationSet> validation;
     double seconds = 0;  // indexing
@@ -58,29 +62,18 @@ owned_by(MemoryContext context, T *object)
     return object;
 }
 
-void
-check_budget(size_t needed, size_t budget, const char *what)
-{
-    if (needed > budget)
-        throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                       std::string(what) + " needs about " + std::to_string(needed >> 20) +
-                           " MB, more than rec.max_memory (" + std::to_string(budget >> 20) + " MB)",
-                       "Raise rec.max_memory, or use fewer factors or a smaller source.");
-}
-
 TrainedModel *
-train_model(const TrainSpec &spec, const IndexedRows &indexed, const RunOptions &run, MemoryContext owner,
-            size_t budget)
+train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, MemoryContext owner)
 {
     const auto started = std::chrono::steady_clock::now();
     const rec::core::Interactions &data = indexed.data;
     // Held until the model is trained: the source is read before, the model stored after, on one thread.
     const WorkerThreads workers;
     const int threads = workers.threads();
-    check_budget(rec::core::sat_add(rec::core::estimate_interactions_bytes(data.nnz()),
-                                    rec::core::estimate_training_bytes(data.user_ids.size(), data.item_ids.size(),
-                                                                       spec.factors, threads)),
-                 budget, "training");
+    // Counted while the model is trained; the model's factors stay counted until it is stored.
+    const size_t training_bytes =
+        rec::core::estimate_training_bytes(data.user_ids.size(), data.item_ids.size(), spec.factors, threads);
+    indexed.budget.take(training_bytes, "training");
     BackendHooks hooks(spec.iterations);
     std::unique_ptr<rec::core::ValidatingHooks> validating;
     rec::core::TrainHooks *train_hooks = &hooks;
@@ -123,6 +116,7 @@ train_model(const TrainSpec &spec, const IndexedRows &indexed, const RunOptions 
         trained->lower_is_better = validating->lower_is_better();
     }
     trained->seconds = indexed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    indexed.budget.give(training_bytes);
     return owned_by(owner, trained.release());
 }
 
@@ -157,22 +151,29 @@ read_training_rows(const char *model, const SourceSpec &source, const char *vali
 }
 
 IndexedRows *
-index_training_rows(const TrainingRows &rows, Algorithm algorithm, MemoryContext owner, size_t budget)
+index_training_rows(TrainingRows &rows, Algorithm algorithm, MemoryContext owner, size_t budget)
 {
     const auto started = std::chrono::steady_clock::now();
-    const SourceRows &r = rows.rows;
-    check_budget(rec::core::sat_add(rec::core::sat_mul(r.count, kBytesPerSourceRow),
-                                    rec::core::estimate_interactions_bytes(r.count)),
-                 budget, "indexing the source");
+    SourceRows &r = rows.rows;
+    auto indexed = std::make_unique<IndexedRows>(budget);
+    // The rows read (the validation rows stay while training), then what indexing adds as it goes.
+    indexed->budget.take(rec::core::sat_mul(r.count + rows.validation.count, rec::core::kBytesPerTriplet),
+                         "reading the source");
     // Ratings are averaged (a re-rating), implicit feedback is summed (plays add up).
     const bool explicit_ratings = algorithm == Algorithm::Als;
     const auto policy = explicit_ratings ? rec::core::DuplicatePolicy::Average : rec::core::DuplicatePolicy::Sum;
-    auto indexed = std::make_unique<IndexedRows>();
     {
+        // The rows are handed back as soon as indexing has read them, so that the peak stays near
+        // the size of the index itself.
+        rec::core::TripletsView view{r.users, r.items, r.ratings, r.count, [](const void *array) {
+                                         pg_call([&] { pfree(const_cast<void *>(array)); });
+                                     }};
         const WorkerThreads workers;
         BackendHooks hooks;
-        indexed->data = rec::core::build_interactions({r.users, r.items, r.ratings, r.count}, policy,
-                                                      workers.threads(), hooks);
+        indexed->data = rec::core::build_interactions(view, policy, workers.threads(), hooks, indexed->budget);
+        r.users = nullptr;
+        r.items = nullptr;
+        r.ratings = nullptr;
     }
     if (indexed->data.duplicates_merged > 0)
         pg_call([&] {
@@ -182,6 +183,7 @@ index_training_rows(const TrainingRows &rows, Algorithm algorithm, MemoryContext
     if (rows.validation_source)
     {
         const SourceRows &v = rows.validation;
+        indexed->budget.take(rec::core::sat_mul(v.count, 3 * sizeof(int32_t)), "validating");
         indexed->validation = std::make_unique<rec::core::ValidationSet>(rec::core::make_validation_set(
             indexed->data, v.users, v.items, v.ratings, v.count, explicit_ratings, r.rating_min, r.rating_max));
     }
@@ -191,12 +193,12 @@ index_training_rows(const TrainingRows &rows, Algorithm algorithm, MemoryContext
 
 TrainedVersion
 train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows, IndexedRows *indexed,
-              const RunOptions &run, size_t budget)
+              const RunOptions &run)
 {
     const TimestampTz started = GetCurrentTimestamp();
     MemoryContext job_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend training",
                                                       ALLOCSET_DEFAULT_SIZES);
-    TrainedModel *trained = train_model(spec, *indexed, run, job_context, budget);
+    TrainedModel *trained = train_model(spec, *indexed, run, job_context);
     const SourceRows &r = rows.rows;
     ModelToStore store{model, spec.algorithm_name, r.qualified_name, spec.hyperparameters,
                        rows.source.user_column, rows.source.item_column, rows.source.rating_column,
@@ -235,12 +237,13 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
         record_deployment(model, stored.model_id);
     const rec::core::Interactions &data = indexed->data;
     ereport(NOTICE, (errmsg("trained model \"%s\" version %d (%s%s): %zu users, %zu items, %zu interactions, "
-                            "%d iterations, %s %.4f%s, %.2f s training, %.2f s in all",
+                            "%d iterations, %s %.4f%s, %.2f s training, %.2f s in all, peak memory about %zu MB",
                             model, stored.version, out.deployed ? "deployed" : "not deployed", why_not,
                             data.user_ids.size(), data.item_ids.size(), data.nnz(), trained->model.iterations,
                             trained->model.train_metric, trained->model.train_value,
                             out.validated ? psprintf(", %s %.4f", out.validation_metric, out.validation_value) : "",
-                            trained->seconds, double(GetCurrentTimestamp() - started) / 1e6 + indexed->seconds)));
+                            trained->seconds, double(GetCurrentTimestamp() - started) / 1e6 + indexed->seconds,
+                            (indexed->budget.peak() + (1 << 20) - 1) >> 20)));
     MemoryContextDelete(job_context);
     return out;
 }
@@ -352,10 +355,10 @@ PGREC_FUNCTION(rec_train)
 
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend rows", ALLOCSET_DEFAULT_SIZES);
     MemoryContext caller_context = MemoryContextSwitchTo(context);
-    const rec::pg::TrainingRows rows = rec::pg::read_training_rows(
-        model, source, validation_source, spec.algorithm != rec::pg::Algorithm::Als, budget);
+    rec::pg::TrainingRows rows = rec::pg::read_training_rows(model, source, validation_source,
+                                                             spec.algorithm != rec::pg::Algorithm::Als, budget);
     rec::pg::IndexedRows *indexed = rec::pg::index_training_rows(rows, spec.algorithm, context, budget);
-    rec::pg::train_version(model, spec, rows, indexed, run, budget);
+    rec::pg::train_version(model, spec, rows, indexed, run);
     MemoryContextSwitchTo(caller_context);
     MemoryContextDelete(context);
     PG_RETURN_VOID();

@@ -22,9 +22,11 @@ TrainingRows read_training_rows(const char *model, const SourceSpec &source, con
                                 bool implicit_values, size_t budget);
 
 // The rows indexed for training (users and items numbered, both compressed copies, duplicates merged,
-// the validation set mapped onto them): C++ objects owned by a memory context, freed with it.
+// the validation set mapped onto them): C++ objects owned by a memory context, freed with it. The
+// rows' arrays are freed (and set to NULL) as indexing goes. What the run holds from here on is counted
+// against `budget` (rec.max_memory): 54000 before an allocation would exceed it.
 struct IndexedRows;
-IndexedRows *index_training_rows(const TrainingRows &rows, Algorithm algorithm, MemoryContext owner, size_t budget);
+IndexedRows *index_training_rows(TrainingRows &rows, Algorithm algorithm, MemoryContext owner, size_t budget);
 
 struct RunOptions
 {
@@ -45,9 +47,10 @@ struct TrainedVersion
 };
 
 // Trains one version (the spec's algorithm must be the one the rows were indexed for), stores it and
-// deploys it as `run` asks; reports each iteration and the result in NOTICEs.
+// deploys it as `run` asks; reports each iteration and the result (and the peak of memory counted) in
+// NOTICEs.
 TrainedVersion train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows, IndexedRows *indexed,
-                             const RunOptions &run, size_t budget);
+                             const RunOptions &run);
 
 // Trainings of one model name are serialized by a transaction-level lock on the name: the second waits,
 // or fails with 55P03 when `wait` is false.

@@ -180,8 +180,8 @@ PGREC_FUNCTION(rec_tune)
     const rec::pg::Algorithm algorithm = specs[0].algorithm;
 
     MemoryContext caller_context = MemoryContextSwitchTo(context);
-    const rec::pg::TrainingRows rows = rec::pg::read_training_rows(model, source, validation_source,
-                                                                   algorithm != rec::pg::Algorithm::Als, budget);
+    rec::pg::TrainingRows rows = rec::pg::read_training_rows(model, source, validation_source,
+                                                             algorithm != rec::pg::Algorithm::Als, budget);
     rec::pg::IndexedRows *indexed = rec::pg::index_training_rows(rows, algorithm, context, budget);
     rec::pg::RunOptions run;
     run.deploy = false;
@@ -191,7 +191,7 @@ PGREC_FUNCTION(rec_tune)
     for (uint64 t = 0; t < trials; ++t)
     {
         CHECK_FOR_INTERRUPTS();
-        const rec::pg::TrainedVersion trained = rec::pg::train_version(model, specs[t], rows, indexed, run, budget);
+        const rec::pg::TrainedVersion trained = rec::pg::train_version(model, specs[t], rows, indexed, run);
         metric = trained.validation_metric;
         const bool better = best_version == 0 || (trained.lower_is_better ? trained.validation_value < best_value
                                                                            : trained.validation_value > best_value);

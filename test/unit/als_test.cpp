@@ -187,8 +187,51 @@ TEST(Als, HostCanStopTrainingBetweenChunks)
 TEST(Als, MemoryEstimateSaturatesInsteadOfOverflowing)
 {
     EXPECT_EQ(estimate_training_bytes(size_t(1) << 40, size_t(1) << 40, 1 << 30, 64), SIZE_MAX);
-    EXPECT_EQ(estimate_interactions_bytes(SIZE_MAX / 2), SIZE_MAX);
+    EXPECT_EQ(interactions_bytes(SIZE_MAX / 2, 1, 1), SIZE_MAX);
     const size_t small = estimate_training_bytes(610, 9724, 64, 2);
     EXPECT_GT(small, size_t(10334) * 64 * 4);
     EXPECT_LT(small, size_t(64) << 20);
+}
+
+// The conjugate-gradient solver (the default) reaches the exact solver's training error: a few
+// warm-started steps per row per half-step track the exact solution.
+TEST(Als, ConjugateGradientReachesTheExactSolversError)
+{
+    const auto data = low_rank(6);
+    AlsParams p;
+    p.factors = 6;
+    p.iterations = 20;
+    p.regularization = 0.02;
+    p.unweighted_regularization = 0.5;
+    Recorder cg, exact;
+    train(data, p, cg);
+    p.solver = Solver::Cholesky;
+    train(data, p, exact);
+    ASSERT_EQ(cg.rmse.size(), 20u);
+    EXPECT_LT(cg.rmse.back(), cg.rmse.front());
+    EXPECT_NEAR(cg.rmse.back(), exact.rmse.back(), 0.01 * exact.rmse.back() + 1e-3);
+}
+
+// The peak counted while indexing stays near the index's own size once the caller's rows are handed
+// back as they are read; a budget below it is refused before the allocation.
+TEST(Interactions, MemoryIsCountedAndRowsAreHandedBack)
+{
+    const Synthetic s = low_rank(7);
+    const size_t rows = s.users.size();
+    std::vector<const void *> released;
+    TripletsView view{s.users.data(), s.items.data(), s.values.data(), rows,
+                      [&](const void *array) { released.push_back(array); }};
+    MemoryBudget budget(size_t(64) << 20);
+    budget.take(rows * kBytesPerTriplet, "reading");
+    NoHostHooks none;
+    const Interactions data = build_interactions(view, DuplicatePolicy::Average, 2, none, budget);
+    EXPECT_EQ(released.size(), 3u);
+    // What stays counted is the index itself.
+    EXPECT_EQ(budget.used(), interactions_bytes(data.nnz(), data.user_ids.size(), data.item_ids.size()));
+    EXPECT_GE(budget.peak(), rows * kBytesPerTriplet);
+    EXPECT_LT(budget.peak(), rows * 40 + (size_t(64) << 10));
+    MemoryBudget tiny(rows * kBytesPerTriplet + 100);
+    tiny.take(rows * kBytesPerTriplet, "reading");
+    TripletsView kept{s.users.data(), s.items.data(), s.values.data(), rows, nullptr};
+    EXPECT_THROW(build_interactions(kept, DuplicatePolicy::Average, 1, none, tiny), MemoryLimitExceeded);
 }

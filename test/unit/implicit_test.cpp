@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <Eigen/Dense>
+
 #include <limits>
 
 #include <cmath>
@@ -179,4 +181,73 @@ TEST(RankingMetrics, MatchAHandComputedCase)
     EXPECT_DOUBLE_EQ(huge.map, all.map);
     EXPECT_DOUBLE_EQ(huge.ndcg, all.ndcg);
     EXPECT_DOUBLE_EQ(huge.precision, all.precision);
+}
+
+// confidence 'implicit' trains the model of the `implicit` library: the same per-row normal equations
+// as its least_squares (implicit/cpu/_als.pyx: A = YᵀY + λI + Σ (c - 1) y yᵀ, b = Σ c y, with
+// c = alpha * value), users first, from the same starting factors. The reference below is that
+// algorithm written out in double precision; the factors agree to float rounding.
+TEST(ImplicitAls, ConfidenceOfTheImplicitLibraryMatchesItsAlgorithm)
+{
+    const auto data = communities(3, 30, 20);
+    ImplicitParams p;
+    p.factors = 5;
+    p.iterations = 4;
+    p.regularization = 0.05;
+    p.alpha = 3.0;
+    p.confidence = Confidence::Alpha;
+    p.solver = Solver::Cholesky;
+    Losses hooks;
+    const FactorModel ours = train_implicit_als(data, p, hooks);
+
+    const int k = p.factors;
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    // Our starting factors (uniform in [0, 0.01), users stream 1, items stream 2), as implicit draws
+    // random((n, factors)) * 0.01 with its own generator.
+    auto start = [&](size_t rows, uint64_t stream) {
+        Eigen::MatrixXd m(Eigen::Index(rows), k);
+        for (size_t r = 0; r < rows; ++r)
+        {
+            RowRandom rng(p.seed, stream, r);
+            for (int f = 0; f < k; ++f)
+                m(Eigen::Index(r), f) = double(float(rng.uniform() * 0.01));
+        }
+        return m;
+    };
+    Eigen::MatrixXd X = start(users, 1), Y = start(items, 2);
+    // implicit's least_squares for one side: Cui holds the confidences alpha * value.
+    auto least_squares = [&](const SparseRows &Cui, Eigen::MatrixXd &own, const Eigen::MatrixXd &other) {
+        const Eigen::MatrixXd YtY = other.transpose() * other;
+        for (size_t u = 0; u < Cui.rows(); ++u)
+        {
+            Eigen::MatrixXd A = YtY + p.regularization * Eigen::MatrixXd::Identity(k, k);
+            Eigen::VectorXd b = Eigen::VectorXd::Zero(k);
+            for (size_t e = Cui.offsets[u]; e < Cui.offsets[u + 1]; ++e)
+            {
+                double confidence = p.alpha * Cui.values[e];
+                const Eigen::VectorXd y = other.row(Cui.columns[e]).transpose();
+                if (confidence > 0)
+                    b += confidence * y;
+                else
+                    confidence = -confidence;
+                A += (confidence - 1) * y * y.transpose();
+            }
+            own.row(Eigen::Index(u)) = A.ldlt().solve(b).transpose();
+        }
+    };
+    for (int it = 0; it < p.iterations; ++it)
+    {
+        least_squares(data.by_user, X, Y);
+        least_squares(data.by_item, Y, X);
+    }
+    double worst = 0;
+    for (size_t i = 0; i < items; ++i)
+        for (int f = 0; f < k; ++f)
+            worst = std::max(worst, std::fabs(double(ours.item_factors[i * size_t(k) + size_t(f)]) - Y(Eigen::Index(i), f)) /
+                                        (1e-3 + Y.row(Eigen::Index(i)).norm()));
+    EXPECT_LT(worst, 1e-3);
+    // The default confidence (1 + alpha * value) is another model: its factors differ.
+    p.confidence = Confidence::OnePlusAlpha;
+    const FactorModel hu = train_implicit_als(data, p, hooks);
+    EXPECT_NE(hu.item_factors, ours.item_factors);
 }

@@ -322,3 +322,45 @@ TEST(Bf16, PairsRoundToNearestEven)
     EXPECT_EQ(bf16_pair(1.0f + 3.0f / 256, 0.0f), 0x3F82u);  // 1 + 3·2^-8 rounds up to 1 + 2^-6
     EXPECT_EQ(bf16_pair(0.0f, -2.0f), 0xC0000000u);
 }
+
+// With bf16 rows (where the CPU has AVX-512 BF16) top_n bounds each score from above at half the
+// memory traffic and rescores in fp32 only the items that can enter the list: the same items as the
+// fp32 path, their scores within rounding, on close scores, with biases, exclusions and every n.
+TEST(TopN, Bf16BoundsGiveTheFp32Answer)
+{
+    if (!bf16_scoring_available())
+        GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
+    for (int k : {1, 7, 32, 64, 65})
+    {
+        const size_t count = 5003;
+        std::vector<float> factors(count * size_t(k)), bias(count), user(static_cast<size_t>(k));
+        RowRandom rng(uint64_t(k), 0, 0);
+        for (float &x : factors)
+            x = float(rng.normal());
+        for (float &b : bias)
+            b = 0.001f * float(rng.normal());
+        for (float &u : user)
+            u = float(rng.normal());
+        // Near-duplicates of one item, so that many scores are close.
+        for (size_t i = 100; i < 200; ++i)
+            for (int f = 0; f < k; ++f)
+                factors[i * size_t(k) + size_t(f)] = factors[size_t(f)] * (1.0f + 1e-5f * float(i));
+        std::vector<uint32_t> rows(count * size_t(bf16_pairs(k)));
+        std::vector<float> norms(count);
+        fill_bf16_rows(factors.data(), count, k, rows.data(), norms.data());
+        const ItemFactorsView plain{factors.data(), bias.data(), count, k};
+        const ItemFactorsView with_bf16{factors.data(), bias.data(), count, k, rows.data(), norms.data()};
+        const std::vector<int32_t> excluded{0, 5, 150, 4000, 5002};
+        for (size_t n : {size_t(1), size_t(10), size_t(100), count})
+        {
+            const auto a = top_n(plain, user.data(), 3.5f, excluded.data(), excluded.size(), n);
+            const auto b = top_n(with_bf16, user.data(), 3.5f, excluded.data(), excluded.size(), n);
+            ASSERT_EQ(a.size(), b.size()) << "k " << k << " n " << n;
+            for (size_t r = 0; r < a.size(); ++r)
+            {
+                EXPECT_NEAR(a[r].score, b[r].score, 1e-5f * (1 + std::fabs(a[r].score))) << "k " << k << " rank " << r;
+                EXPECT_TRUE(std::find(excluded.begin(), excluded.end(), b[r].item) == excluded.end());
+            }
+        }
+    }
+}
