@@ -1,6 +1,9 @@
 #include "pg/model_cache.hpp"
 #include "pg/bridge.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace rec::pg {
@@ -189,14 +192,28 @@ release_pins(XactEvent event, void *)
     give_up_reservation();
     if (pinned == nullptr)
         return;
-    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    // Unpinned under the shared lock (no slot changes hands meanwhile: that takes the lock
+    // exclusively); only a retired slot whose last pin this was is freed, under the exclusive lock.
+    bool retired_unpinned = false;
+    LWLockAcquire(shared_lock, LW_SHARED);
     for (PinnedModel *p = pinned; p; p = p->next)
     {
         SharedSlot &slot = shared->slots[p->slot];
-        if (--slot.pins == 0 && slot.retired)
-            free_slot_locked(slot);
+        if (__atomic_sub_fetch(&slot.pins, 1, __ATOMIC_RELAXED) == 0 && slot.retired)
+            retired_unpinned = true;
     }
     LWLockRelease(shared_lock);
+    if (retired_unpinned)
+    {
+        LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+        for (PinnedModel *p = pinned; p; p = p->next)
+        {
+            SharedSlot &slot = shared->slots[p->slot];
+            if (slot.key.model_id != 0 && slot.pins == 0 && slot.retired)
+                free_slot_locked(slot);
+        }
+        LWLockRelease(shared_lock);
+    }
     pinned = nullptr;  // the nodes go with TopTransactionContext
 }
 
@@ -205,10 +222,11 @@ release_pins(XactEvent event, void *)
 void
 pin_locked(int s, PinnedModel *node)
 {
+    // Atomic: the lock may be held shared (the fast path of claim_shared) by several backends at once.
     SharedSlot &slot = shared->slots[s];
-    ++slot.pins;
-    ++slot.hits;
-    slot.last_used = ++shared->clock;
+    __atomic_add_fetch(&slot.pins, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&slot.hits, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot.last_used, __atomic_add_fetch(&shared->clock, 1, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
     node->slot = s;
     node->key = slot.key;
     node->next = pinned;
@@ -224,11 +242,37 @@ find_slot_locked(const ModelKey &key)
     return -1;
 }
 
+// Images this backend has already mapped page by page (by slot and the image's address there).
+dsa_pointer populated[kSharedSlots];
+
+// A backend that first reads an image maps its pages into its own page tables one fault at a time
+// (thousands for a few megabytes, each costly under virtualisation): ask the kernel to map them all in
+// one call instead (MADV_POPULATE_READ, Linux 5.14; where it is missing, the pages fault in as before).
+void
+populate_once(int slot, const char *image, uint64 bytes)
+{
+#ifdef MADV_POPULATE_READ
+    if (populated[slot] == shared->slots[slot].image)
+        return;
+    populated[slot] = shared->slots[slot].image;
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = uintptr_t(image) & ~(page - 1);
+    (void) madvise((void *) begin, size_t(uintptr_t(image) + bytes - begin), MADV_POPULATE_READ);
+#else
+    (void) slot;
+    (void) image;
+    (void) bytes;
+#endif
+}
+
 // The view of a pinned slot's image (mapping its segment if this backend has not yet).
 const ServedModel *
 view_pinned(PinnedModel *node)
 {
-    node->view = view_model_image((const char *) dsa_get_address(area, shared->slots[node->slot].image));
+    const SharedSlot &slot = shared->slots[node->slot];
+    const char *image = (const char *) dsa_get_address(area, slot.image);
+    populate_once(node->slot, image, slot.bytes);
+    node->view = view_model_image(image);
     return &node->view;
 }
 
@@ -251,6 +295,22 @@ Claim
 claim_shared(const ModelKey &key, const ServedModel **out)
 {
     PinnedModel *node = new_pin_record();
+    // The common case, a model that is there, takes the lock shared: serving backends do not queue
+    // behind each other.
+    if (area)
+    {
+        LWLockAcquire(shared_lock, LW_SHARED);
+        const int s = find_slot_locked(key);
+        const bool there = s >= 0 && shared->slots[s].loader == 0;
+        if (there)
+            pin_locked(s, node);
+        LWLockRelease(shared_lock);
+        if (there)
+        {
+            *out = view_pinned(node);
+            return Claim::Pinned;
+        }
+    }
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
     attach_area_locked();
     int s = find_slot_locked(key);

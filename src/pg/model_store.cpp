@@ -165,48 +165,59 @@ store_model(const ModelToStore &m)
     return out;
 }
 
+namespace {
+
+// A plan kept for the backend's lifetime, prepared when first needed (a new session prepares only the
+// one it uses: planning under the tables' row-level security is most of a first call's cost).
+SPIPlanPtr
+kept_plan(SPIPlanPtr *plan, const char *query, int nargs, Oid *types)
+{
+    if (*plan == nullptr)
+    {
+        SPIPlanPtr prepared = prepare_sql(query, nargs, types);
+        SPI_keepplan(prepared);
+        *plan = prepared;
+    }
+    return *plan;
+}
+
+}  // namespace
+
 ModelRef
 find_model(const char *name)
 {
-    // Run once per model name and role, then again only after a change (serving.cpp): prepared once
-    // per backend.
     static SPIPlanPtr by_name = nullptr, newest = nullptr, any_version = nullptr;
+    Oid types[] = {TEXTOID};
     const SpiSession spi = begin_spi(SpiRole::Caller, true);
-    if (by_name == nullptr)
-    {
-        // All or none: an error between them must not leave some of them unset.
-        Oid types[] = {TEXTOID};
-        SPIPlanPtr name_plan = prepare_sql("SELECT d.model_id, v.revision FROM rec.deployments d "
-                                           "JOIN rec.model_versions v USING (model_id) "
-                                           "WHERE d.name = $1 AND NOT d.rolled_back "
-                                           "ORDER BY d.deployment_id DESC LIMIT 1",
-                                           1, types);
-        SPIPlanPtr newest_plan = prepare_sql("SELECT d.model_id, v.revision FROM rec.deployments d "
-                                             "JOIN rec.model_versions v USING (model_id) WHERE NOT d.rolled_back "
-                                             "ORDER BY d.deployment_id DESC LIMIT 1",
-                                             0, nullptr);
-        SPIPlanPtr any_plan = prepare_sql("SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types);
-        SPI_keepplan(name_plan);
-        SPI_keepplan(newest_plan);
-        SPI_keepplan(any_plan);
-        newest = newest_plan;
-        any_version = any_plan;
-        by_name = name_plan;
-    }
     Datum values[] = {name ? CStringGetTextDatum(name) : (Datum) 0};
-    execute_sql(spi, name ? by_name : newest, values, SPI_OK_SELECT);
+    if (name)
+        execute_sql(spi,
+                    kept_plan(&by_name,
+                              "SELECT d.model_id, v.revision FROM rec.deployments d "
+                              "JOIN rec.model_versions v USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back "
+                              "ORDER BY d.deployment_id DESC LIMIT 1",
+                              1, types),
+                    values, SPI_OK_SELECT);
+    else
+        execute_sql(spi,
+                    kept_plan(&newest,
+                              "SELECT d.model_id, v.revision FROM rec.deployments d "
+                              "JOIN rec.model_versions v USING (model_id) WHERE NOT d.rolled_back "
+                              "ORDER BY d.deployment_id DESC LIMIT 1",
+                              0, nullptr),
+                    values, SPI_OK_SELECT);
     if (SPI_processed == 0)
     {
         if (name == nullptr)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
                             errhint("Train one with CALL rec.train(model => ..., source => ...).")));
-        execute_sql(spi, any_version, values, SPI_OK_SELECT);
+        execute_sql(spi, kept_plan(&any_version, "SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types),
+                    values, SPI_OK_SELECT);
         if (SPI_processed == 0)
         {
             // None the caller may read: none at all, or none granted to the caller.
             end_spi(spi);
             const SpiSession owner = begin_spi(SpiRole::Owner);
-            Oid types[] = {TEXTOID};
             run_sql(owner, "SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types, values,
                     SPI_OK_SELECT);
             if (SPI_processed > 0)

@@ -207,10 +207,13 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     // parallel-safe views and policies): the rows flow to this backend through the executor, whose
     // workers share its snapshot and its rights. Moving a tuple to the leader costs little next to
     // reading it, which parallel_tuple_cost does not know, so it is set low for this query only.
-    for (const auto &[name, value] : {std::pair{"parallel_tuple_cost", "0.0001"}, std::pair{"parallel_setup_cost", "100"}})
-        (void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    // A filtered read (a refresh of a few users) is left to the planner's defaults: an index serves it.
+    if (!filtered)
+        for (const auto &[name, value] :
+             {std::pair{"parallel_tuple_cost", "0.0001"}, std::pair{"parallel_setup_cost", "100"}})
+            (void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     Oid filter_type[] = {filter_by_keys ? Oid(TEXTARRAYOID) : Oid(INT8ARRAYOID)};
-    SPIPlanPtr plan = SPI_prepare_cursor(query, filtered ? 1 : 0, filter_type, CURSOR_OPT_PARALLEL_OK);
+    SPIPlanPtr plan = SPI_prepare_cursor(query, filtered ? 1 : 0, filter_type, filtered ? 0 : CURSOR_OPT_PARALLEL_OK);
     if (plan == nullptr)
         elog(ERROR, "could not prepare the source query: %s", SPI_result_code_string(SPI_result));
     SPIExecuteOptions options;
