@@ -28,12 +28,15 @@ struct Quiet : rec::core::TrainHooks
 };
 }  // namespace
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     if (argc < 4)
     {
-        std::fprintf(stderr, "usage: %s TRAIN TEST ials|ials-cholesky|bpr [factors iterations regularization "
-                             "alpha|learning_rate threshold k]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s TRAIN TEST ials|ials-cholesky|bpr [factors iterations regularization "
+                     "alpha|learning_rate threshold k]\n",
+                     argv[0]);
         return 2;
     }
     const std::string algorithm = argv[3];
@@ -53,13 +56,19 @@ int main(int argc, char **argv)
     if (algorithm == "bpr")
     {
         rec::core::BprParams p;
-        p.factors = factors; p.iterations = iterations; p.regularization = regularization; p.learning_rate = knob;
+        p.factors = factors;
+        p.iterations = iterations;
+        p.regularization = regularization;
+        p.learning_rate = knob;
         model = rec::core::train_bpr(data, p, hooks);
     }
     else
     {
         rec::core::ImplicitParams p;
-        p.factors = factors; p.iterations = iterations; p.regularization = regularization; p.alpha = knob;
+        p.factors = factors;
+        p.iterations = iterations;
+        p.regularization = regularization;
+        p.alpha = knob;
         if (algorithm == "ials-cholesky")
             p.solver = rec::core::Solver::Cholesky;
         model = rec::core::train_implicit_als(data, p, hooks);
@@ -77,10 +86,11 @@ int main(int argc, char **argv)
         rec::core::group_positives(data.user_ids.size(), user_of.data(), item_of.data(), user_of.size());
     const rec::core::FactorModelView view_model = model.view();
     const std::vector<int64_t> seen_offsets(data.by_user.offsets.begin(), data.by_user.offsets.end());
-    const auto m = rec::core::ranking_metrics(view_model, {seen_offsets.data(), data.by_user.columns.data()},
-                                              positives, k, 0, none);
-    std::printf("%s precision %.4f recall %.4f map %.4f ndcg %.4f auc %.4f coverage %.4f users %zu %s %.5f seconds %.2f\n",
-                algorithm.c_str(), m.precision, m.recall, m.map, m.ndcg, m.auc, m.coverage, m.users,
-                model.train_metric, model.train_value, seconds);
+    const auto m = rec::core::ranking_metrics(view_model, {seen_offsets.data(), data.by_user.columns.data()}, positives,
+                                              k, 0, none);
+    std::printf(
+        "%s precision %.4f recall %.4f map %.4f ndcg %.4f auc %.4f coverage %.4f users %zu %s %.5f seconds %.2f\n",
+        algorithm.c_str(), m.precision, m.recall, m.map, m.ndcg, m.auc, m.coverage, m.users, model.train_metric,
+        model.train_value, seconds);
     return 0;
 }

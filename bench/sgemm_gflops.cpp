@@ -11,7 +11,8 @@
 #include <omp.h>
 #endif
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     const int n = argc > 1 ? std::atoi(argv[1]) : 2048;
     const int threads = argc > 2 ? std::atoi(argv[2]) : 1;

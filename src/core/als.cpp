@@ -43,10 +43,10 @@ struct HalfStep
 
 struct Scratch
 {
-    RowMatrix gathered;  // other-side rows of one block
-    Vector target;       // rating minus the fixed terms, per entry of the row
-    Vector error;        // target minus the current prediction, per entry (CG)
-    Vector products;     // per entry of a block
+    RowMatrix gathered;                   // other-side rows of one block
+    Vector target;                        // rating minus the fixed terms, per entry of the row
+    Vector error;                         // target minus the current prediction, per entry (CG)
+    Vector products;                      // per entry of a block
     Vector residual, direction, product;  // CG, over the k factors (biases apart)
     Matrix gram;
     Vector rhs;
@@ -236,8 +236,8 @@ solve_row_cholesky(const HalfStep &h, size_t r, Scratch &s)
         for (size_t j = 0; j < count; ++j)
         {
             const size_t other = size_t(rows.columns[begin + j]);
-            const float predicted =
-                h.mean + h.own_bias[r] + h.other_bias[other] + mine.dot(ConstRow(h.other_factors + other * size_t(k), k));
+            const float predicted = h.mean + h.own_bias[r] + h.other_bias[other] +
+                                    mine.dot(ConstRow(h.other_factors + other * size_t(k), k));
             const double err = double(rows.values[begin + j]) - double(predicted);
             sum += err * err;
         }
@@ -350,8 +350,8 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     auto half_step = [&](const SparseRows &rows, const std::vector<size_t> &chunks, const std::vector<float> &other,
                          const std::vector<float> &other_bias, std::vector<float> &own, std::vector<float> &own_bias,
                          double *squared_error) {
-        const HalfStep h{&rows,   other.data(), other_bias.data(), own.data(), own_bias.data(), float(model.global_mean),
-                         lambda,  bias_lambda,  unweighted,        k,          p.cg_steps,      squared_error};
+        const HalfStep h{&rows,  other.data(), other_bias.data(), own.data(), own_bias.data(), float(model.global_mean),
+                         lambda, bias_lambda,  unweighted,        k,          p.cg_steps,      squared_error};
         parallel_rows(chunks, p.threads, hooks, [&](size_t r, int thread) {
             if (cholesky)
                 solve_row_cholesky(h, r, scratch[size_t(thread)]);
@@ -359,18 +359,19 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
                 solve_row_cg(h, r, scratch[size_t(thread)], kernels);
         });
     };
-    run_iterations(model, p.iterations, hooks,
-                   "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
-                   [&](int) {
-                       half_step(data.by_user, user_chunks, model.item_factors, model.item_bias, model.user_factors,
-                                 model.user_bias, nullptr);
-                       half_step(data.by_item, item_chunks, model.user_factors, model.user_bias, model.item_factors,
-                                 model.item_bias, item_error.data());
-                       double total = 0;  // summed in row order: the same for any thread count
-                       for (double e : item_error)
-                           total += e;
-                       return std::sqrt(total / double(data.nnz()));
-                   });
+    run_iterations(
+        model, p.iterations, hooks,
+        "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
+        [&](int) {
+            half_step(data.by_user, user_chunks, model.item_factors, model.item_bias, model.user_factors,
+                      model.user_bias, nullptr);
+            half_step(data.by_item, item_chunks, model.user_factors, model.user_bias, model.item_factors,
+                      model.item_bias, item_error.data());
+            double total = 0;  // summed in row order: the same for any thread count
+            for (double e : item_error)
+                total += e;
+            return std::sqrt(total / double(data.nnz()));
+        });
     return model;
 }
 

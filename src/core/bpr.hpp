@@ -14,7 +14,7 @@ namespace rec::core {
 struct BprParams
 {
     int factors = 64;
-    int iterations = 100;         // epochs over the likes
+    int iterations = 100;  // epochs over the likes
     double learning_rate = 0.01;
     double regularization = 0.01;
     uint64_t seed = 42;

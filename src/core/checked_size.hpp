@@ -6,13 +6,15 @@
 
 namespace rec::core {
 
-inline size_t sat_mul(size_t a, size_t b)
+inline size_t
+sat_mul(size_t a, size_t b)
 {
     size_t out;
     return __builtin_mul_overflow(a, b, &out) ? SIZE_MAX : out;
 }
 
-inline size_t sat_add(size_t a, size_t b)
+inline size_t
+sat_add(size_t a, size_t b)
 {
     size_t out;
     return __builtin_add_overflow(a, b, &out) ? SIZE_MAX : out;

@@ -37,8 +37,8 @@ group_positives(size_t users, const int64_t *user_of, const int32_t *item_of, si
 }
 
 RankingMetrics
-ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test, int k,
-                int threads, HostHooks &hooks)
+ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test, int k, int threads,
+                HostHooks &hooks)
 {
     if (k < 1)
         throw std::invalid_argument("k must be at least 1");
@@ -70,8 +70,8 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
         std::vector<int32_t> positives(test.items.begin() + ptrdiff_t(t_begin), test.items.begin() + ptrdiff_t(t_end));
         std::sort(positives.begin(), positives.end());
         positives.erase(std::unique(positives.begin(), positives.end()), positives.end());
-        const auto best = top_n(items, model.user_factors + u * size_t(model.k), 0.0f,
-                                seen.items + seen.offsets[u], seen_count, size_t(k));
+        const auto best = top_n(items, model.user_factors + u * size_t(model.k), 0.0f, seen.items + seen.offsets[u],
+                                seen_count, size_t(k));
         UserScore &s = scores[u];
         s.evaluated = true;
         s.positives = double(positives.size());

@@ -161,7 +161,8 @@ std::vector<float>
 gram_of(const float *factors, size_t rows, int k)
 {
     Matrix g = Matrix::Zero(k, k);
-    g.selfadjointView<Eigen::Lower>().rankUpdate(Eigen::Map<const RowMatrix>(factors, Eigen::Index(rows), k).transpose());
+    g.selfadjointView<Eigen::Lower>().rankUpdate(
+        Eigen::Map<const RowMatrix>(factors, Eigen::Index(rows), k).transpose());
     g = g.selfadjointView<Eigen::Lower>();
     std::vector<float> out(size_t(k) * size_t(k));
     Eigen::Map<RowMatrix>(out.data(), k, k) = g;

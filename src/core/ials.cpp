@@ -54,7 +54,8 @@ implicit_chunks(const SparseRows &rows, int k, bool cholesky, int threads)
     std::vector<double> costs(rows.rows());
     const double kk = double(k) * k;
     for (size_t r = 0; r < costs.size(); ++r)
-        costs[r] = cholesky ? double(rows.row_size(r)) * kk + kk * k / 3.0 : double(rows.row_size(r)) * 4.0 * k * 4 + kk * 4;
+        costs[r] =
+            cholesky ? double(rows.row_size(r)) * kk + kk * k / 3.0 : double(rows.row_size(r)) * 4.0 * k * 4 + kk * 4;
     return chunk_boundaries(costs, kChunkFlopsPerThread * threads);
 }
 
@@ -88,8 +89,9 @@ row_loss(const SolveContext &ctx, size_t r, const float *projections, Vector &sc
     {
         const double weight = ctx.solve->extra_weight(rows.values[e]);
         const double target = ctx.solve->weighted_target(rows.values[e]);
-        const double score = projections ? double(projections[j])
-                                         : double(ConstRow(ctx.other->data() + size_t(rows.columns[e]) * size_t(k), k).dot(x));
+        const double score = projections
+                                 ? double(projections[j])
+                                 : double(ConstRow(ctx.other->data() + size_t(rows.columns[e]) * size_t(k), k).dot(x));
         loss += weight * score * score - 2.0 * target * score + target;
     }
     return loss;
@@ -134,7 +136,8 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
             const size_t e = begin + j;
             if (j + kPrefetchAhead < n)
             {
-                const char *ahead = reinterpret_cast<const char *>(other + size_t(rows.columns[e + kPrefetchAhead]) * size_t(k));
+                const char *ahead =
+                    reinterpret_cast<const char *>(other + size_t(rows.columns[e + kPrefetchAhead]) * size_t(k));
                 for (size_t byte = 0; byte < size_t(k) * sizeof(float); byte += 64)
                     __builtin_prefetch(ahead + byte);
             }
@@ -149,7 +152,8 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
     if (gather)
     {
         kernels.rows_times_vector(s.gathered.data(), n, k, x.data(), s.projected.data());
-        s.projected.head(rows_n) = s.targets.head(rows_n) - s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
+        s.projected.head(rows_n) =
+            s.targets.head(rows_n) - s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
         kernels.rows_transpose_times_vector(s.gathered.data(), n, k, s.projected.data(), residual.data());
     }
     else
@@ -230,7 +234,7 @@ solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other
 {
     const int k = p.factors;
     const Matrix gram = gram_plus_ridge(other, other_rows, k, p.regularization, p.threads, hooks);
-    SolveContext ctx{&rows, &other, &own, &gram, &solve, k, p.cg_steps, float(p.regularization),
+    SolveContext ctx{&rows,           &other,    &own, &gram, &solve, k, p.cg_steps, float(p.regularization),
                      &best_kernels(), row_losses};
     struct Scratch
     {

@@ -226,7 +226,8 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, MemoryBu
         for (size_t k = begin; k < end; ++k)
             entries[k - begin] = {m.columns[k], m.values[k]};
         // Stable, so that "first" is well defined; the merge itself does not depend on order.
-        std::stable_sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+        std::stable_sort(entries.begin(), entries.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
         size_t out = begin;
         for (size_t k = 0; k < entries.size();)
         {

@@ -19,8 +19,7 @@ struct TripletsView
     TripletsView(const int64_t *users_, const int64_t *items_, const float *values_, size_t count_,
                  std::function<void(const void *)> release_ = nullptr)
         : users(users_), items(items_), values(values_), count(count_), release(std::move(release_))
-    {
-    }
+    {}
 
     const int64_t *users;
     const int64_t *items;
@@ -67,8 +66,8 @@ enum class DuplicatePolicy
 // at any data size. Its arrays are counted in `budget` (MemoryLimitExceeded before one would exceed
 // it); the result's stay counted. At its peak it holds about 20 bytes per row beyond the id maps
 // (releasing the triplets as it goes). Throws std::invalid_argument for an empty input.
-Interactions build_interactions(const TripletsView &triplets, DuplicatePolicy policy, int threads,
-                                HostHooks &hooks, MemoryBudget &budget = unlimited_budget());
+Interactions build_interactions(const TripletsView &triplets, DuplicatePolicy policy, int threads, HostHooks &hooks,
+                                MemoryBudget &budget = unlimited_budget());
 
 // The bytes an Interactions of this size holds (both compressed copies and the id lists).
 size_t interactions_bytes(size_t nnz, size_t users, size_t items);

@@ -13,7 +13,8 @@ namespace rec::core {
 
 // FNV-1a over the bytes, then a 64-bit finalizer (MurmurHash3's fmix64) that spreads FNV's weak low
 // bits. Byte at a time, so independent of endianness and alignment.
-inline int64_t key_id(const char *bytes, size_t length)
+inline int64_t
+key_id(const char *bytes, size_t length)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < length; ++i)

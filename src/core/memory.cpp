@@ -9,8 +9,7 @@ MemoryLimitExceeded::MemoryLimitExceeded(const std::string &what, size_t needed_
     : std::runtime_error(what + " needs about " + std::to_string((needed_bytes + (1 << 20) - 1) >> 20) +
                          " MB, more than rec.max_memory (" + std::to_string(limit_bytes >> 20) + " MB)"),
       needed(needed_bytes), limit(limit_bytes)
-{
-}
+{}
 
 void
 MemoryBudget::take(size_t bytes, const char *what)

@@ -6,7 +6,8 @@
 
 namespace rec::core {
 
-inline uint64_t splitmix64(uint64_t &state)
+inline uint64_t
+splitmix64(uint64_t &state)
 {
     uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -25,8 +25,8 @@ portable_rows_times_vector(const float *rows, size_t n, int k, const float *v, f
 void
 portable_rows_transpose_times_vector(const float *rows, size_t n, int k, const float *w, float *acc)
 {
-    Eigen::Map<Eigen::VectorXf>(acc, k).noalias() +=
-        Eigen::Map<const RowMatrix>(rows, Eigen::Index(n), k).transpose() * Eigen::Map<const Eigen::VectorXf>(w, Eigen::Index(n));
+    Eigen::Map<Eigen::VectorXf>(acc, k).noalias() += Eigen::Map<const RowMatrix>(rows, Eigen::Index(n), k).transpose() *
+                                                     Eigen::Map<const Eigen::VectorXf>(w, Eigen::Index(n));
 }
 
 void
@@ -35,7 +35,7 @@ portable_users_times_columns(const float *users, size_t n_users, int k, const fl
 {
     using Strided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
     Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>(scores, Eigen::Index(n_users), Eigen::Index(n_columns),
-                                                    Eigen::OuterStride<>(Eigen::Index(score_stride)))
+                                                   Eigen::OuterStride<>(Eigen::Index(score_stride)))
         .noalias() = Eigen::Map<const RowMatrix>(users, Eigen::Index(n_users), k) *
                      Strided(columns, k, Eigen::Index(n_columns), Eigen::OuterStride<>(Eigen::Index(column_stride)));
 }
@@ -434,15 +434,15 @@ avx512bf16_rows_times_pair_vector(const uint32_t *rows, size_t n, int pairs, con
         const uint32_t *r = rows + j * size_t(pairs);
         __m512 a = _mm512_setzero_ps();
         for (int g = 0; g < vector_end; g += 16)
-            a = _mm512_dpbf16_ps(a, (__m512bh) _mm512_loadu_si512(r + g), (__m512bh) _mm512_loadu_si512(user_words + g));
+            a = _mm512_dpbf16_ps(a, (__m512bh) _mm512_loadu_si512(r + g),
+                                 (__m512bh) _mm512_loadu_si512(user_words + g));
         if (tail)
             a = _mm512_dpbf16_ps(a, (__m512bh) _mm512_maskz_loadu_epi32(tail, r + vector_end), u_tail);
         out[j] = _mm512_reduce_add_ps(a);
     }
 }
 
-const Bf16BatchKernel kAvx512Bf16{avx512bf16_users_times_pair_columns, avx512bf16_rows_times_pair_vector,
-                                  "avx512bf16"};
+const Bf16BatchKernel kAvx512Bf16{avx512bf16_users_times_pair_columns, avx512bf16_rows_times_pair_vector, "avx512bf16"};
 
 // The training product rows_transpose_times_vector stays AVX2 (CG spends little time in it at the
 // usual factor counts).

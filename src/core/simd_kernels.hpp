@@ -19,8 +19,8 @@ struct RowKernels
     // users[u] · column j of columns, for u < n_users, j < n_columns. users: n_users x k, row-major;
     // columns: k x n_columns, row f at columns + f * column_stride (items transposed, so that one SIMD
     // register holds one factor of many items).
-    void (*users_times_columns)(const float *users, size_t n_users, int k, const float *columns,
-                                size_t column_stride, size_t n_columns, float *scores, size_t score_stride);
+    void (*users_times_columns)(const float *users, size_t n_users, int k, const float *columns, size_t column_stride,
+                                size_t n_columns, float *scores, size_t score_stride);
     // The first j < n with values[j] >= threshold (NaN never is), or n: the scan that picks the few
     // scores good enough for a top-n list out of many.
     size_t (*first_at_least)(const float *values, size_t n, float threshold);
@@ -65,7 +65,11 @@ bf16_pair(float low, float high)
 // The bound c in |approximate − exact| <= c·|user|·|item| for bf16_batch_kernel's scores over `dims`
 // factors: twice bf16's unit roundoff 2⁻⁸ for the two rounded operands (plus its square), and fp32
 // summation of the dims products (unit roundoff 2⁻²⁴ each, with room to spare).
-constexpr double bf16_relative_error(int dims) { return 2.0 / 256 + 1.0 / 65536 + double(dims) * 1.05 / 16777216; }
+constexpr double
+bf16_relative_error(int dims)
+{
+    return 2.0 / 256 + 1.0 / 65536 + double(dims) * 1.05 / 16777216;
+}
 
 const RowKernels &portable_kernels();
 // nullptr when this CPU lacks AVX2 or FMA.

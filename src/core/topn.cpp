@@ -55,7 +55,6 @@ namespace {
 // caches once and its scores stay in L1.
 constexpr size_t kBlockItems = 1024;
 
-
 // The n best items offered so far, the worst of them on top of a heap: once n are kept, anything
 // below the worst is rejected by one comparison.
 class BestN
@@ -209,8 +208,8 @@ top_n_runs_in_parallel(size_t items, int k)
 }
 
 std::vector<Scored>
-top_n(const ItemFactorsView &items, const float *user, float offset, const int32_t *excluded,
-      size_t excluded_count, size_t n, int threads, HostHooks *hooks)
+top_n(const ItemFactorsView &items, const float *user, float offset, const int32_t *excluded, size_t excluded_count,
+      size_t n, int threads, HostHooks *hooks)
 {
     n = std::min(n, items.items);  // the heaps reserve n entries
     std::vector<int32_t> sorted_excluded(excluded, excluded + excluded_count);
@@ -310,12 +309,14 @@ top_n_batch(const ItemFactorsView &items, const float *users, const float *offse
     const Bf16BatchKernel *bf16 = allow_bf16 ? bf16_batch_kernel() : nullptr;
     const size_t user_blocks = (count + kUserBlock - 1) / kUserBlock;
     const size_t item_blocks = (items.items + kItemBlock - 1) / kItemBlock;
-    const int augmented = k + 1;          // factors, bias
-    const int pairs = (k + 2 + 1) / 2;    // factors, bias, bound (bf16), rounded up to pairs
+    const int augmented = k + 1;        // factors, bias
+    const int pairs = (k + 2 + 1) / 2;  // factors, bias, bound (bf16), rounded up to pairs
     const size_t panel_size = size_t(bf16 ? pairs : augmented) * kItemBlock;  // floats or words
     // Not zero-filled: every value the kernels read is written first.
-    const std::unique_ptr<float[]> float_panels(bf16 ? nullptr : new float[std::max<size_t>(item_blocks * panel_size, 1)]);
-    const std::unique_ptr<uint32_t[]> word_panels(bf16 ? new uint32_t[std::max<size_t>(item_blocks * panel_size, 1)] : nullptr);
+    const std::unique_ptr<float[]> float_panels(bf16 ? nullptr
+                                                     : new float[std::max<size_t>(item_blocks * panel_size, 1)]);
+    const std::unique_ptr<uint32_t[]> word_panels(bf16 ? new uint32_t[std::max<size_t>(item_blocks * panel_size, 1)]
+                                                       : nullptr);
     parallel_rows(even_boundaries(item_blocks, std::max<size_t>(item_blocks, 1)), threads, hooks, [&](size_t b, int) {
         const size_t begin = b * kItemBlock, width = std::min(kItemBlock, items.items - begin);
         if (!bf16)
@@ -407,7 +408,9 @@ top_n_batch(const ItemFactorsView &items, const float *users, const float *offse
                 uint32_t *words = s.words.data() + j * size_t(pairs);
                 for (int g = 0; g < pairs; ++g)
                 {
-                    const auto value = [&](int f) { return f < augmented ? user[f] : f == augmented ? bound : 0.0f; };
+                    const auto value = [&](int f) {
+                        return f < augmented ? user[f] : f == augmented ? bound : 0.0f;
+                    };
                     words[g] = bf16_pair(value(2 * g), value(2 * g + 1));
                 }
             }
@@ -416,11 +419,13 @@ top_n_batch(const ItemFactorsView &items, const float *users, const float *offse
         {
             const size_t block = begin / kItemBlock, width = std::min(kItemBlock, items.items - begin);
             if (bf16)
-                bf16->users_times_pair_columns(s.words.data(), users_here, pairs, word_panels.get() + block * panel_size,
-                                               kItemBlock, width, s.scores.get(), kItemBlock);
+                bf16->users_times_pair_columns(s.words.data(), users_here, pairs,
+                                               word_panels.get() + block * panel_size, kItemBlock, width,
+                                               s.scores.get(), kItemBlock);
             else
-                kernels.users_times_columns(s.users.data(), users_here, augmented, float_panels.get() + block * panel_size,
-                                            kItemBlock, width, s.scores.get(), kItemBlock);
+                kernels.users_times_columns(s.users.data(), users_here, augmented,
+                                            float_panels.get() + block * panel_size, kItemBlock, width, s.scores.get(),
+                                            kItemBlock);
             for (size_t j = 0; j < users_here; ++j)
             {
                 float *row = s.scores.get() + j * kItemBlock;

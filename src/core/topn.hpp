@@ -23,7 +23,11 @@ struct ItemFactorsView
 };
 
 // Words per item of the bf16 rows: two factors a word.
-inline int bf16_pairs(int k) { return (k + 1) / 2; }
+inline int
+bf16_pairs(int k)
+{
+    return (k + 1) / 2;
+}
 
 // Whether top_n can use bf16 rows on this CPU (else they need not be made).
 bool bf16_scoring_available();
@@ -48,9 +52,8 @@ struct IndexList
 // deterministic. Scores are computed block by block with the CPU's widest SIMD kernel and offered to a
 // partial selection; a large catalogue is split over `threads` (as resolve_threads) with hooks->poll()
 // before and after.
-std::vector<Scored> top_n(const ItemFactorsView &items, const float *user, float offset,
-                          const int32_t *excluded, size_t excluded_count, size_t n, int threads = 1,
-                          HostHooks *hooks = nullptr);
+std::vector<Scored> top_n(const ItemFactorsView &items, const float *user, float offset, const int32_t *excluded,
+                          size_t excluded_count, size_t n, int threads = 1, HostHooks *hooks = nullptr);
 
 // Whether top_n splits a catalogue of this size over threads (else it runs on the calling thread).
 bool top_n_runs_in_parallel(size_t items, int k);
@@ -68,8 +71,7 @@ std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user,
 // tests).
 void top_n_batch(const ItemFactorsView &items, const float *users, const float *offsets, size_t count,
                  const int64_t *excluded_offsets, const int32_t *excluded_items, size_t n, int threads,
-                 HostHooks &hooks, int32_t *out_items, float *out_scores, int32_t *out_counts,
-                 bool allow_bf16 = true);
+                 HostHooks &hooks, int32_t *out_items, float *out_scores, int32_t *out_counts, bool allow_bf16 = true);
 
 // The n rows most similar to row `query` by cosine of their factors (the query itself left out; rows
 // with zero factors have similarity 0). `rows` is count x k, row-major.

@@ -81,8 +81,8 @@ estimate_training_bytes(size_t users, size_t items, int factors, int threads)
     size_t bytes = sat_mul(sat_add(users, items), sat_add(sat_mul(k, sizeof(float)), 4 + 3 * sizeof(double)));
     // Per-thread scratch: up to 2048 gathered rows, and k x k matrices.
     const size_t dim = sat_add(k, 1);
-    const size_t per_thread = sat_add(sat_mul(sat_mul(2048, dim), sizeof(float)), sat_mul(sat_mul(sat_mul(dim, dim), 4),
-                                                                                         sizeof(float)));
+    const size_t per_thread =
+        sat_add(sat_mul(sat_mul(2048, dim), sizeof(float)), sat_mul(sat_mul(sat_mul(dim, dim), 4), sizeof(float)));
     return sat_add(bytes, sat_mul(per_thread, size_t(threads < 1 ? 1 : threads)));
 }
 

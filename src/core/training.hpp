@@ -46,10 +46,10 @@ struct FactorModel
 
 struct IterationStats
 {
-    int iteration = 0;        // 1-based
-    const char *metric = "";  // what `value` is, e.g. "training RMSE"
-    double value = 0;         // that metric after this iteration
-    double seconds = 0;       // since training started
+    int iteration = 0;                        // 1-based
+    const char *metric = "";                  // what `value` is, e.g. "training RMSE"
+    double value = 0;                         // that metric after this iteration
+    double seconds = 0;                       // since training started
     const char *validation_metric = nullptr;  // with a validation set: its metric and value
     double validation_value = 0;
 };

@@ -66,7 +66,8 @@ validation_metric(const ValidationSet &set, const FactorModel &model, const Inte
     }
     // The training items, left out of each user's ranking, as SeenItemsView wants them.
     std::vector<int64_t> offsets(train.by_user.offsets.begin(), train.by_user.offsets.end());
-    return ranking_metrics(view, {offsets.data(), train.by_user.columns.data()}, set.positives, 10, threads, hooks).ndcg;
+    return ranking_metrics(view, {offsets.data(), train.by_user.columns.data()}, set.positives, 10, threads, hooks)
+        .ndcg;
 }
 
 bool
@@ -78,8 +79,7 @@ validation_better(const ValidationSet &set, double candidate, double reference)
 ValidatingHooks::ValidatingHooks(TrainHooks &host, const ValidationSet &set, const Interactions &train,
                                  bool early_stopping, int threads)
     : host_(host), set_(set), train_(train), early_stopping_(early_stopping), threads_(threads)
-{
-}
+{}
 
 bool
 ValidatingHooks::keep_going(const FactorModel &model, IterationStats &stats)

@@ -71,8 +71,8 @@ raise_caught(const CaughtException &caught)
 {
     if (caught.pg_error)
         ReThrowError(caught.pg_error);
-    ereport(ERROR, (errcode(caught.sqlstate), errmsg("%s", caught.message),
-                    caught.hint[0] ? errhint("%s", caught.hint) : 0));
+    ereport(ERROR,
+            (errcode(caught.sqlstate), errmsg("%s", caught.message), caught.hint[0] ? errhint("%s", caught.hint) : 0));
     pg_unreachable();
 }
 

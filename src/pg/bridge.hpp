@@ -25,8 +25,7 @@ class SqlError : public std::exception
 public:
     SqlError(int sqlstate, std::string message, std::string hint = {})
         : sqlstate_(sqlstate), message_(std::move(message)), hint_(std::move(hint))
-    {
-    }
+    {}
     const char *what() const noexcept override { return message_.c_str(); }
     int sqlstate() const { return sqlstate_; }
     const std::string &hint() const { return hint_; }
@@ -103,10 +102,13 @@ pg_call(F &&body)
 }  // namespace rec::pg
 
 // Defines an SQL-callable function whose body runs under cpp_call.
-#define PGREC_FUNCTION(name)                                                                      \
-    static Datum name##_body(FunctionCallInfo fcinfo);                                           \
-    extern "C" {                                                                                 \
-    PG_FUNCTION_INFO_V1(name);                                                                   \
-    }                                                                                            \
-    Datum name(PG_FUNCTION_ARGS) { return rec::pg::cpp_call([fcinfo] { return name##_body(fcinfo); }); } \
+#define PGREC_FUNCTION(name)                                                                                           \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                                                 \
+    extern "C" {                                                                                                       \
+    PG_FUNCTION_INFO_V1(name);                                                                                         \
+    }                                                                                                                  \
+    Datum name(PG_FUNCTION_ARGS)                                                                                       \
+    {                                                                                                                  \
+        return rec::pg::cpp_call([fcinfo] { return name##_body(fcinfo); });                                            \
+    }                                                                                                                  \
     static Datum name##_body(FunctionCallInfo fcinfo)

@@ -4,7 +4,7 @@ namespace rec::pg {
 
 namespace {
 
-constexpr int kBatchRows = 1000;  // rows per multi-insert; the slots are reused
+constexpr int kBatchRows = 1000;       // rows per multi-insert; the slots are reused
 constexpr Size kBatchBytes = 4 << 20;  // or fewer when the rows are large
 
 }  // namespace
@@ -52,8 +52,8 @@ flush(BulkInsert *bulk)
         for (int s = 0; s < bulk->filled; ++s)
         {
             ResetExprContext(econtext);
-            List *recheck = ExecInsertIndexTuples(bulk->result, bulk->slots[s], bulk->estate, false, false, nullptr,
-                                                  NIL);
+            List *recheck =
+                ExecInsertIndexTuples(bulk->result, bulk->slots[s], bulk->estate, false, false, nullptr, NIL);
             list_free(recheck);
         }
     }

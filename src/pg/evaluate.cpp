@@ -19,7 +19,13 @@ using rec::pg::ServedModel;
 
 enum Arg
 {
-    ModelArg, TestSourceArg, KArg, UserColumnArg, ItemColumnArg, RatingColumnArg, ThresholdArg
+    ModelArg,
+    TestSourceArg,
+    KArg,
+    UserColumnArg,
+    ItemColumnArg,
+    RatingColumnArg,
+    ThresholdArg
 };
 
 void

@@ -26,8 +26,8 @@ public:
                 ereport(NOTICE, (errmsg("iteration %d/%d: %s %.4f, %s %.4f, %.2f s", s.iteration, iterations_, s.metric,
                                         s.value, s.validation_metric, s.validation_value, s.seconds)));
             else
-                ereport(NOTICE, (errmsg("iteration %d/%d: %s %.4f, %.2f s", s.iteration, iterations_, s.metric,
-                                        s.value, s.seconds)));
+                ereport(NOTICE, (errmsg("iteration %d/%d: %s %.4f, %.2f s", s.iteration, iterations_, s.metric, s.value,
+                                        s.seconds)));
         });
     }
 

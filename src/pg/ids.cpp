@@ -108,7 +108,8 @@ new_key_dictionary(MemoryContext context)
     ctl.keysize = sizeof(int64);
     ctl.entrysize = sizeof(KeyEntry);
     ctl.hcxt = context;
-    return KeyDictionary{hash_create("pg_recommend ids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT), context, 0};
+    return KeyDictionary{hash_create("pg_recommend ids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT), context,
+                         0};
 }
 
 int64
@@ -137,9 +138,10 @@ struct IdSide
 IdSide
 side_of(const ServedModel *m, bool items)
 {
-    return items ? IdSide{true, m->item_keyed, m->item_type, m->item_ids, m->n_items, m->item_key_offsets, m->item_key_text}
-                 : IdSide{false, m->user_keyed, m->user_type, m->user_ids, m->n_users, m->user_key_offsets,
-                          m->user_key_text};
+    return items ? IdSide{true,       m->item_keyed,       m->item_type,    m->item_ids,
+                          m->n_items, m->item_key_offsets, m->item_key_text}
+                 : IdSide{false,      m->user_keyed,       m->user_type,    m->user_ids,
+                          m->n_users, m->user_key_offsets, m->user_key_text};
 }
 
 // The text form of a value of any type (for text: its bytes, not copied).
@@ -337,8 +339,8 @@ check_id_result_type(const ServedModel *m, bool items, Oid type, const char *hin
                         errhint("Ids are integers, text or uuid; this model's are %s.", format_type_be(side.type))));
     if (side.keyed && is_integer_type(base))
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                        errmsg("this model's %s ids are %s, not %s", items ? "item" : "user",
-                               format_type_be(side.type), format_type_be(type)),
+                        errmsg("this model's %s ids are %s, not %s", items ? "item" : "user", format_type_be(side.type),
+                               format_type_be(type)),
                         errhint(hint, format_type_be(side.type))));
 }
 

@@ -41,7 +41,7 @@ key_of(int64 model_id, int32 revision = 0)
 
 struct SharedSlot
 {
-    ModelKey key;    // model_id 0: free
+    ModelKey key;  // model_id 0: free
     dsa_pointer image;
     uint64 bytes;
     uint64 last_used;
@@ -503,7 +503,8 @@ older_revision(const ModelKey &key, bool use_shared, int32 *revision)
         {
             const SharedSlot &slot = shared->slots[s];
             if (slot.key.model_id != 0 && !slot.retired && slot.loader == 0 && slot.key.same_version(key) &&
-                slot.key.revision < key.revision && (found < 0 || slot.key.revision > shared->slots[found].key.revision))
+                slot.key.revision < key.revision &&
+                (found < 0 || slot.key.revision > shared->slots[found].key.revision))
                 found = s;
         }
         if (found >= 0)
@@ -534,8 +535,7 @@ setup_model_cache()
     DefineCustomIntVariable("rec.cache_size", "Shared memory for models being served.",
                             "Models are loaded into memory shared by all connections, least recently used "
                             "ones evicted above this size. Needs pg_recommend in shared_preload_libraries.",
-                            &cache_size_mb, 1024, 0, INT_MAX / 2, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr,
-                            nullptr);
+                            &cache_size_mb, 1024, 0, INT_MAX / 2, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
     if (!process_shared_preload_libraries_in_progress)
         return;
     previous_shmem_request = shmem_request_hook;
@@ -629,7 +629,9 @@ cached_models(CachedModelInfo *out, int max)
 {
     // Only this database's models: another database's model_ids mean nothing here.
     const ModelKey here = key_of(0);
-    auto is_here = [&](const ModelKey &key) { return key.database == here.database && key.catalog == here.catalog; };
+    auto is_here = [&](const ModelKey &key) {
+        return key.database == here.database && key.catalog == here.catalog;
+    };
     int count = 0;
     if (shared)
     {
@@ -641,8 +643,8 @@ cached_models(CachedModelInfo *out, int max)
     }
     for (const LocalModel &entry : local_models)
         if (entry.context && is_here(entry.key) && count < max)
-            out[count++] = CachedModelInfo{entry.key.model_id, MemoryContextMemAllocated(entry.context, true), 0, 0,
-                                           false, 1};
+            out[count++] =
+                CachedModelInfo{entry.key.model_id, MemoryContextMemAllocated(entry.context, true), 0, 0, false, 1};
     return count;
 }
 
@@ -659,9 +661,9 @@ PGREC_FUNCTION(rec_cache_status)
     const int count = rec::pg::cached_models(models, kMax);
     for (int r = 0; r < count; ++r)
     {
-        Datum row[6] = {Int64GetDatum(models[r].model_id), Int64GetDatum(int64(models[r].bytes)),
+        Datum row[6] = {Int64GetDatum(models[r].model_id),    Int64GetDatum(int64(models[r].bytes)),
                         Int64GetDatum(int64(models[r].hits)), Int32GetDatum(models[r].pins),
-                        BoolGetDatum(models[r].shared), Int64GetDatum(int64(models[r].loads))};
+                        BoolGetDatum(models[r].shared),       Int64GetDatum(int64(models[r].loads))};
         bool nulls[6] = {false, false, false, false, false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
     }

@@ -50,7 +50,7 @@ enum ImageArray
     Popularity,
     ItemCounts,
     Gram,
-    ItemBf16,   // the item factors as bf16 pairs, where the CPU scores with them (core/topn.hpp)
+    ItemBf16,  // the item factors as bf16 pairs, where the CPU scores with them (core/topn.hpp)
     ItemNorms,
     UserKeyOffsets,
     UserKeyText,
@@ -175,8 +175,8 @@ read_header(const SpiSession &spi, int64 model_id)
             "FROM rec.model_versions WHERE model_id = $1",
             1, types, args, SPI_OK_SELECT);
     if (SPI_processed != 1)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model version %lld no longer exists",
-                                                                 (long long) model_id)));
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("model version %lld no longer exists", (long long) model_id)));
     rec::core::FactorModelView &f = m.model;
     m.n_users = DatumGetInt32(result_value(0, 1));
     m.n_items = DatumGetInt32(result_value(0, 2));
@@ -207,8 +207,8 @@ read_header(const SpiSession &spi, int64 model_id)
     m.user_keyed = is_keyed_type(m.user_type);
     m.item_keyed = is_keyed_type(m.item_type);
     if (m.user_key_bytes < 0 || m.item_key_bytes < 0 || f.k < 1)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has a corrupted header",
-                                                                (long long) model_id)));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has a corrupted header", (long long) model_id)));
     return m;
 }
 
@@ -232,8 +232,8 @@ new_image(const ServedModel &m, MemoryContext context, uint64 *offsets, size_t *
 // Appends `length` bytes of id text as key `index` of the users' (or items') key arrays at *at_key;
 // false if they overrun the size the header recorded.
 bool
-append_key(char *image, const uint64 *offsets, bool items, int32 index, const char *text, int64 length,
-           int64 *at_key, int64 total)
+append_key(char *image, const uint64 *offsets, bool items, int32 index, const char *text, int64 length, int64 *at_key,
+           int64 total)
 {
     int64 *key_offsets = (int64 *) (image + offsets[items ? ItemKeyOffsets : UserKeyOffsets]);
     char *key_text = image + offsets[items ? ItemKeyText : UserKeyText];
@@ -257,10 +257,10 @@ append_key_column(char *image, const uint64 *offsets, const ServedModel &m, bool
     const text *key = isnull ? nullptr : DatumGetTextPP(value);
     if (key == nullptr || !append_key(image, offsets, items, index, VARDATA_ANY(key), int64(VARSIZE_ANY_EXHDR(key)),
                                       at_key, items ? m.item_key_bytes : m.user_key_bytes))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("%s ids of model %lld do not match the model", items ? "item" : "user",
-                               (long long) m.model_id),
-                        errhint("Train the model again.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED),
+                 errmsg("%s ids of model %lld do not match the model", items ? "item" : "user", (long long) m.model_id),
+                 errhint("Train the model again.")));
 }
 
 // Where a user row goes in an image being built.
@@ -360,7 +360,8 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     int32 *popularity = (int32 *) (image + offsets[Popularity]);
     int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
     int32 *item_count = (int32 *) (image + offsets[ItemCounts]);
-    SeenEntry *pairs = (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
+    SeenEntry *pairs =
+        (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
 
     // Batched through cursors so that a large model is never held twice in memory.
     Portal items = SPI_cursor_open_with_args(nullptr,
@@ -380,8 +381,8 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
             TupleDesc d = SPI_tuptable->tupdesc;
             bool isnull;
             if (n >= m.n_items)
-                ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has more items than recorded",
-                                                                        (long long) model_id)));
+                ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                                errmsg("model %lld has more items than recorded", (long long) model_id)));
             item_ids[n] = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
             item_bias[n] = DatumGetFloat4(SPI_getbinval(t, d, 2, &isnull));
             memcpy(item_factors + size_t(n) * k, factor_values(SPI_getbinval(t, d, 3, &isnull), m.model.k, model_id),
@@ -395,7 +396,8 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     }
     SPI_cursor_close(items);
     if (n != m.n_items || (m.item_keyed && item_key_at != m.item_key_bytes))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
     fill_derived_item_arrays(image, offsets, m);
     order_by_popularity(popularity, item_count, m.n_items);
 
@@ -414,8 +416,8 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
         for (uint64 r = 0; r < SPI_processed; ++r, ++n)
         {
             if (n >= m.n_users)
-                ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has more users than recorded",
-                                                                        (long long) model_id)));
+                ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                                errmsg("model %lld has more users than recorded", (long long) model_id)));
             seen_offsets[n] = seen_count;
             seen_count = write_user_row(to, SPI_tuptable->vals[r], SPI_tuptable->tupdesc, n, seen_count, &user_key_at);
         }
@@ -424,7 +426,8 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
     }
     SPI_cursor_close(users);
     if (n != m.n_users || seen_count != m.n_seen || (m.user_keyed && user_key_at != m.user_key_bytes))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing user rows", (long long) model_id)));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing user rows", (long long) model_id)));
     seen_offsets[m.n_users] = seen_count;
     end_spi(spi);  // frees item_count and the rest of the SPI-context scratch
     *bytes = size;
@@ -438,8 +441,8 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     const ServedModel b = view_model_image(base);
     SpiSession spi = begin_spi(SpiRole::Owner, true);
     const ServedModel m = read_header(spi, model_id);
-    if (m.n_users < b.n_users || m.n_items != b.n_items || m.model.k != b.model.k || m.item_key_bytes != b.item_key_bytes ||
-        m.user_keyed != b.user_keyed || m.item_keyed != b.item_keyed)
+    if (m.n_users < b.n_users || m.n_items != b.n_items || m.model.k != b.model.k ||
+        m.item_key_bytes != b.item_key_bytes || m.user_keyed != b.user_keyed || m.item_keyed != b.item_keyed)
     {
         end_spi(spi);
         return nullptr;  // items were added (every user's item indexes move): a full load
@@ -463,10 +466,11 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     Oid types[] = {INT8OID, INT4OID};
 
     // Items written since the base revision.
-    execute_sql(spi, prepare_sql("SELECT item_id, bias, factors, n_ratings FROM rec.item_factors "
-                         "WHERE model_id = $1 AND revision > $2",
-                         2, types),
-            args, SPI_OK_SELECT);
+    execute_sql(spi,
+                prepare_sql("SELECT item_id, bias, factors, n_ratings FROM rec.item_factors "
+                            "WHERE model_id = $1 AND revision > $2",
+                            2, types),
+                args, SPI_OK_SELECT);
     const bool items_changed = SPI_processed > 0;
     for (uint64 r = 0; r < SPI_processed; ++r)
     {
@@ -496,15 +500,17 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
 
     // Users written since the base revision, in id order, merged with the base's: a refreshed user
     // replaces its old row, an added one is inserted; seen lists are spliced in the same order.
-    execute_sql(spi, prepare_sql("SELECT user_id, bias, factors, seen_items, seen_values, user_key FROM rec.user_factors "
-                         "WHERE model_id = $1 AND revision > $2 ORDER BY user_id",
-                         2, types),
-            args, SPI_OK_SELECT);
+    execute_sql(spi,
+                prepare_sql("SELECT user_id, bias, factors, seen_items, seen_values, user_key FROM rec.user_factors "
+                            "WHERE model_id = $1 AND revision > $2 ORDER BY user_id",
+                            2, types),
+                args, SPI_OK_SELECT);
     const uint64 changed = SPI_processed;
     int64 *seen_offsets = (int64 *) (image + offsets[SeenOffsets]);
     int32 *seen_items = (int32 *) (image + offsets[SeenItems]);
     float *seen_values = (float *) (image + offsets[SeenValues]);
-    SeenEntry *scratch = (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
+    SeenEntry *scratch =
+        (SeenEntry *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SeenEntry) * Max(m.n_items, 1));
     const UserRowTarget to{image, offsets, m, scratch};
     const auto changed_id = [&](uint64 r) {
         bool isnull;
@@ -512,8 +518,8 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     };
     int64 at_seen = 0, at_key = 0;
     bool keys_fit = true;
-    uint64 next = 0;        // next changed row
-    int32 next_base = 0;    // next base user
+    uint64 next = 0;      // next changed row
+    int32 next_base = 0;  // next base user
     for (int32 u = 0; u < m.n_users; ++u)
     {
         seen_offsets[u] = at_seen;
@@ -533,9 +539,10 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
             memcpy(seen_values + at_seen, b.seen_values + begin, sizeof(float) * size_t(count));
             at_seen += count;
             if (m.user_keyed)
-                keys_fit = keys_fit && append_key(image, offsets, false, u, b.user_key_text + b.user_key_offsets[next_base],
-                                                  b.user_key_offsets[next_base + 1] - b.user_key_offsets[next_base],
-                                                  &at_key, m.user_key_bytes);
+                keys_fit =
+                    keys_fit && append_key(image, offsets, false, u, b.user_key_text + b.user_key_offsets[next_base],
+                                           b.user_key_offsets[next_base + 1] - b.user_key_offsets[next_base], &at_key,
+                                           m.user_key_bytes);
             ++next_base;
             continue;
         }
@@ -561,6 +568,5 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
     }
     return image;
 }
-
 
 }  // namespace rec::pg

@@ -28,8 +28,8 @@ struct ServedModel
     const int32 *seen_items;    // dense item indexes of each user's training interactions, ascending
     const float *seen_values;   // their (merged) ratings or counts
     const int64 *item_ids;
-    const int32 *item_counts;          // each item's training interactions
-    const int32 *items_by_popularity;  // dense item indexes, most interactions first
+    const int32 *item_counts;                          // each item's training interactions
+    const int32 *items_by_popularity;                  // dense item indexes, most interactions first
     const int64 *user_key_offsets, *item_key_offsets;  // n + 1 offsets into the texts, or NULL
     const char *user_key_text, *item_key_text;
 };

@@ -24,10 +24,10 @@ owned_versions(const char *name, const char *action, MemoryContext context, int3
     const SpiSession spi = begin_spi(SpiRole::Owner);  // every version, also those the caller may not read
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
-    run_sql(spi, "SELECT model_id, version, owner::oid FROM rec.model_versions WHERE name = $1 "
-                    "ORDER BY version DESC",
-                    1, types,
-            args, SPI_OK_SELECT);
+    run_sql(spi,
+            "SELECT model_id, version, owner::oid FROM rec.model_versions WHERE name = $1 "
+            "ORDER BY version DESC",
+            1, types, args, SPI_OK_SELECT);
     *count = int32(SPI_processed);
     if (*count == 0 && !missing_ok)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
@@ -76,10 +76,10 @@ current_deployment(const char *name)
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
-    run_sql(spi, "SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
-                    "WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
-                    1, types,
-            args, SPI_OK_SELECT);
+    run_sql(spi,
+            "SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
+            "WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
+            1, types, args, SPI_OK_SELECT);
     bool isnull;
     const int64 model_id =
         SPI_processed == 0 ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -113,11 +113,11 @@ grant_model(const char *name, const char *role, bool grant)
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID, OIDOID, OIDOID};
     Datum args[] = {CStringGetTextDatum(name), ObjectIdGetDatum(grantee), ObjectIdGetDatum(caller)};
-    run_sql(spi, grant ? "INSERT INTO rec.model_grants (name, grantee, granted_by) "
-                                 "VALUES ($1, $2::regrole, $3::regrole) ON CONFLICT (name, grantee) DO NOTHING"
-                               : "DELETE FROM rec.model_grants WHERE name = $1 AND grantee = $2::regrole",
-                         3, types,
-            args, grant ? SPI_OK_INSERT : SPI_OK_DELETE);
+    run_sql(spi,
+            grant ? "INSERT INTO rec.model_grants (name, grantee, granted_by) "
+                    "VALUES ($1, $2::regrole, $3::regrole) ON CONFLICT (name, grantee) DO NOTHING"
+                  : "DELETE FROM rec.model_grants WHERE name = $1 AND grantee = $2::regrole",
+            3, types, args, grant ? SPI_OK_INSERT : SPI_OK_DELETE);
     const int32 changed = int32(SPI_processed);
     end_spi(spi);
     serving_changed();  // who may serve the model changed
@@ -133,10 +133,10 @@ deployed_validation(const char *name, const char *metric, double *value)
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {INT8OID, TEXTOID};
     Datum args[] = {Int64GetDatum(deployed), CStringGetTextDatum(metric)};
-    run_sql(spi, "SELECT validation_value FROM rec.model_versions WHERE model_id = $1 AND "
-                         "validation_metric = $2 AND validation_value IS NOT NULL",
-                         2, types,
-            args, SPI_OK_SELECT);
+    run_sql(spi,
+            "SELECT validation_value FROM rec.model_versions WHERE model_id = $1 AND "
+            "validation_metric = $2 AND validation_value IS NOT NULL",
+            2, types, args, SPI_OK_SELECT);
     const bool found = SPI_processed == 1;
     bool isnull;
     if (found)
@@ -172,9 +172,10 @@ drop_model(const char *name)
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
-    run_sql(spi, "DELETE FROM rec.model_grants g WHERE name = $1 AND NOT EXISTS "
-                         "(SELECT 1 FROM rec.model_versions v WHERE v.name = g.name)", 1, types,
-            args, SPI_OK_DELETE);
+    run_sql(spi,
+            "DELETE FROM rec.model_grants g WHERE name = $1 AND NOT EXISTS "
+            "(SELECT 1 FROM rec.model_versions v WHERE v.name = g.name)",
+            1, types, args, SPI_OK_DELETE);
     end_spi(spi);
     return count;
 }
@@ -205,11 +206,11 @@ rollback_model(const char *name)
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID, INT8OID};
     Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(current)};
-    run_sql(spi, "SELECT d.deployment_id, d.model_id FROM rec.deployments d JOIN rec.model_versions v "
-                    "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back AND d.model_id <> $2 "
-                    "ORDER BY d.deployment_id DESC LIMIT 1",
-                    2, types,
-            args, SPI_OK_SELECT);
+    run_sql(spi,
+            "SELECT d.deployment_id, d.model_id FROM rec.deployments d JOIN rec.model_versions v "
+            "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back AND d.model_id <> $2 "
+            "ORDER BY d.deployment_id DESC LIMIT 1",
+            2, types, args, SPI_OK_SELECT);
     if (SPI_processed == 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("model \"%s\" has no earlier deployment to roll back to", name),
@@ -220,10 +221,10 @@ rollback_model(const char *name)
     const int64 previous_model = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
     Oid update_types[] = {TEXTOID, INT8OID};
     Datum update_args[] = {CStringGetTextDatum(name), Int64GetDatum(previous_deployment)};
-    run_sql(spi, "UPDATE rec.deployments SET rolled_back = true "
-                    "WHERE name = $1 AND deployment_id > $2 AND NOT rolled_back",
-                    2, update_types,
-            update_args, SPI_OK_UPDATE);
+    run_sql(spi,
+            "UPDATE rec.deployments SET rolled_back = true "
+            "WHERE name = $1 AND deployment_id > $2 AND NOT rolled_back",
+            2, update_types, update_args, SPI_OK_UPDATE);
     end_spi(spi);
     serving_changed();
     for (int32 v = 0; v < count; ++v)
@@ -280,13 +281,13 @@ PGREC_FUNCTION(rec_drop_model)
 // rec.grant(model, role) RETURNS integer
 PGREC_FUNCTION(rec_grant)
 {
-    PG_RETURN_INT32(rec::pg::grant_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)),
-                                         true));
+    PG_RETURN_INT32(
+        rec::pg::grant_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)), true));
 }
 
 // rec.revoke(model, role) RETURNS integer
 PGREC_FUNCTION(rec_revoke)
 {
-    PG_RETURN_INT32(rec::pg::grant_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)),
-                                         false));
+    PG_RETURN_INT32(
+        rec::pg::grant_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)), false));
 }

@@ -36,9 +36,9 @@ model_table(const char *name)
 int64
 insert_version_row(const SpiSession &spi, const ModelToStore &m, int32 version)
 {
-    Oid types[] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT8OID, FLOAT8OID,
-                   FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID, INT4OID, TEXTOID, FLOAT8OID,
-                   TEXTOID, TEXTOID, TEXTOID, TEXTOID, OIDOID, OIDOID, INT8OID, INT8OID};
+    Oid types[] = {TEXTOID,   INT4OID,   TEXTOID, TEXTOID,   TEXTOID,   INT4OID, INT4OID, INT8OID, FLOAT8OID,
+                   FLOAT4OID, FLOAT4OID, TEXTOID, FLOAT8OID, FLOAT8OID, OIDOID,  INT4OID, TEXTOID, FLOAT8OID,
+                   TEXTOID,   TEXTOID,   TEXTOID, TEXTOID,   OIDOID,    OIDOID,  INT8OID, INT8OID};
     Datum values[] = {CStringGetTextDatum(m.name),
                       Int32GetDatum(version),
                       CStringGetTextDatum(m.algorithm),
@@ -66,9 +66,32 @@ insert_version_row(const SpiSession &spi, const ModelToStore &m, int32 version)
                       Int64GetDatum(m.user_keys ? m.user_keys->total_bytes : 0),
                       Int64GetDatum(m.item_keys ? m.item_keys->total_bytes : 0)};
     const bool validated = m.validation_metric != nullptr;
-    const char nulls[] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
-                          validated ? ' ' : 'n', validated ? ' ' : 'n', validated ? ' ' : 'n', ' ', ' ',
-                          m.rating_column ? ' ' : 'n', ' ', ' ', ' ', ' '};
+    const char nulls[] = {' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' ',
+                          validated ? ' ' : 'n',
+                          validated ? ' ' : 'n',
+                          validated ? ' ' : 'n',
+                          ' ',
+                          ' ',
+                          m.rating_column ? ' ' : 'n',
+                          ' ',
+                          ' ',
+                          ' ',
+                          ' '};
     run_sql(spi,
             "INSERT INTO rec.model_versions (name, version, algorithm, hyperparameters, source, n_users, n_items, "
             "n_ratings, global_mean, rating_min, rating_max, train_metric, train_value, train_seconds, owner, "
@@ -151,8 +174,8 @@ store_model(const ModelToStore &m)
         Oid types[] = {TEXTOID};
         Datum values[] = {CStringGetTextDatum(m.name)};
         // A concurrent training of the same name fails on the unique key instead of sharing a version.
-        run_sql(spi, "SELECT coalesce(max(version), 0) + 1 FROM rec.model_versions WHERE name = $1", 1, types,
-                values, SPI_OK_SELECT);
+        run_sql(spi, "SELECT coalesce(max(version), 0) + 1 FROM rec.model_versions WHERE name = $1", 1, types, values,
+                SPI_OK_SELECT);
         out.version = DatumGetInt32(result_value(0, 1));
     }
     out.model_id = insert_version_row(spi, m, out.version);
@@ -218,19 +241,18 @@ find_model(const char *name)
             // None the caller may read: none at all, or none granted to the caller.
             end_spi(spi);
             const SpiSession owner = begin_spi(SpiRole::Owner);
-            run_sql(owner, "SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types, values,
-                    SPI_OK_SELECT);
+            run_sql(owner, "SELECT 1 FROM rec.model_versions WHERE name = $1 LIMIT 1", 1, types, values, SPI_OK_SELECT);
             if (SPI_processed > 0)
-                ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                errmsg("permission denied for model \"%s\"", name),
-                                errhint("Its owner can grant it: SELECT rec.grant('%s', role).", name)));
+                ereport(ERROR,
+                        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", name),
+                         errhint("Its owner can grant it: SELECT rec.grant('%s', role).", name)));
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
                             errhint("SELECT name FROM rec.models lists the trained models.")));
         }
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("model \"%s\" has no deployed version", name),
-                        errhint("Deploy one with SELECT rec.deploy('%s', version); rec.models lists the versions.",
-                                name)));
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("model \"%s\" has no deployed version", name),
+                 errhint("Deploy one with SELECT rec.deploy('%s', version); rec.models lists the versions.", name)));
     }
     ModelRef ref;
     ref.model_id = DatumGetInt64(result_value(0, 1));

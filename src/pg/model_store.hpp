@@ -17,7 +17,7 @@ struct ModelToStore
     const char *name;
     const char *algorithm;
     const char *source;
-    const char *hyperparameters;  // JSON
+    const char *hyperparameters;                            // JSON
     const char *user_column, *item_column, *rating_column;  // rating_column may be NULL
     float rating_min, rating_max;
     double train_seconds;

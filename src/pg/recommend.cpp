@@ -69,12 +69,11 @@ score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, c
     const float offset = model.user_offset(size_t(user));
     rec::pg::BackendHooks hooks;
     const rec::pg::ScoringThreads threads(model.items, model.k);
-    const auto best = candidates.given
-                          ? rec::core::top_n_among(model.item_view(), factors, offset,
-                                                   {candidates.indexes, candidates.count},
-                                                   {excluded.indexes, excluded.count}, n)
-                          : rec::core::top_n(model.item_view(), factors, offset, excluded.indexes, excluded.count, n,
-                                             threads.threads(), &hooks);
+    const auto best = candidates.given ? rec::core::top_n_among(model.item_view(), factors, offset,
+                                                                {candidates.indexes, candidates.count},
+                                                                {excluded.indexes, excluded.count}, n)
+                                       : rec::core::top_n(model.item_view(), factors, offset, excluded.indexes,
+                                                          excluded.count, n, threads.threads(), &hooks);
     for (size_t r = 0; r < best.size(); ++r)
     {
         items[r] = int32(best[r].item);
@@ -86,8 +85,8 @@ score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, c
 // A user the model does not know: the eligible items with the most training interactions, each scored
 // by that number, so that the rows are best first by their score as for a known user.
 size_t
-score_unknown_user(const ServedModel *m, const ItemList &candidates, const ItemList &excluded, size_t n,
-                   int32 *items, float *scores)
+score_unknown_user(const ServedModel *m, const ItemList &candidates, const ItemList &excluded, size_t n, int32 *items,
+                   float *scores)
 {
     // 1: allowed; 0: not a candidate or excluded.
     char *allowed = (char *) palloc(size_t(m->n_items) + 1);
@@ -118,7 +117,8 @@ emit_pairs(FunctionCallInfo fcinfo, const ServedModel *m, bool items, const int3
     const Oid type = result_id_type(fcinfo);
     for (size_t r = 0; r < count; ++r)
     {
-        Datum row[2] = {items ? rec::pg::item_id_value(m, indexes[r], type) : rec::pg::user_id_value(m, indexes[r], type),
+        Datum row[2] = {items ? rec::pg::item_id_value(m, indexes[r], type)
+                              : rec::pg::user_id_value(m, indexes[r], type),
                         Float4GetDatum(values[r])};
         bool nulls[2] = {false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
@@ -147,8 +147,9 @@ similar(FunctionCallInfo fcinfo, bool items)
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const ServedModel *m = model_arg(fcinfo, 2);
-    rec::pg::check_id_result_type(m, items, result_id_type(fcinfo),
-                                  "Pass the id as text or uuid, as the model's ids are: the results have the id's type.");
+    rec::pg::check_id_result_type(
+        m, items, result_id_type(fcinfo),
+        "Pass the id as text or uuid, as the model's ids are: the results have the id's type.");
     const int64 row = items ? rec::pg::item_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0))
                             : rec::pg::user_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
     if (row < 0)
@@ -271,8 +272,9 @@ PGREC_FUNCTION(rec_recommend_for_items)
         PG_RETURN_NULL();
     const ServedModel *m = model_arg(fcinfo, 3);
     refuse_bpr(m, "recommend_for_items");
-    rec::pg::check_id_result_type(m, true, result_id_type(fcinfo),
-                                  "Pass items as a text[] or uuid[], as the model's ids are: the results have their type.");
+    rec::pg::check_id_result_type(
+        m, true, result_id_type(fcinfo),
+        "Pass items as a text[] or uuid[], as the model's ids are: the results have their type.");
     Datum *item_datums, *rating_datums = nullptr;
     bool *item_nulls, *rating_nulls = nullptr;
     int item_count, rating_count = 0;
@@ -307,9 +309,9 @@ PGREC_FUNCTION(rec_recommend_for_items)
             continue;
         const float value = rating_datums ? DatumGetFloat4(rating_datums[e]) : default_value;
         if (!std::isfinite(value) || (!explicit_model && value < 0))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("rating %g cannot be folded in", double(value)),
-                            errhint("Ratings must be finite, and >= 0 for implicit models.")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("rating %g cannot be folded in", double(value)),
+                     errhint("Ratings must be finite, and >= 0 for implicit models.")));
         const int64 index = rec::pg::item_index_of(m, item_datums[e], item_type);
         if (index < 0)
             continue;  // an item the model never saw tells nothing about the user

@@ -68,8 +68,8 @@ PGREC_FUNCTION(rec_recommend_all)
 
     // Users per block: up to 4096, fewer when n is large, so that a block's results (8 bytes per row)
     // stay within a sixteenth of rec.max_memory.
-    const int32 users_per_block = int32(Max((size_t) 1, Min((size_t) kMaxUsersPerBlock,
-                                                            rec::pg::memory_budget_bytes() / 16 / (8 * Max(n, (size_t) 1)))));
+    const int32 users_per_block = int32(Max(
+        (size_t) 1, Min((size_t) kMaxUsersPerBlock, rec::pg::memory_budget_bytes() / 16 / (8 * Max(n, (size_t) 1)))));
     const size_t block_rows = size_t(users_per_block) * Max(n, (size_t) 1);
     int32 *items = (int32 *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * block_rows);
     float *scores = (float *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * block_rows);

@@ -128,7 +128,8 @@ refresh(FunctionCallInfo fcinfo, bool items)
     size_t wanted_count = 0;
     for (int e = 0; e < given.count; ++e)
     {
-        const int64 id = rec::pg::model_id_of(m, items, given.values[e], given.element_type, &wanted_keys[wanted_count]);
+        const int64 id =
+            rec::pg::model_id_of(m, items, given.values[e], given.element_type, &wanted_keys[wanted_count]);
         const int64 index = items ? rec::pg::item_index(m, id) : rec::pg::user_index(m, id);
         if (keyed && index >= 0)
         {

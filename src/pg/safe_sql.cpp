@@ -6,8 +6,8 @@ int
 pin_search_path()
 {
     const int level = NewGUCNestLevel();
-    (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-                             true, 0, false);
+    (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                             false);
     return level;
 }
 
@@ -26,9 +26,9 @@ new_table_name(const char *name, const char *argument)
     RangeVar *target = makeRangeVarFromNameList(names);
     const Oid schema = RangeVarGetCreationNamespace(target);
     if (OidIsValid(get_relname_relid(target->relname, schema)))
-        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_TABLE),
-                        errmsg("relation \"%s\" already exists", NameListToString(names)),
-                        errhint("%s names a new table: drop the old one first, or choose another name.", argument)));
+        ereport(ERROR,
+                (errcode(ERRCODE_DUPLICATE_TABLE), errmsg("relation \"%s\" already exists", NameListToString(names)),
+                 errhint("%s names a new table: drop the old one first, or choose another name.", argument)));
     return quote_qualified_identifier(get_namespace_name(schema), target->relname);
 }
 

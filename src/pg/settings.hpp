@@ -6,7 +6,7 @@ namespace rec::pg {
 
 void define_settings();
 
-int training_threads();         // rec.threads resolved: 0 means every core
-size_t memory_budget_bytes();   // rec.max_memory
+int training_threads();        // rec.threads resolved: 0 means every core
+size_t memory_budget_bytes();  // rec.max_memory
 
 }  // namespace rec::pg

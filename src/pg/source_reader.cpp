@@ -11,7 +11,8 @@ namespace {
 bool
 is_numeric_type(Oid type)
 {
-    return type == INT2OID || type == INT4OID || type == INT8OID || type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID;
+    return type == INT2OID || type == INT4OID || type == INT8OID || type == FLOAT4OID || type == FLOAT8OID ||
+           type == NUMERICOID;
 }
 
 // Checks that `column` exists in `relid` with an acceptable type; returns its quoted name and, in
@@ -141,15 +142,12 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     const char *quoted;
     const Oid relid = readable_relation(spec.relation, &quoted);
     out.qualified_name = pstrdup(quoted);
-    const char *user_col =
-        checked_column(spec, relid, "user_column", spec.user_column, false, &out.user_type);
-    const char *item_col =
-        checked_column(spec, relid, "item_column", spec.item_column, false, &out.item_type);
+    const char *user_col = checked_column(spec, relid, "user_column", spec.user_column, false, &out.user_type);
+    const char *item_col = checked_column(spec, relid, "item_column", spec.item_column, false, &out.item_type);
     Oid unused;
-    const char *rating_col =
-        (spec.rating_column == nullptr && spec.rating_optional)
-            ? "1"
-            : checked_column(spec, relid, "rating_column", spec.rating_column, true, &unused);
+    const char *rating_col = (spec.rating_column == nullptr && spec.rating_optional)
+                                 ? "1"
+                                 : checked_column(spec, relid, "rating_column", spec.rating_column, true, &unused);
     id_kind_of_type(out.user_type, &out.user_kind);
     id_kind_of_type(out.item_type, &out.item_kind);
     for (int side = 0; side < 2; ++side)
@@ -162,8 +160,8 @@ read_source(const SourceSpec &spec, size_t max_bytes)
         if (expected != kind)
             ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                             errmsg("column \"%s\" of \"%s\" has %s ids, but model \"%s\" was trained on %s ids",
-                                   side == 0 ? spec.user_column : spec.item_column, spec.relation,
-                                   id_kind_name(kind), spec.model_name ? spec.model_name : "", id_kind_name(expected)),
+                                   side == 0 ? spec.user_column : spec.item_column, spec.relation, id_kind_name(kind),
+                                   spec.model_name ? spec.model_name : "", id_kind_name(expected)),
                             errhint("Use a column of the type the model was trained on.")));
     }
     const auto read_as = [](const char *column, IdKind kind) {
@@ -177,13 +175,13 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     const Oid filter_column_type = spec.only_items ? out.item_type : out.user_type;
     const bool filter_by_keys = spec.only_keys != nullptr;
     const char *where = !filtered ? ""
-                         : filter_by_keys
-                             ? psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY (CAST($1 AS %s[]))", filter_column,
-                                        format_type_extended(filter_column_type, -1, FORMAT_TYPE_FORCE_QUALIFY))
-                             : psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY ($1)", filter_column);
-    const char *query = psprintf("SELECT %s, %s, CAST(%s AS pg_catalog.float8) FROM %s%s",
-                                 read_as(user_col, out.user_kind), read_as(item_col, out.item_kind), rating_col,
-                                 out.qualified_name, where);
+                        : filter_by_keys
+                            ? psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY (CAST($1 AS %s[]))", filter_column,
+                                       format_type_extended(filter_column_type, -1, FORMAT_TYPE_FORCE_QUALIFY))
+                            : psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY ($1)", filter_column);
+    const char *query =
+        psprintf("SELECT %s, %s, CAST(%s AS pg_catalog.float8) FROM %s%s", read_as(user_col, out.user_kind),
+                 read_as(item_col, out.item_kind), rating_col, out.qualified_name, where);
     if (out.user_kind != IdKind::Integer)
         out.user_keys = new_key_dictionary(CurrentMemoryContext);
     if (out.item_kind != IdKind::Integer)
@@ -192,9 +190,12 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     RowReceiver receiver;
     memset(&receiver, 0, sizeof(receiver));
     receiver.base.receiveSlot = receive_row;
-    receiver.base.rStartup = [](DestReceiver *, int, TupleDesc) {};
-    receiver.base.rShutdown = [](DestReceiver *) {};
-    receiver.base.rDestroy = [](DestReceiver *) {};
+    receiver.base.rStartup = [](DestReceiver *, int, TupleDesc) {
+    };
+    receiver.base.rShutdown = [](DestReceiver *) {
+    };
+    receiver.base.rDestroy = [](DestReceiver *) {
+    };
     receiver.base.mydest = DestNone;
     receiver.spec = &spec;
     receiver.out = &out;
@@ -226,10 +227,10 @@ read_source(const SourceSpec &spec, size_t max_bytes)
         options.params = makeParamList(1);
         options.params->numParams = 1;
         ParamExternData &param = options.params->params[0];
-        param.value = PointerGetDatum(filter_by_keys ? construct_array(elements, int(spec.only_count), TEXTOID, -1,
-                                                                       false, TYPALIGN_INT)
-                                                     : construct_array(elements, int(spec.only_count), INT8OID,
-                                                                       sizeof(int64), true, TYPALIGN_DOUBLE));
+        param.value = PointerGetDatum(
+            filter_by_keys
+                ? construct_array(elements, int(spec.only_count), TEXTOID, -1, false, TYPALIGN_INT)
+                : construct_array(elements, int(spec.only_count), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
         param.isnull = false;
         param.pflags = PARAM_FLAG_CONST;
         param.ptype = filter_type[0];

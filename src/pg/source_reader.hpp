@@ -27,7 +27,7 @@ struct SourceSpec
     // The id types of the caller's model (refreshes, evaluation, validation): a column holding
     // another kind of ids is refused. InvalidOid: any.
     Oid expect_user_type = InvalidOid, expect_item_type = InvalidOid;
-    const char *model_name = nullptr;  // for that error message
+    const char *model_name = nullptr;    // for that error message
     const char *function = "rec.train";  // the SQL function reading, for hints
 };
 
@@ -39,7 +39,7 @@ struct SourceRows
     float *ratings = nullptr;
     size_t count = 0;
     float rating_min = 0, rating_max = 0;
-    char *qualified_name = nullptr;  // schema-qualified and quoted, as resolved
+    char *qualified_name = nullptr;                      // schema-qualified and quoted, as resolved
     Oid user_type = InvalidOid, item_type = InvalidOid;  // the columns' base types
     IdKind user_kind = IdKind::Integer, item_kind = IdKind::Integer;
     KeyDictionary user_keys{nullptr, nullptr, 0}, item_keys{nullptr, nullptr, 0};  // for Text and Uuid kinds

@@ -32,8 +32,7 @@ void end_spi(const SpiSession &session);
 // A statement prepared for this session (freed with it unless kept with SPI_keepplan).
 SPIPlanPtr prepare_sql(const char *query, int nargs, Oid *types);
 // Runs a prepared statement; raises an internal error unless it returns `expected`.
-void execute_sql(const SpiSession &session, SPIPlanPtr plan, Datum *values, int expected,
-                 const char *nulls = nullptr);
+void execute_sql(const SpiSession &session, SPIPlanPtr plan, Datum *values, int expected, const char *nulls = nullptr);
 // Prepares and runs a statement once.
 void run_sql(const SpiSession &session, const char *query, int nargs, Oid *types, Datum *values, int expected,
              const char *nulls = nullptr);

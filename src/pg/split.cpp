@@ -10,7 +10,14 @@ namespace {
 
 enum Arg
 {
-    SourceArg, TrainTableArg, TestTableArg, MethodArg, TestFractionArg, TimeColumnArg, SeedArg, UserColumnArg
+    SourceArg,
+    TrainTableArg,
+    TestTableArg,
+    MethodArg,
+    TestFractionArg,
+    TimeColumnArg,
+    SeedArg,
+    UserColumnArg
 };
 
 // The quoted name of an existing column of `relid`, or an error naming the argument.
@@ -19,9 +26,9 @@ quoted_column(Oid relid, const char *relation, const char *column, const char *a
 {
     const AttrNumber attnum = get_attnum(relid, column);
     if (attnum == InvalidAttrNumber || attnum < 0)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                        errmsg("column \"%s\" does not exist in \"%s\"", column, relation),
-                        errhint("Name the column with the %s argument of rec.split.", argument)));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" does not exist in \"%s\"", column, relation),
+                 errhint("Name the column with the %s argument of rec.split.", argument)));
     return quote_identifier(get_attname(relid, attnum, false));
 }
 
@@ -54,25 +61,30 @@ PGREC_FUNCTION(rec_split)
     if (by_time && PG_ARGISNULL(TimeColumnArg))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("method 'time' needs a time_column")));
     if (!by_time && !PG_ARGISNULL(TimeColumnArg))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("time_column applies only to method 'time'")));
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("time_column applies only to method 'time'")));
 
     const char *quoted_source;
     const Oid relid = rec::pg::readable_relation(source, &quoted_source);
-    const char *user_col = per_user || by_time
-                               ? quoted_column(relid, source, rec::pg::required_text_arg(fcinfo, UserColumnArg, "user_column"), "user_column")
-                               : nullptr;
+    const char *user_col =
+        per_user || by_time
+            ? quoted_column(relid, source, rec::pg::required_text_arg(fcinfo, UserColumnArg, "user_column"),
+                            "user_column")
+            : nullptr;
     const char *time_col =
-        by_time ? quoted_column(relid, source, text_to_cstring(PG_GETARG_TEXT_PP(TimeColumnArg)), "time_column") : nullptr;
-    const char *train_table = rec::pg::new_table_name(rec::pg::required_text_arg(fcinfo, TrainTableArg, "train_table"), "train_table");
-    const char *test_table = rec::pg::new_table_name(rec::pg::required_text_arg(fcinfo, TestTableArg, "test_table"), "test_table");
+        by_time ? quoted_column(relid, source, text_to_cstring(PG_GETARG_TEXT_PP(TimeColumnArg)), "time_column")
+                : nullptr;
+    const char *train_table =
+        rec::pg::new_table_name(rec::pg::required_text_arg(fcinfo, TrainTableArg, "train_table"), "train_table");
+    const char *test_table =
+        rec::pg::new_table_name(rec::pg::required_text_arg(fcinfo, TestTableArg, "test_table"), "test_table");
     if (strcmp(train_table, test_table) == 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("train_table and test_table are the same")));
 
     // A row's hash in [0, 1): its text form hashed with the seed.
-    const char *row_hash = psprintf("((pg_catalog.hashtextextended(s::pg_catalog.text, %lld) & 1048575)::pg_catalog.float8"
-                                    " / 1048576)",
-                                    (long long) seed);
+    const char *row_hash =
+        psprintf("((pg_catalog.hashtextextended(s::pg_catalog.text, %lld) & 1048575)::pg_catalog.float8"
+                 " / 1048576)",
+                 (long long) seed);
     // The test condition, over `s` (a source row) in a subquery that numbers each user's rows.
     const char *numbered;
     if (random_split)
@@ -80,12 +92,13 @@ PGREC_FUNCTION(rec_split)
     else
         // Each user's rows in hash order (per_user) or latest first (time); the first
         // round(n * fraction) of them go to test, but never all of them: every user keeps a training row.
-        numbered = psprintf("SELECT s, pg_catalog.row_number() OVER w <= "
-                            "LEAST(pg_catalog.round(pg_catalog.count(*) OVER u * %.17g), pg_catalog.count(*) OVER u - 1) "
-                            "AS is_test FROM %s s "
-                            "WINDOW u AS (PARTITION BY s.%s), w AS (PARTITION BY s.%s ORDER BY %s%s)",
-                            fraction, quoted_source, user_col, user_col,
-                            by_time ? psprintf("s.%s DESC NULLS LAST, ", time_col) : "", row_hash);
+        numbered =
+            psprintf("SELECT s, pg_catalog.row_number() OVER w <= "
+                     "LEAST(pg_catalog.round(pg_catalog.count(*) OVER u * %.17g), pg_catalog.count(*) OVER u - 1) "
+                     "AS is_test FROM %s s "
+                     "WINDOW u AS (PARTITION BY s.%s), w AS (PARTITION BY s.%s ORDER BY %s%s)",
+                     fraction, quoted_source, user_col, user_col,
+                     by_time ? psprintf("s.%s DESC NULLS LAST, ", time_col) : "", row_hash);
 
     // Runs as the caller: their privileges and row-level security apply, the tables are theirs.
     const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller);

@@ -55,7 +55,8 @@ T *
 owned_by(MemoryContext context, T *object)
 {
     MemoryContextCallback *callback = nullptr;
-    pg_call([&] { callback = (MemoryContextCallback *) MemoryContextAllocZero(context, sizeof(MemoryContextCallback)); });
+    pg_call(
+        [&] { callback = (MemoryContextCallback *) MemoryContextAllocZero(context, sizeof(MemoryContextCallback)); });
     callback->func = delete_object<T>;
     callback->arg = object;
     MemoryContextRegisterResetCallback(context, callback);
@@ -79,8 +80,8 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
     rec::core::TrainHooks *train_hooks = &hooks;
     if (indexed.validation)
     {
-        validating = std::make_unique<rec::core::ValidatingHooks>(hooks, *indexed.validation, data,
-                                                                  run.early_stopping, threads);
+        validating =
+            std::make_unique<rec::core::ValidatingHooks>(hooks, *indexed.validation, data, run.early_stopping, threads);
         train_hooks = validating.get();
     }
     auto trained = std::make_unique<TrainedModel>();
@@ -115,7 +116,8 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
         trained->validation_value = validating->curve().back().validation;
         trained->lower_is_better = validating->lower_is_better();
     }
-    trained->seconds = indexed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    trained->seconds =
+        indexed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     indexed.budget.give(training_bytes);
     return owned_by(owner, trained.release());
 }
@@ -196,14 +198,24 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
               const RunOptions &run)
 {
     const TimestampTz started = GetCurrentTimestamp();
-    MemoryContext job_context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend training",
-                                                      ALLOCSET_DEFAULT_SIZES);
+    MemoryContext job_context =
+        AllocSetContextCreate(CurrentMemoryContext, "pg_recommend training", ALLOCSET_DEFAULT_SIZES);
     TrainedModel *trained = train_model(spec, *indexed, run, job_context);
     const SourceRows &r = rows.rows;
-    ModelToStore store{model, spec.algorithm_name, r.qualified_name, spec.hyperparameters,
-                       rows.source.user_column, rows.source.item_column, rows.source.rating_column,
-                       r.rating_min, r.rating_max, trained->seconds, &indexed->data, &trained->model,
-                       r.user_type, r.item_type,
+    ModelToStore store{model,
+                       spec.algorithm_name,
+                       r.qualified_name,
+                       spec.hyperparameters,
+                       rows.source.user_column,
+                       rows.source.item_column,
+                       rows.source.rating_column,
+                       r.rating_min,
+                       r.rating_max,
+                       trained->seconds,
+                       &indexed->data,
+                       &trained->model,
+                       r.user_type,
+                       r.item_type,
                        r.user_kind == IdKind::Integer ? nullptr : &r.user_keys,
                        r.item_kind == IdKind::Integer ? nullptr : &r.item_keys};
     TrainedVersion out{};
@@ -256,9 +268,9 @@ lock_model_name(const char *name, bool wait)
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, uint32(key >> 32), uint32(key), 3);
     if (LockAcquire(&tag, ExclusiveLock, false, !wait) == LOCKACQUIRE_NOT_AVAIL)
-        ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-                        errmsg("model \"%s\" is being trained by another session", name),
-                        errhint("Wait for it to finish, or call rec.train with wait => true to queue behind it.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_LOCK_NOT_AVAILABLE), errmsg("model \"%s\" is being trained by another session", name),
+                 errhint("Wait for it to finish, or call rec.train with wait => true to queue behind it.")));
 }
 
 }  // namespace rec::pg
@@ -268,15 +280,52 @@ namespace {
 // Argument positions of rec.train, as declared in sql/pg_recommend.sql.
 enum Arg
 {
-    ModelArg, SourceArg, UserColumnArg, ItemColumnArg, RatingColumnArg, AlgorithmArg, FactorsArg,
-    IterationsArg, RegularizationArg, SeedArg, BiasRegularizationArg, UnweightedRegularizationArg, AlphaArg,
-    CgStepsArg, SolverArg, LearningRateArg, DeployArg, WaitArg, ValidationSourceArg, EarlyStoppingArg,
-    DeployIfBetterArg, ConfidenceArg, ArgCount
+    ModelArg,
+    SourceArg,
+    UserColumnArg,
+    ItemColumnArg,
+    RatingColumnArg,
+    AlgorithmArg,
+    FactorsArg,
+    IterationsArg,
+    RegularizationArg,
+    SeedArg,
+    BiasRegularizationArg,
+    UnweightedRegularizationArg,
+    AlphaArg,
+    CgStepsArg,
+    SolverArg,
+    LearningRateArg,
+    DeployArg,
+    WaitArg,
+    ValidationSourceArg,
+    EarlyStoppingArg,
+    DeployIfBetterArg,
+    ConfidenceArg,
+    ArgCount
 };
-const char *const kArgNames[ArgCount] = {
-    "model", "source", "user_column", "item_column", "rating_column", "algorithm", "factors", "iterations",
-    "regularization", "seed", "bias_regularization", "unweighted_regularization", "alpha", "cg_steps", "solver",
-    "learning_rate", "deploy", "wait", "validation_source", "early_stopping", "deploy_if_better", "confidence"};
+const char *const kArgNames[ArgCount] = {"model",
+                                         "source",
+                                         "user_column",
+                                         "item_column",
+                                         "rating_column",
+                                         "algorithm",
+                                         "factors",
+                                         "iterations",
+                                         "regularization",
+                                         "seed",
+                                         "bias_regularization",
+                                         "unweighted_regularization",
+                                         "alpha",
+                                         "cg_steps",
+                                         "solver",
+                                         "learning_rate",
+                                         "deploy",
+                                         "wait",
+                                         "validation_source",
+                                         "early_stopping",
+                                         "deploy_if_better",
+                                         "confidence"};
 
 rec::pg::GivenNumber
 number_arg(FunctionCallInfo fcinfo, int arg)
@@ -322,9 +371,10 @@ PGREC_FUNCTION(rec_train)
     run.early_stopping = PG_GETARG_BOOL(EarlyStoppingArg);
     run.deploy_if_better = PG_GETARG_BOOL(DeployIfBetterArg);
     if ((run.early_stopping || run.deploy_if_better) && validation_source == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s needs a validation_source", run.early_stopping ? "early_stopping" : "deploy_if_better"),
-                        errhint("Name held-out rows, for example a test table made by rec.split.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("%s needs a validation_source", run.early_stopping ? "early_stopping" : "deploy_if_better"),
+                 errhint("Name held-out rows, for example a test table made by rec.split.")));
     rec::pg::TrainOptions options;
     options.algorithm = rec::pg::text_arg(fcinfo, AlgorithmArg);
     options.factors = integer_arg(fcinfo, FactorsArg);

@@ -30,8 +30,8 @@ IndexedRows *index_training_rows(TrainingRows &rows, Algorithm algorithm, Memory
 
 struct RunOptions
 {
-    bool deploy = true;            // serve the new version at once
-    bool early_stopping = false;   // stop when the validation metric stops improving
+    bool deploy = true;             // serve the new version at once
+    bool early_stopping = false;    // stop when the validation metric stops improving
     bool deploy_if_better = false;  // deploy only if not worse than the deployed version
 };
 

@@ -24,9 +24,9 @@ constexpr double kImplicitRegularization = 0.01;
 constexpr double kBprRegularization = 0.01;
 constexpr int64 kSeed = 42;
 
-const char *const kNumericOptions[] = {"factors",   "iterations",          "regularization",
-                                       "seed",      "bias_regularization", "unweighted_regularization",
-                                       "alpha",     "cg_steps",            "learning_rate"};
+const char *const kNumericOptions[] = {
+    "factors", "iterations", "regularization", "seed", "bias_regularization", "unweighted_regularization",
+    "alpha",   "cg_steps",   "learning_rate"};
 
 [[noreturn]] void
 invalid(const char *message, const char *hint)
@@ -92,8 +92,8 @@ check_solver(const TrainOptions &o, rec::core::Solver *solver, int *cg_steps)
     *solver = solver_of(o.solver);
     if (o.cg_steps.given && *solver == rec::core::Solver::Cholesky)
         invalid("cg_steps applies only to solver 'cg'", "The Cholesky solver is exact: it takes no steps.");
-    *cg_steps = bounded(o.cg_steps, "cg_steps", *cg_steps, 1, kMaxCgSteps,
-                        "2 or 3 steps per half-step are usually enough.");
+    *cg_steps =
+        bounded(o.cg_steps, "cg_steps", *cg_steps, 1, kMaxCgSteps, "2 or 3 steps per half-step are usually enough.");
 }
 
 const char *
@@ -168,16 +168,16 @@ check_options(const TrainOptions &o)
                bpr = spec.algorithm == Algorithm::Bpr;
     const int factors = spec.factors =
         bounded(o.factors, "factors", kFactors, 1, kMaxFactors, "Typical values are 16 to 256.");
-    spec.iterations = bounded(o.iterations, "iterations", als ? kAlsIterations : (ials ? kImplicitIterations : kBprIterations), 1,
-                              kMaxIterations,
-                              bpr ? "BPR usually needs 50 to 200 epochs." : "ALS usually converges within 10 to 20 iterations.");
-    const double regularization = penalty(
-        o.regularization, "regularization",
-        als ? kAlsRegularization : (ials ? kImplicitRegularization : kBprRegularization));
+    spec.iterations =
+        bounded(o.iterations, "iterations", als ? kAlsIterations : (ials ? kImplicitIterations : kBprIterations), 1,
+                kMaxIterations,
+                bpr ? "BPR usually needs 50 to 200 epochs." : "ALS usually converges within 10 to 20 iterations.");
+    const double regularization =
+        penalty(o.regularization, "regularization",
+                als ? kAlsRegularization : (ials ? kImplicitRegularization : kBprRegularization));
     const uint64_t seed = uint64(o.seed.given ? o.seed.value : kSeed);
-    for (const auto &[option, option_name] :
-         {std::pair{&o.bias_regularization, "bias_regularization"},
-          std::pair{&o.unweighted_regularization, "unweighted_regularization"}})
+    for (const auto &[option, option_name] : {std::pair{&o.bias_regularization, "bias_regularization"},
+                                              std::pair{&o.unweighted_regularization, "unweighted_regularization"}})
         given_for(*option, option_name, als, name);
     given_for(o.alpha, "alpha", ials, name);
     given_for(o.learning_rate, "learning_rate", bpr, name);
@@ -250,10 +250,10 @@ check_options(const TrainOptions &o)
                 invalid(psprintf("learning_rate must be a finite number > 0, not %g", p.learning_rate),
                         "Typical values are 0.001 to 0.1.");
         }
-        spec.hyperparameters = psprintf("{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, "
-                                        "\"learning_rate\": %s, \"seed\": %lld}",
-                                        factors, p.iterations, reg, float8out_internal(p.learning_rate),
-                                        (long long) seed);
+        spec.hyperparameters =
+            psprintf("{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, "
+                     "\"learning_rate\": %s, \"seed\": %lld}",
+                     factors, p.iterations, reg, float8out_internal(p.learning_rate), (long long) seed);
     }
     return spec;
 }

@@ -12,8 +12,17 @@ namespace {
 
 enum Arg
 {
-    ModelArg, SourceArg, ValidationSourceArg, GridArg, UserColumnArg, ItemColumnArg, RatingColumnArg, AlgorithmArg,
-    SearchArg, TrialsArg, SeedArg
+    ModelArg,
+    SourceArg,
+    ValidationSourceArg,
+    GridArg,
+    UserColumnArg,
+    ItemColumnArg,
+    RatingColumnArg,
+    AlgorithmArg,
+    SearchArg,
+    TrialsArg,
+    SeedArg
 };
 
 constexpr double kMaxTrials = 1000;
@@ -79,10 +88,10 @@ grid_combinations(Datum grid, bool random_search, int trials, int64 seed, Memory
                         errhint("Use search => 'random' with a number of trials, or a smaller grid.")));
     // A random search draws from every combination, listed first: that list is bounded too.
     if (random_search && (trials > kMaxTrials || combinations > 1e6))
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("random search over %.0f combinations with %d trials is too large", combinations,
-                               trials),
-                        errhint("At most 1000 trials over at most 1000000 combinations.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("random search over %.0f combinations with %d trials is too large", combinations, trials),
+                 errhint("At most 1000 trials over at most 1000000 combinations.")));
     // Every combination as arrays of names and values (whole numbers written as integers, which the
     // integer options need and the others accept), in a stable order: by their text.
     rec::pg::run_sql(
@@ -157,10 +166,11 @@ PGREC_FUNCTION(rec_tune)
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend tuning", ALLOCSET_DEFAULT_SIZES);
     uint64 trials;
     const Combination *combinations =
-        grid_combinations(PG_GETARG_DATUM(GridArg), random_search, random_search ? PG_GETARG_INT32(TrialsArg) : 0,
-                          seed, context, &trials);
+        grid_combinations(PG_GETARG_DATUM(GridArg), random_search, random_search ? PG_GETARG_INT32(TrialsArg) : 0, seed,
+                          context, &trials);
     // Every trial's options are checked before anything is read or trained.
-    rec::pg::TrainSpec *specs = (rec::pg::TrainSpec *) MemoryContextAlloc(context, sizeof(rec::pg::TrainSpec) * (trials + 1));
+    rec::pg::TrainSpec *specs =
+        (rec::pg::TrainSpec *) MemoryContextAlloc(context, sizeof(rec::pg::TrainSpec) * (trials + 1));
     for (uint64 t = 0; t < trials; ++t)
     {
         rec::pg::TrainOptions options = base;
@@ -180,8 +190,8 @@ PGREC_FUNCTION(rec_tune)
     const rec::pg::Algorithm algorithm = specs[0].algorithm;
 
     MemoryContext caller_context = MemoryContextSwitchTo(context);
-    rec::pg::TrainingRows rows = rec::pg::read_training_rows(model, source, validation_source,
-                                                             algorithm != rec::pg::Algorithm::Als, budget);
+    rec::pg::TrainingRows rows =
+        rec::pg::read_training_rows(model, source, validation_source, algorithm != rec::pg::Algorithm::Als, budget);
     rec::pg::IndexedRows *indexed = rec::pg::index_training_rows(rows, algorithm, context, budget);
     rec::pg::RunOptions run;
     run.deploy = false;
@@ -194,7 +204,7 @@ PGREC_FUNCTION(rec_tune)
         const rec::pg::TrainedVersion trained = rec::pg::train_version(model, specs[t], rows, indexed, run);
         metric = trained.validation_metric;
         const bool better = best_version == 0 || (trained.lower_is_better ? trained.validation_value < best_value
-                                                                           : trained.validation_value > best_value);
+                                                                          : trained.validation_value > best_value);
         if (better)
         {
             best_version = trained.version;

@@ -242,7 +242,8 @@ PGREC_FUNCTION(rec_worker_threads)
     const int count = rec::pg::worker_leases(leases, max);
     for (int r = 0; r < count; ++r)
     {
-        Datum row[3] = {Int32GetDatum(leases[r].pid), Int32GetDatum(leases[r].threads), Int32GetDatum(leases[r].wanted)};
+        Datum row[3] = {Int32GetDatum(leases[r].pid), Int32GetDatum(leases[r].threads),
+                        Int32GetDatum(leases[r].wanted)};
         bool nulls[3] = {false, false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
     }

@@ -5,8 +5,8 @@
 // (those beyond each session's own) of all runs together, as max_parallel_workers caps the workers of
 // parallel queries. A run takes its fair share of what is free when it starts and keeps it until it
 // ends; one that finds none free runs on its session's thread alone, so no run ever waits for another
-// (waiting here would be a deadlock the lock manager cannot see). The cap needs shared_preload_libraries: without it each run
-// uses rec.threads.
+// (waiting here would be a deadlock the lock manager cannot see). The cap needs shared_preload_libraries: without it
+// each run uses rec.threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>

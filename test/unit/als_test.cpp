@@ -17,15 +17,20 @@ struct Synthetic
 };
 
 // Ratings from rank-3 factors plus biases, on a random 30% of a 60 x 40 grid.
-Synthetic low_rank(uint64_t seed)
+Synthetic
+low_rank(uint64_t seed)
 {
     const int m = 60, n = 40, rank = 3;
     std::vector<double> p(m * rank), q(n * rank), bu(m), bi(n);
     RowRandom rng(seed, 0, 0);
-    for (auto &x : p) x = rng.normal();
-    for (auto &x : q) x = rng.normal();
-    for (auto &x : bu) x = 0.5 * rng.normal();
-    for (auto &x : bi) x = 0.5 * rng.normal();
+    for (auto &x : p)
+        x = rng.normal();
+    for (auto &x : q)
+        x = rng.normal();
+    for (auto &x : bu)
+        x = 0.5 * rng.normal();
+    for (auto &x : bi)
+        x = 0.5 * rng.normal();
     Synthetic s;
     for (int u = 0; u < m; ++u)
         for (int i = 0; i < n; ++i)
@@ -49,7 +54,8 @@ struct Recorder : TrainHooks
     void iteration_done(const IterationStats &s) override { rmse.push_back(s.value); }
 };
 
-FactorModel train(const Synthetic &s, AlsParams p, Recorder &hooks, Interactions *out = nullptr)
+FactorModel
+train(const Synthetic &s, AlsParams p, Recorder &hooks, Interactions *out = nullptr)
 {
     NoHostHooks none;
     TripletsView view{s.users.data(), s.items.data(), s.values.data(), s.users.size()};
@@ -112,8 +118,10 @@ TEST(Als, RegularizationShrinksFactors)
     p.regularization = 5.0;
     auto tight = train(data, p, b);
     double norm_loose = 0, norm_tight = 0;
-    for (float x : loose.item_factors) norm_loose += x * x;
-    for (float x : tight.item_factors) norm_tight += x * x;
+    for (float x : loose.item_factors)
+        norm_loose += x * x;
+    for (float x : tight.item_factors)
+        norm_tight += x * x;
     EXPECT_LT(norm_tight, 0.1 * norm_loose);
     EXPECT_GT(b.rmse.back(), a.rmse.back());
 }
@@ -127,7 +135,8 @@ TEST(Als, BiasAndUnweightedPenaltiesActWhereTheySay)
     p.regularization = 0.01;
     auto sum_squares = [](const std::vector<float> &v) {
         double s = 0;
-        for (float x : v) s += double(x) * x;
+        for (float x : v)
+            s += double(x) * x;
         return s;
     };
     Recorder a, b, c;
@@ -219,8 +228,9 @@ TEST(Interactions, MemoryIsCountedAndRowsAreHandedBack)
     const Synthetic s = low_rank(7);
     const size_t rows = s.users.size();
     std::vector<const void *> released;
-    TripletsView view{s.users.data(), s.items.data(), s.values.data(), rows,
-                      [&](const void *array) { released.push_back(array); }};
+    TripletsView view{s.users.data(), s.items.data(), s.values.data(), rows, [&](const void *array) {
+                          released.push_back(array);
+                      }};
     MemoryBudget budget(size_t(64) << 20);
     budget.take(rows * kBytesPerTriplet, "reading");
     NoHostHooks none;

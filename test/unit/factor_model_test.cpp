@@ -10,7 +10,8 @@
 using namespace rec::core;
 
 namespace {
-Interactions random_ratings(uint64_t seed)
+Interactions
+random_ratings(uint64_t seed)
 {
     std::vector<int64_t> u, i;
     std::vector<float> v;
@@ -32,7 +33,8 @@ struct Quiet : TrainHooks
 };
 
 // |a - b| / |b|
-double relative_difference(const float *a, const float *b, int k)
+double
+relative_difference(const float *a, const float *b, int k)
 {
     double difference = 0, norm = 0;
     for (int f = 0; f < k; ++f)
@@ -57,8 +59,8 @@ TEST(FoldIn, ExplicitReproducesATrainedUser)
     Quiet hooks;
     const auto model = train_explicit_als(data, p, hooks);
     const size_t u = 5, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
-    const auto folded = model.view().fold_in(data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
-                                             count);
+    const auto folded =
+        model.view().fold_in(data.by_user.columns.data() + begin, data.by_user.values.data() + begin, count);
     EXPECT_NEAR(folded.bias, model.user_bias[u], 1e-2);
     EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
@@ -75,8 +77,8 @@ TEST(FoldIn, ImplicitReproducesATrainedUser)
     Quiet hooks;
     const auto model = train_implicit_als(data, p, hooks);
     const size_t u = 7, begin = data.by_user.offsets[u], count = data.by_user.row_size(u);
-    const auto folded = model.view().fold_in(data.by_user.columns.data() + begin, data.by_user.values.data() + begin,
-                                             count);
+    const auto folded =
+        model.view().fold_in(data.by_user.columns.data() + begin, data.by_user.values.data() + begin, count);
     EXPECT_LT(relative_difference(folded.factors.data(), model.user_factors.data() + u * 4, 4), 0.03);
 }
 

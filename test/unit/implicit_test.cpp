@@ -17,7 +17,8 @@ using namespace rec::core;
 namespace {
 
 // Two communities of users, each liking mostly its own half of the items; values are play counts.
-Interactions communities(uint64_t seed, int users = 80, int items = 40)
+Interactions
+communities(uint64_t seed, int users = 80, int items = 40)
 {
     std::vector<int64_t> u, i;
     std::vector<float> v;
@@ -102,8 +103,10 @@ TEST(ImplicitAls, LearnsTheCommunities)
         return s;
     };
     double own = 0, other = 0;
-    for (size_t i = 0; i < 20; ++i) own += score(0, i);
-    for (size_t i = 20; i < 40; ++i) other += score(0, i);
+    for (size_t i = 0; i < 20; ++i)
+        own += score(0, i);
+    for (size_t i = 20; i < 40; ++i)
+        other += score(0, i);
     EXPECT_GT(own, other);
 }
 
@@ -243,8 +246,9 @@ TEST(ImplicitAls, ConfidenceOfTheImplicitLibraryMatchesItsAlgorithm)
     double worst = 0;
     for (size_t i = 0; i < items; ++i)
         for (int f = 0; f < k; ++f)
-            worst = std::max(worst, std::fabs(double(ours.item_factors[i * size_t(k) + size_t(f)]) - Y(Eigen::Index(i), f)) /
-                                        (1e-3 + Y.row(Eigen::Index(i)).norm()));
+            worst = std::max(worst,
+                             std::fabs(double(ours.item_factors[i * size_t(k) + size_t(f)]) - Y(Eigen::Index(i), f)) /
+                                 (1e-3 + Y.row(Eigen::Index(i)).norm()));
     EXPECT_LT(worst, 1e-3);
     // The default confidence (1 + alpha * value) is another model: its factors differ.
     p.confidence = Confidence::OnePlusAlpha;

@@ -7,8 +7,9 @@
 using namespace rec::core;
 
 namespace {
-Interactions build(std::vector<int64_t> users, std::vector<int64_t> items, std::vector<float> values,
-                   DuplicatePolicy policy = DuplicatePolicy::Average, int threads = 2)
+Interactions
+build(std::vector<int64_t> users, std::vector<int64_t> items, std::vector<float> values,
+      DuplicatePolicy policy = DuplicatePolicy::Average, int threads = 2)
 {
     NoHostHooks hooks;
     TripletsView view{users.data(), items.data(), values.data(), users.size()};

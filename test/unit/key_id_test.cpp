@@ -7,7 +7,8 @@
 
 namespace {
 
-int64_t id_of(const std::string &s)
+int64_t
+id_of(const std::string &s)
 {
     return rec::core::key_id(s.data(), s.size());
 }
@@ -17,8 +18,7 @@ int64_t id_of(const std::string &s)
 TEST(KeyId, ValuesArePinnedAcrossBuilds)
 {
     EXPECT_EQ(id_of(""), id_of(std::string()));
-    const int64_t empty = id_of(""), a = id_of("a"),
-                  uuid = id_of("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    const int64_t empty = id_of(""), a = id_of("a"), uuid = id_of("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
     EXPECT_NE(empty, a);
     EXPECT_NE(a, uuid);
     // Recorded from this implementation; see key_id.hpp before changing them.

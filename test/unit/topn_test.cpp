@@ -129,9 +129,12 @@ TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
     const size_t n = 7;
     const int k = 45;
     std::vector<float> rows(n * k), v(k), w(n);
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = float((i * 37) % 11) - 5.0f;
-    for (int f = 0; f < k; ++f) v[size_t(f)] = 0.25f * float(f % 7) - 0.5f;
-    for (size_t j = 0; j < n; ++j) w[j] = float(j) - 3.0f;
+    for (size_t i = 0; i < rows.size(); ++i)
+        rows[i] = float((i * 37) % 11) - 5.0f;
+    for (int f = 0; f < k; ++f)
+        v[size_t(f)] = 0.25f * float(f % 7) - 0.5f;
+    for (size_t j = 0; j < n; ++j)
+        w[j] = float(j) - 3.0f;
     std::vector<const RowKernels *> variants{&portable_kernels(), &best_kernels()};
     if (avx2_kernels())
         variants.push_back(avx2_kernels());
@@ -145,21 +148,26 @@ TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
         for (size_t j = 0; j < n; ++j)
         {
             double expected = 0;
-            for (int f = 0; f < k; ++f) expected += double(rows[j * k + f]) * v[size_t(f)];
+            for (int f = 0; f < k; ++f)
+                expected += double(rows[j * k + f]) * v[size_t(f)];
             EXPECT_NEAR(out[j], expected, 1e-4) << kernels->name << " row " << j;
         }
         for (int f = 0; f < k; ++f)
         {
             double expected = 1.0;
-            for (size_t j = 0; j < n; ++j) expected += double(rows[j * k + f]) * w[j];
+            for (size_t j = 0; j < n; ++j)
+                expected += double(rows[j * k + f]) * w[j];
             EXPECT_NEAR(acc[size_t(f)], expected, 1e-4) << kernels->name << " factor " << f;
         }
         // users_times_columns: 11 users (8 + 3) against 37 columns (32 + 5; 16 + 16 + 5) out of a
         // block of 40, scores into rows of 50.
         const size_t users = 11, columns = 37, column_stride = 40, score_stride = 50;
-        std::vector<float> user_rows(users * k), column_rows(size_t(k) * column_stride), scores(users * score_stride, -7.0f);
-        for (size_t i = 0; i < user_rows.size(); ++i) user_rows[i] = float((i * 13) % 9) - 4.0f;
-        for (size_t i = 0; i < column_rows.size(); ++i) column_rows[i] = 0.5f * float((i * 29) % 7) - 1.5f;
+        std::vector<float> user_rows(users * k), column_rows(size_t(k) * column_stride),
+            scores(users * score_stride, -7.0f);
+        for (size_t i = 0; i < user_rows.size(); ++i)
+            user_rows[i] = float((i * 13) % 9) - 4.0f;
+        for (size_t i = 0; i < column_rows.size(); ++i)
+            column_rows[i] = 0.5f * float((i * 29) % 7) - 1.5f;
         kernels->users_times_columns(user_rows.data(), users, k, column_rows.data(), column_stride, columns,
                                      scores.data(), score_stride);
         for (size_t u = 0; u < users; ++u)
@@ -172,7 +180,8 @@ TEST(RowKernels, AllVariantsAgreeWithAPlainComputation)
                     for (int f = 0; f < k; ++f)
                         expected += double(user_rows[u * k + size_t(f)]) * column_rows[size_t(f) * column_stride + j];
                 }
-                EXPECT_NEAR(scores[u * score_stride + j], expected, 1e-3) << kernels->name << " user " << u << " item " << j;
+                EXPECT_NEAR(scores[u * score_stride + j], expected, 1e-3)
+                    << kernels->name << " user " << u << " item " << j;
             }
         // first_at_least: NaN never qualifies; every tail length; none found gives n.
         std::vector<float> values(37, 0.0f);
@@ -224,10 +233,14 @@ TEST(TopN, BatchMatchesOneUserAtATime)
     const size_t items_count = 300, users_count = 150;
     const int k = 5;
     std::vector<float> items(items_count * k), bias(items_count), users(users_count * k), offsets(users_count);
-    for (size_t i = 0; i < items.size(); ++i) items[i] = float((i * 7919) % 101) / 50.0f - 1.0f;
-    for (size_t i = 0; i < bias.size(); ++i) bias[i] = float(i % 13) / 13.0f;
-    for (size_t i = 0; i < users.size(); ++i) users[i] = float((i * 104729) % 97) / 48.0f - 1.0f;
-    for (size_t u = 0; u < users_count; ++u) offsets[u] = float(u % 3);
+    for (size_t i = 0; i < items.size(); ++i)
+        items[i] = float((i * 7919) % 101) / 50.0f - 1.0f;
+    for (size_t i = 0; i < bias.size(); ++i)
+        bias[i] = float(i % 13) / 13.0f;
+    for (size_t i = 0; i < users.size(); ++i)
+        users[i] = float((i * 104729) % 97) / 48.0f - 1.0f;
+    for (size_t u = 0; u < users_count; ++u)
+        offsets[u] = float(u % 3);
     std::vector<int64_t> excluded_offsets{0};
     std::vector<int32_t> excluded;
     for (size_t u = 0; u < users_count; ++u)
@@ -257,8 +270,7 @@ TEST(TopN, BatchMatchesOneUserAtATime)
 // exactly the single-user answer on scores as close together as real models': the same items in the
 // same order, scores equal to rounding.
 class BatchPaths : public ::testing::TestWithParam<int>
-{
-};
+{};
 
 TEST_P(BatchPaths, AreExactOnCloseScores)
 {
@@ -266,9 +278,12 @@ TEST_P(BatchPaths, AreExactOnCloseScores)
     const int k = GetParam();
     std::vector<float> items(items_count * k), bias(items_count), users(users_count * k), offsets(users_count, 3.5f);
     RowRandom random(7, 0, 0);
-    for (float &x : items) x = float(random.uniform() - 0.5) * 0.6f;
-    for (float &x : bias) x = float(random.uniform() - 0.5) * 0.2f;
-    for (float &x : users) x = float(random.uniform() - 0.5) * 0.8f;
+    for (float &x : items)
+        x = float(random.uniform() - 0.5) * 0.6f;
+    for (float &x : bias)
+        x = float(random.uniform() - 0.5) * 0.2f;
+    for (float &x : users)
+        x = float(random.uniform() - 0.5) * 0.8f;
     std::vector<int64_t> excluded_offsets{0};
     std::vector<int32_t> excluded;
     for (size_t u = 0; u < users_count; ++u)

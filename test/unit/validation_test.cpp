@@ -8,7 +8,8 @@
 using namespace rec::core;
 
 namespace {
-Interactions two_by_two()
+Interactions
+two_by_two()
 {
     const int64_t u[] = {10, 10, 20};
     const int64_t i[] = {1, 2, 1};
@@ -35,7 +36,7 @@ TEST(Validation, ExplicitRmseByHand)
     FactorModel model;
     model.factors = 1;
     model.global_mean = 3.0;
-    model.user_factors = {1.0f, 0.5f};  // users 10, 20
+    model.user_factors = {1.0f, 0.5f};   // users 10, 20
     model.item_factors = {2.0f, -1.0f};  // items 1, 2
     model.user_bias = {0.5f, -0.5f};
     model.item_bias = {0.25f, 0.0f};
