@@ -1,7 +1,13 @@
 -- pg_recommend 0.2.0 -> 0.3.0: rec.train takes confidence (implicit ALS: the `implicit` library's
--- confidence alpha * value, or Hu, Koren and Volinsky's 1 + alpha * value), and solver and cg_steps
--- now apply to explicit ALS too.
+-- confidence alpha * value, or Hu, Koren and Volinsky's 1 + alpha * value), solver and cg_steps now
+-- apply to explicit ALS too, and the factor tables' arrays are stored without compression.
 \echo Use "ALTER EXTENSION pg_recommend UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Factor and id arrays barely compress: stored out of line without a compression attempt (storing a
+-- model of 9 M ratings spent a fifth of its time in pglz).
+ALTER TABLE @extschema@.user_factors ALTER COLUMN factors SET STORAGE EXTERNAL,
+    ALTER COLUMN seen_items SET STORAGE EXTERNAL, ALTER COLUMN seen_values SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.item_factors ALTER COLUMN factors SET STORAGE EXTERNAL;
 
 DROP PROCEDURE @extschema@.train(text, text, text, text, text, text, integer, integer, double precision, bigint,
                                  double precision, double precision, double precision, integer, text,
@@ -14,11 +20,11 @@ CREATE PROCEDURE @extschema@.train(
     rating_column  text DEFAULT 'rating',
     algorithm      text DEFAULT 'als',
     factors        integer DEFAULT 64,
-    iterations     integer DEFAULT NULL,            -- NULL: 15 for als and ials, 100 for bpr
+    iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr
     regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
     seed           bigint DEFAULT 42,
-    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: same as regularization
-    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 0
+    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: 0
+    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 5
     alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
     cg_steps       integer DEFAULT NULL,            -- als and ials with solver 'cg'; NULL: 3
     solver         text DEFAULT NULL,               -- als and ials: 'cg' (NULL) or 'cholesky'

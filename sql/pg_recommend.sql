@@ -63,6 +63,11 @@ CREATE TABLE @extschema@.item_factors (
     PRIMARY KEY (model_id, item_id)
 );
 CREATE INDEX item_factors_refreshed ON @extschema@.item_factors (model_id, revision) WHERE revision > 0;
+-- Factor and id arrays barely compress (floats, scattered ids): a user's long seen list is stored out of
+-- line without the compression attempt that would otherwise dominate the time of storing a model.
+ALTER TABLE @extschema@.user_factors ALTER COLUMN factors SET STORAGE EXTERNAL,
+    ALTER COLUMN seen_items SET STORAGE EXTERNAL, ALTER COLUMN seen_values SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.item_factors ALTER COLUMN factors SET STORAGE EXTERNAL;
 
 -- Which version of each model is served: the newest row of a name that is not rolled back. Every
 -- deployment is kept, so rec.rollback can return to the one before.
@@ -144,11 +149,11 @@ CREATE PROCEDURE @extschema@.train(
     rating_column  text DEFAULT 'rating',
     algorithm      text DEFAULT 'als',
     factors        integer DEFAULT 64,
-    iterations     integer DEFAULT NULL,            -- NULL: 15 for als and ials, 100 for bpr
+    iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr
     regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
     seed           bigint DEFAULT 42,
-    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: same as regularization
-    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 0
+    bias_regularization       double precision DEFAULT NULL,  -- als; NULL: 0
+    unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 5
     alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
     cg_steps       integer DEFAULT NULL,            -- als and ials with solver 'cg'; NULL: 3
     solver         text DEFAULT NULL,               -- als and ials: 'cg' (NULL) or 'cholesky'

@@ -140,13 +140,10 @@ solve_row_cg(const HalfStep &h, size_t r, Scratch &s, const RowKernels &kernels)
         float product_b = penalty_b * direction_b;
         for_each_block(h, r, s, gathered, [&](size_t, size_t m, const float *block) {
             float *products = s.products.data();
-            kernels.rows_times_vector(block, m, k, s.direction.data(), products);
+            kernels.rows_gram_times_vector(block, m, k, s.direction.data(), direction_b, nullptr, products,
+                                           s.product.data());
             for (size_t j = 0; j < m; ++j)
-            {
-                products[j] += direction_b;
                 product_b += products[j];
-            }
-            kernels.rows_transpose_times_vector(block, m, k, products, s.product.data());
         });
         const float curvature = s.direction.dot(s.product) + direction_b * product_b;
         if (!(curvature > 0))
@@ -260,7 +257,7 @@ void
 init_factors(std::vector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
 {
     // Small random values: the first user half-step only needs the item factors to be distinct.
-    const double scale = 0.1 / std::sqrt(double(k));
+    const double scale = 1.0 / std::sqrt(double(k));
     factors.resize(rows * size_t(k));
     for (size_t r = 0; r < rows; ++r)
     {

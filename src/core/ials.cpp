@@ -170,11 +170,8 @@ solve_row_cg(const SolveContext &ctx, size_t r, CgScratch &s)
     {
         product.noalias() = (*ctx.gram) * direction;
         if (gather)
-        {
-            kernels.rows_times_vector(s.gathered.data(), n, k, direction.data(), s.projected.data());
-            s.projected.head(rows_n) = s.weights.head(rows_n).cwiseProduct(s.projected.head(rows_n));
-            kernels.rows_transpose_times_vector(s.gathered.data(), n, k, s.projected.data(), product.data());
-        }
+            kernels.rows_gram_times_vector(s.gathered.data(), n, k, direction.data(), 0.0f, s.weights.data(),
+                                           s.projected.data(), product.data());
         else
             for (size_t e = begin; e < end; ++e)
             {

@@ -15,6 +15,10 @@ struct RowKernels
     void (*rows_times_vector)(const float *rows, size_t n, int k, const float *v, float *out);
     // acc[f] += Σ_j rows[j][f] * w[j], for f < k
     void (*rows_transpose_times_vector)(const float *rows, size_t n, int k, const float *w, float *acc);
+    // Both in one pass (a conjugate-gradient step): s[j] = offset + rows[j] · v, then
+    // acc[f] += Σ_j w[j] * s[j] * rows[j][f] (w NULL: 1), for j < n
+    void (*rows_gram_times_vector)(const float *rows, size_t n, int k, const float *v, float offset, const float *w,
+                                   float *s, float *acc);
     // Many users against a block of items at once (batch scoring): scores[u * score_stride + j] =
     // users[u] · column j of columns, for u < n_users, j < n_columns. users: n_users x k, row-major;
     // columns: k x n_columns, row f at columns + f * column_stride (items transposed, so that one SIMD

@@ -14,9 +14,15 @@ constexpr int kMaxFactors = 1024;
 constexpr int kMaxIterations = 100000;
 constexpr int kMaxCgSteps = 100;
 
-// Defaults that give a good model without tuning (docs/sql.md says why each).
+// Defaults that give a good model without tuning (docs/sql.md says why each). Explicit ALS: a
+// count-weighted penalty λ n on the factors (Spark's ALS-WR) plus an unweighted c on factors and biases
+// (the penalty of Koren, Bell and Volinsky, Surprise and LIBMF), no count-weighted bias penalty:
+// five-fold MovieLens-100k test RMSE 0.911 (Surprise's SVD with its defaults: 0.934), and on 9 M
+// synthetic ratings below LIBMF's after 5 iterations; 10 iterations converge both.
 constexpr int kFactors = 64;
-constexpr int kAlsIterations = 15;
+constexpr int kAlsIterations = 10;
+constexpr double kAlsBiasRegularization = 0.0;
+constexpr double kAlsUnweightedRegularization = 5.0;
 constexpr int kImplicitIterations = 15;
 constexpr int kBprIterations = 100;
 constexpr double kAlsRegularization = 0.05;
@@ -197,8 +203,9 @@ check_options(const TrainOptions &o)
         p.iterations = spec.iterations;
         p.regularization = regularization;
         p.seed = seed;
-        p.bias_regularization = penalty(o.bias_regularization, "bias_regularization", regularization);
-        p.unweighted_regularization = penalty(o.unweighted_regularization, "unweighted_regularization", 0.0);
+        p.bias_regularization = penalty(o.bias_regularization, "bias_regularization", kAlsBiasRegularization);
+        p.unweighted_regularization =
+            penalty(o.unweighted_regularization, "unweighted_regularization", kAlsUnweightedRegularization);
         check_solver(o, &p.solver, &p.cg_steps);
         spec.hyperparameters = psprintf(
             "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
