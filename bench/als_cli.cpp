@@ -2,7 +2,7 @@
 // iteration: the numeric core alone, without PostgreSQL, to tell the solver's cost and quality from the
 // database's. Usage:
 //   als_cli TRAIN TEST [factors iterations regularization threads bias_regularization
-//                       unweighted_regularization solver(cg|cholesky) cg_steps]
+//                       unweighted_regularization solver(cg|cholesky) cg_steps noise_variance]
 // A negative bias_regularization means "same as regularization" (rec.train's NULL).
 #include <chrono>
 #include <cmath>
@@ -46,7 +46,7 @@ main(int argc, char **argv)
     {
         std::fprintf(stderr,
                      "usage: %s TRAIN TEST [factors iterations regularization threads bias_regularization "
-                     "unweighted_regularization solver cg_steps]\n",
+                     "unweighted_regularization solver cg_steps noise_variance]\n",
                      argv[0]);
         return 2;
     }
@@ -68,6 +68,8 @@ main(int argc, char **argv)
             std::strcmp(argv[9], "cholesky") == 0 ? rec::core::Solver::Cholesky : rec::core::Solver::ConjugateGradient;
     if (argc > 10)
         p.cg_steps = std::atoi(argv[10]);
+    if (argc > 11)
+        p.noise_variance = std::atof(argv[11]);
     RatingRows train = read_rating_file(argv[1]), test = read_rating_file(argv[2]);
     float low = train.values[0], high = train.values[0];
     for (float v : train.values)

@@ -5,9 +5,12 @@
 #  2. synth10m (../shared/tools/gen_synth.py 100000 20000 10000000 OUT --seed 2; train.txt as
 #     (user, item, stars), stars as the value): ials with 64 factors, 15 iterations at 1 and 2 threads:
 #     seconds per iteration, the whole CALL rec.train (reading the table included), and the achieved
-#     GFLOP/s of the half-steps next to Eigen's dense SGEMM GFLOP/s measured in the same run.
-# Needs pg_recommend installed (scripts/test.sh does it) and Debian's python3-numpy for the generator.
-#   bench/implicit.sh [--skip-synth]
+#     GFLOP/s of the half-steps next to Eigen's dense SGEMM GFLOP/s measured in the same run; with
+#     IMPLICIT_PYTHONPATH set (the `implicit` library built from its public source outside this
+#     repository), the same training by implicit (CG, 3 steps) at the same thread counts, and the ratio.
+# Needs pg_recommend installed (scripts/test.sh does it) and Debian's python3-numpy for the generator
+# (python3-scipy too for implicit).
+#   [IMPLICIT_PYTHONPATH=...] bench/implicit.sh [--skip-synth]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ML=${ML100K:-$PWD/../shared/data/ml-100k}
@@ -50,13 +53,20 @@ if [ $SYNTH = 1 ]; then
   psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE UNLOGGED TABLE synth (user_id int, item_id int, stars real)'
   psql -X -q -v ON_ERROR_STOP=1 -c \"\\copy synth FROM '$OUT/synth10m/train.txt' WITH (DELIMITER ' ')\"
   for t in 1 2; do
+    if [ -n \"${IMPLICIT_PYTHONPATH:-}\" ]; then
+      PYTHONPATH=\"${IMPLICIT_PYTHONPATH:-}\" /usr/bin/python3 $PWD/bench/implicit_peer.py $OUT/synth10m/train.txt 64 15 \$t cg > $OUT/implicit_\$t
+    fi
     start=\$(date +%s.%N)
-    log=\$(PGOPTIONS=\"-c rec.threads=\$t\" psql -X -v ON_ERROR_STOP=1 -c \"CALL rec.train('synth_\$t', 'synth', rating_column => 'stars', algorithm => 'ials', factors => 64, iterations => 15, regularization => 0.01, alpha => 1.0)\" 2>&1)
+    log=\$(PGOPTIONS=\"-c rec.threads=\$t\" psql -X -v ON_ERROR_STOP=1 -c \"CALL rec.train('synth_\$t', 'synth', rating_column => 'stars', algorithm => 'ials', factors => 64, iterations => 15, regularization => 0.01, alpha => 1.0, confidence => 'implicit')\" 2>&1)
     end=\$(date +%s.%N)
     solve=\$(grep -oE 'iteration 15/15: loss [0-9.]+, [0-9.]+ s' <<<\"\$log\" | awk '{print \$(NF-1)}')
     echo \"threads \$t: seconds per iteration \$(awk -v s=\$solve 'BEGIN {printf \"%.3f\", s / 15}'), whole CALL \$(awk -v a=\$start -v b=\$end 'BEGIN {printf \"%.1f\", b - a}') s\"
     echo \"\$log\" | grep -E 'read|trained' | sed 's/^/    /'
     echo \$solve > $OUT/solve_\$t
+    if [ -s $OUT/implicit_\$t ]; then
+      theirs=\$(awk '{print \$2}' $OUT/implicit_\$t)
+      echo \"    implicit library, same data and settings (confidence alpha * value, CG 3 steps): \$theirs s per iteration; ratio rec.train / implicit \$(awk -v a=\$solve -v b=\$theirs 'BEGIN {printf \"%.2f\", a / 15 / b}')\"
+    fi
   done
   psql -X -q -At -v ON_ERROR_STOP=1 <<SQL
 SELECT 'interactions ' || n_ratings || ', users ' || n_users || ', items ' || n_items FROM rec.models WHERE name = 'synth_2';

@@ -155,7 +155,7 @@ CREATE PROCEDURE @extschema@.train(
     bias_regularization       double precision DEFAULT NULL,  -- als; NULL: 0
     unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 5
     alpha          double precision DEFAULT NULL,   -- ials; NULL: 1.0
-    cg_steps       integer DEFAULT NULL,            -- als and ials with solver 'cg'; NULL: 3
+    cg_steps       integer DEFAULT NULL,            -- als and ials with solver 'cg'; NULL: 2 for als, 3 for ials
     solver         text DEFAULT NULL,               -- als and ials: 'cg' (NULL) or 'cholesky'
     learning_rate  double precision DEFAULT NULL,   -- bpr; NULL: 0.01
     deploy         boolean DEFAULT true,            -- serve the new version at once
@@ -163,7 +163,8 @@ CREATE PROCEDURE @extschema@.train(
     validation_source text DEFAULT NULL,            -- held-out rows: a validation metric per iteration
     early_stopping boolean DEFAULT false,           -- stop when the validation metric stops improving
     deploy_if_better boolean DEFAULT false,         -- deploy only if not worse than the deployed version
-    confidence     text DEFAULT NULL)               -- ials: 'hu' (NULL: 1 + alpha * value) or 'implicit' (alpha * value)
+    confidence     text DEFAULT NULL,               -- ials: 'hu' (NULL: 1 + alpha * value) or 'implicit' (alpha * value)
+    noise_variance double precision DEFAULT NULL)   -- als: > 0 trains by variational Bayes (solver 'cholesky'); NULL: 0
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 CREATE PROCEDURE @extschema@.tune(
     model             text,

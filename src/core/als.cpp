@@ -39,6 +39,11 @@ struct HalfStep
     int k;
     int cg_steps;
     double *squared_error;  // when set: each row's squared training error after its solve
+    // Variational Bayes (noise_variance > 0): each row's posterior covariance, (k+1) x (k+1) over
+    // [bias; factors], of the other side (read) and of this side (written).
+    float noise_variance;
+    const float *other_covariance;
+    float *own_covariance;
 };
 
 struct Scratch
@@ -51,6 +56,7 @@ struct Scratch
     Matrix gram;
     Vector rhs;
     Eigen::LLT<Matrix> llt;
+    Matrix inverse;  // variational Bayes: the row's A⁻¹
 };
 
 // Calls fn(first entry, count, gathered rows) for the row's entries in blocks of kGatherRows, after
@@ -198,6 +204,13 @@ solve_row_cholesky(const HalfStep &h, size_t r, Scratch &s)
         h.own_bias[r] = 0;
         if (h.squared_error)
             h.squared_error[r] = 0;
+        if (h.own_covariance)  // no data: the prior's covariance
+        {
+            const Eigen::Index dim = k + 1;
+            Eigen::Map<Matrix> covariance(h.own_covariance + r * size_t(dim * dim), dim, dim);
+            covariance.setZero();
+            covariance.diagonal().array() = h.noise_variance / (h.unweighted + 1e-6f);
+        }
         return;
     }
     s.gram.setZero();
@@ -218,12 +231,32 @@ solve_row_cholesky(const HalfStep &h, size_t r, Scratch &s)
         s.gram.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
         s.rhs.noalias() += block.transpose() * s.target.head(Eigen::Index(n));
     }
+    const Eigen::Index dim = k + 1;
+    if (h.other_covariance)
+    {
+        // Variational Bayes: E[z zᵀ] = z̄ z̄ᵀ + Cov(z) for z = [1; q_j], and the target r - μ - b_j
+        // moves with b_j: E[z (r - μ - b_j)] = z̄ (r - μ - b̄_j) - [0; Cov(q_j, b_j)].
+        for (size_t j = 0; j < count; ++j)
+        {
+            const size_t other = size_t(rows.columns[begin + j]);
+            const Eigen::Map<const Matrix> covariance(h.other_covariance + other * size_t(dim * dim), dim, dim);
+            s.gram.bottomRightCorner(k, k) += covariance.bottomRightCorner(k, k);
+            s.rhs.tail(k) -= covariance.col(0).tail(k);
+        }
+    }
     // ALS-WR: the penalty grows with the row's number of ratings, as in Spark; the tiny constant
     // keeps the system positive definite when every penalty is zero.
     s.gram.diagonal().array() += h.lambda * float(count) + h.unweighted + 1e-6f;
     s.gram(0, 0) += (h.bias_lambda - h.lambda) * float(count);
-    s.llt.compute(s.gram);
+    s.llt.compute(s.gram.selfadjointView<Eigen::Lower>());
     s.llt.solveInPlace(s.rhs);
+    if (h.own_covariance)
+    {
+        // The row's posterior covariance: noise variance times A⁻¹.
+        s.inverse.setIdentity();
+        s.llt.solveInPlace(s.inverse);
+        Eigen::Map<Matrix>(h.own_covariance + r * size_t(dim * dim), dim, dim) = h.noise_variance * s.inverse;
+    }
     h.own_bias[r] = s.rhs(0);
     Eigen::Map<Eigen::VectorXf>(own, k) = s.rhs.tail(k);
     if (h.squared_error)
@@ -290,6 +323,10 @@ check_als_params(const AlsParams &p)
     for (double value : {p.regularization, p.bias_regularization.value_or(0.0), p.unweighted_regularization})
         if (!(value >= 0) || !std::isfinite(value))
             throw std::invalid_argument("regularization parameters must be finite numbers >= 0");
+    if (!(p.noise_variance >= 0) || !std::isfinite(p.noise_variance))
+        throw std::invalid_argument("noise_variance must be a finite number >= 0");
+    if (p.noise_variance > 0 && p.solver != Solver::Cholesky)
+        throw std::invalid_argument("noise_variance needs solver 'cholesky'");
 }
 
 FactorModel
@@ -331,6 +368,8 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
         if (cholesky)
         {
             s.gram.resize(k + 1, k + 1);
+            if (p.noise_variance > 0)
+                s.inverse.resize(k + 1, k + 1);
             s.rhs.resize(k + 1);
             // Sized by factoring the identity: LLT's sizing constructor leaves its status unset, and
             // moving that is undefined (UndefinedBehaviorSanitizer caught it).
@@ -344,11 +383,30 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     const float lambda = float(p.regularization), bias_lambda = float(model.solve.bias_regularization),
                 unweighted = float(p.unweighted_regularization);
 
+    // Variational Bayes: each row's posterior covariance; the items' start at zero, so the first user
+    // half-step is the plain one.
+    const bool variational = p.noise_variance > 0;
+    const size_t covariance_size = variational ? size_t(k + 1) * size_t(k + 1) : 0;
+    std::vector<float> user_covariance(users * covariance_size), item_covariance(items * covariance_size, 0.0f);
     auto half_step = [&](const SparseRows &rows, const std::vector<size_t> &chunks, const std::vector<float> &other,
                          const std::vector<float> &other_bias, std::vector<float> &own, std::vector<float> &own_bias,
-                         double *squared_error) {
-        const HalfStep h{&rows,  other.data(), other_bias.data(), own.data(), own_bias.data(), float(model.global_mean),
-                         lambda, bias_lambda,  unweighted,        k,          p.cg_steps,      squared_error};
+                         double *squared_error, std::vector<float> &other_covariance,
+                         std::vector<float> &own_covariance) {
+        const HalfStep h{&rows,
+                         other.data(),
+                         other_bias.data(),
+                         own.data(),
+                         own_bias.data(),
+                         float(model.global_mean),
+                         lambda,
+                         bias_lambda,
+                         unweighted,
+                         k,
+                         p.cg_steps,
+                         squared_error,
+                         float(p.noise_variance),
+                         variational ? other_covariance.data() : nullptr,
+                         variational ? own_covariance.data() : nullptr};
         parallel_rows(chunks, p.threads, hooks, [&](size_t r, int thread) {
             if (cholesky)
                 solve_row_cholesky(h, r, scratch[size_t(thread)]);
@@ -361,9 +419,9 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
         "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
         [&](int) {
             half_step(data.by_user, user_chunks, model.item_factors, model.item_bias, model.user_factors,
-                      model.user_bias, nullptr);
+                      model.user_bias, nullptr, item_covariance, user_covariance);
             half_step(data.by_item, item_chunks, model.user_factors, model.user_bias, model.item_factors,
-                      model.item_bias, item_error.data());
+                      model.item_bias, item_error.data(), user_covariance, item_covariance);
             double total = 0;  // summed in row order: the same for any thread count
             for (double e : item_error)
                 total += e;

@@ -15,6 +15,9 @@
 //   - solver Cholesky: the exact solve, O(n k² + k³) per row.
 // Every row's solve depends only on the data and the other side's factors, so the result is
 // bit-identical for any number of threads.
+//
+// With noise_variance > 0 the solves are those of variational Bayes (see AlsParams): the factors are
+// posterior means that account for the other side's uncertainty, which fits small data better.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -33,6 +36,12 @@ struct AlsParams
     double unweighted_regularization = 0.0;     // c, not weighted
     Solver solver = Solver::ConjugateGradient;
     int cg_steps = 3;
+    // τ > 0: variational Bayes (Lim and Teh 2007; needs solver Cholesky). Ratings are taken as
+    // Gaussian with variance τ around r̂ and the penalties as Gaussian priors; each row keeps its
+    // posterior covariance S = τ A⁻¹ ((k+1)² floats), and every row's system takes the other side's
+    // uncertainty in: A_u = Σ_j (z̄_j z̄_jᵀ + Cov z_j) + penalties. Predictions use the posterior means,
+    // so the model serves as any other. 0: the plain (maximum a posteriori) solve.
+    double noise_variance = 0;
     uint64_t seed = 42;
     int threads = 0;  // 0: every processor
 };

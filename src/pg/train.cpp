@@ -72,8 +72,14 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
     const WorkerThreads workers;
     const int threads = workers.threads();
     // Counted while the model is trained; the model's factors stay counted until it is stored.
-    const size_t training_bytes =
+    size_t training_bytes =
         rec::core::estimate_training_bytes(data.user_ids.size(), data.item_ids.size(), spec.factors, threads);
+    if (spec.algorithm == Algorithm::Als && spec.als.noise_variance > 0)  // every row's posterior covariance
+        training_bytes = rec::core::sat_add(
+            training_bytes,
+            rec::core::sat_mul(rec::core::sat_mul(data.user_ids.size() + data.item_ids.size(),
+                                                  rec::core::sat_mul(size_t(spec.factors) + 1, size_t(spec.factors) + 1)),
+                               sizeof(float)));
     indexed.budget.take(training_bytes, "training");
     BackendHooks hooks(spec.iterations);
     std::unique_ptr<rec::core::ValidatingHooks> validating;
@@ -302,6 +308,7 @@ enum Arg
     EarlyStoppingArg,
     DeployIfBetterArg,
     ConfidenceArg,
+    NoiseVarianceArg,
     ArgCount
 };
 const char *const kArgNames[ArgCount] = {"model",
@@ -325,7 +332,8 @@ const char *const kArgNames[ArgCount] = {"model",
                                          "validation_source",
                                          "early_stopping",
                                          "deploy_if_better",
-                                         "confidence"};
+                                         "confidence",
+                                         "noise_variance"};
 
 rec::pg::GivenNumber
 number_arg(FunctionCallInfo fcinfo, int arg)
@@ -388,6 +396,8 @@ PGREC_FUNCTION(rec_train)
     options.solver = rec::pg::text_arg(fcinfo, SolverArg);
     options.learning_rate = number_arg(fcinfo, LearningRateArg);
     options.confidence = has_arg(fcinfo, ConfidenceArg) ? rec::pg::text_arg(fcinfo, ConfidenceArg) : nullptr;
+    if (has_arg(fcinfo, NoiseVarianceArg))
+        options.noise_variance = number_arg(fcinfo, NoiseVarianceArg);
     const rec::pg::TrainSpec spec = rec::pg::check_options(options);
 
     rec::pg::SourceSpec source;

@@ -23,6 +23,8 @@ constexpr int kFactors = 64;
 constexpr int kAlsIterations = 10;
 constexpr double kAlsBiasRegularization = 0.0;
 constexpr double kAlsUnweightedRegularization = 5.0;
+constexpr int kAlsCgSteps = 2;       // within 0.0005 RMSE of the exact solve from the 5th iteration on
+constexpr int kImplicitCgSteps = 3;  // implicit's
 constexpr int kImplicitIterations = 15;
 constexpr int kBprIterations = 100;
 constexpr double kAlsRegularization = 0.05;
@@ -32,7 +34,7 @@ constexpr int64 kSeed = 42;
 
 const char *const kNumericOptions[] = {
     "factors", "iterations", "regularization", "seed", "bias_regularization", "unweighted_regularization",
-    "alpha",   "cg_steps",   "learning_rate"};
+    "alpha",   "cg_steps",   "learning_rate",  "noise_variance"};
 
 [[noreturn]] void
 invalid(const char *message, const char *hint)
@@ -148,6 +150,7 @@ set_option(TrainOptions &o, const char *name, const char *value)
                           : strcmp(name, "unweighted_regularization") == 0 ? &o.unweighted_regularization
                           : strcmp(name, "alpha") == 0                     ? &o.alpha
                           : strcmp(name, "learning_rate") == 0             ? &o.learning_rate
+                          : strcmp(name, "noise_variance") == 0            ? &o.noise_variance
                                                                            : nullptr;
     if (target == nullptr)
         return false;
@@ -186,6 +189,7 @@ check_options(const TrainOptions &o)
                                               std::pair{&o.unweighted_regularization, "unweighted_regularization"}})
         given_for(*option, option_name, als, name);
     given_for(o.alpha, "alpha", ials, name);
+    given_for(o.noise_variance, "noise_variance", als, name);
     given_for(o.learning_rate, "learning_rate", bpr, name);
     given_for(o.cg_steps, "cg_steps", !bpr, name);
     if (o.solver && bpr)
@@ -206,12 +210,27 @@ check_options(const TrainOptions &o)
         p.bias_regularization = penalty(o.bias_regularization, "bias_regularization", kAlsBiasRegularization);
         p.unweighted_regularization =
             penalty(o.unweighted_regularization, "unweighted_regularization", kAlsUnweightedRegularization);
-        check_solver(o, &p.solver, &p.cg_steps);
+        p.cg_steps = kAlsCgSteps;
+        if (o.noise_variance.given)
+        {
+            // Variational Bayes keeps each row's covariance, A⁻¹: the exact solver's.
+            p.noise_variance = penalty(o.noise_variance, "noise_variance", 0.0);
+            if (o.solver && strcmp(o.solver, "cholesky") != 0)
+                invalid("noise_variance needs solver 'cholesky'",
+                        "Variational Bayes needs each row's exact inverse; leave solver NULL or pass 'cholesky'.");
+            if (o.cg_steps.given)
+                invalid("cg_steps applies only to solver 'cg'", "noise_variance trains with the exact solver.");
+            p.solver = rec::core::Solver::Cholesky;
+        }
+        else
+            check_solver(o, &p.solver, &p.cg_steps);
         spec.hyperparameters = psprintf(
             "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
-            "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %d, \"seed\": %lld}",
+            "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %d, \"noise_variance\": %s, "
+            "\"seed\": %lld}",
             factors, p.iterations, reg, float8out_internal(*p.bias_regularization),
-            float8out_internal(p.unweighted_regularization), solver_name(p.solver), p.cg_steps, (long long) seed);
+            float8out_internal(p.unweighted_regularization), solver_name(p.solver), p.cg_steps,
+            float8out_internal(p.noise_variance), (long long) seed);
     }
     else if (ials)
     {
@@ -235,6 +254,7 @@ check_options(const TrainOptions &o)
             invalid(psprintf("unknown confidence \"%s\"", o.confidence),
                     "Supported: 'hu' (1 + alpha * value: Hu, Koren and Volinsky; Spark) and 'implicit' "
                     "(alpha * value, as the implicit library forms it).");
+        p.cg_steps = kImplicitCgSteps;
         check_solver(o, &p.solver, &p.cg_steps);
         spec.hyperparameters = psprintf(
             "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"alpha\": %s, \"confidence\": \"%s\", "

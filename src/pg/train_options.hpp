@@ -33,7 +33,7 @@ struct TrainOptions
 {
     const char *algorithm = "als";
     GivenInteger factors, iterations, cg_steps, seed;
-    GivenNumber regularization, bias_regularization, unweighted_regularization, alpha, learning_rate;
+    GivenNumber regularization, bias_regularization, unweighted_regularization, alpha, learning_rate, noise_variance;
     const char *solver = nullptr;      // 'cg' or 'cholesky'
     const char *confidence = nullptr;  // ials: 'hu' (1 + alpha r) or 'implicit' (alpha r)
 };

@@ -68,7 +68,8 @@ grid_combinations(Datum grid, bool random_search, int trials, int64 seed, Memory
         if (!rec::pg::is_tunable(key))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("\"%s\" cannot be tuned", key),
                             errhint("A grid may vary factors, iterations, regularization, bias_regularization, "
-                                    "unweighted_regularization, alpha, cg_steps, learning_rate and seed.")));
+                                    "unweighted_regularization, noise_variance, alpha, cg_steps, learning_rate "
+                                    "and seed.")));
         if (isnull || !DatumGetBool(numbers))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("grid value for \"%s\" must be a non-empty array of numbers", key)));

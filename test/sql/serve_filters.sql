@@ -1,6 +1,6 @@
 -- Filters are applied before the top n are chosen: n rows come back whenever n items are eligible.
 SET client_min_messages = warning;
-CALL rec.train('filters', 'ratings', factors => 16, iterations => 5, regularization => 0.1);
+CALL rec.train('filters', 'ratings', factors => 16, iterations => 10, regularization => 0.1);
 -- For 100 users: candidates are 25 popular items (some already seen), minus an exclude list.
 CREATE TEMP TABLE popular AS
 SELECT array_agg(item_id ORDER BY count DESC, item_id) AS items

@@ -22,6 +22,20 @@ CALL rec.train('movies', 'ratings', factors => 8, iterations => 2, regularizatio
                bias_regularization => 0, unweighted_regularization => 4);
 SELECT hyperparameters FROM rec.models WHERE name = 'movies' AND version = 3;
 
+-- The explicit solvers: conjugate gradient (the default) reaches the exact solver's training error;
+-- variational Bayes (noise_variance, exact solver) fits a little less on the training data, by design.
+CALL rec.train('solvers_cg', 'ratings', factors => 8, iterations => 8);
+CALL rec.train('solvers_exact', 'ratings', factors => 8, iterations => 8, solver => 'cholesky');
+CALL rec.train('solvers_vb', 'ratings', factors => 8, iterations => 8, regularization => 0,
+               unweighted_regularization => 3, noise_variance => 1.2);
+SELECT a.name, abs(a.train_value - b.train_value) < 0.005 AS as_exact, a.hyperparameters->>'solver' AS solver,
+       a.hyperparameters->'cg_steps' AS cg_steps, a.hyperparameters->'noise_variance' AS noise_variance
+FROM rec.models a, rec.models b WHERE a.name LIKE 'solvers_%' AND b.name = 'solvers_exact' ORDER BY a.name;
+SELECT (SELECT train_value FROM rec.models WHERE name = 'solvers_vb') >
+       (SELECT train_value FROM rec.models WHERE name = 'solvers_exact') AS vb_fits_less,
+       (SELECT count(*) FROM rec.recommend(1, 10, 'solvers_vb')) AS vb_serves;
+SELECT rec.drop_model(name) FROM (VALUES ('solvers_cg'), ('solvers_exact'), ('solvers_vb')) m(name);
+
 -- Any integer id type and any numeric rating type; duplicate (user, item) rows are averaged.
 CREATE TABLE small_ids (u smallint, i int, stars numeric(3,1));
 INSERT INTO small_ids VALUES (1, 1, 4.5), (1, 2, 2), (2, 1, 5), (2, 3, 3), (1, 1, 3.5);
