@@ -36,7 +36,7 @@ SQL
 ours=(); libmf=()
 for run in \$(seq $RUNS); do
     start=\$(date +%s.%N)
-    $LIBMF/mf-train -l2 0.05 -k 64 -t 20 -r 0.1 -s 2 -q $DATA/train.txt $OUT/libmf.model > /dev/null
+    $LIBMF/mf-train -l2 0.05 -k 64 -t 20 -r 0.1 -s 2 --quiet $DATA/train.txt $OUT/libmf.model > /dev/null
     libmf+=(\$(awk -v a=\$start -v b=\$(date +%s.%N) 'BEGIN {printf \"%.2f\", b - a}'))
     start=\$(date +%s.%N)
     psql -X -q -v ON_ERROR_STOP=1 -c \"CALL rec.train('synth', 'synth', rating_column => 'stars' $EXTRA)\" 2> $OUT/explicit_notices.txt

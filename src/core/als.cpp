@@ -74,7 +74,7 @@ for_each_block(const HalfStep &h, size_t r, Scratch &s, bool &gathered_row, Fn &
         const size_t n = std::min(kGatherRows, count - done);
         if (!gathered_row)
         {
-            constexpr size_t kPrefetchAhead = 8;  // rows of the other side are scattered: ask early
+            constexpr size_t kPrefetchAhead = 16;  // rows of the other side are scattered: ask early
             for (size_t j = 0; j < n; ++j)
             {
                 const size_t e = begin + done + j;
@@ -287,7 +287,7 @@ side_chunks(const SparseRows &rows, const AlsParams &p)
 }
 
 void
-init_factors(std::vector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
+init_factors(LargeVector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
 {
     // Small random values: the first user half-step only needs the item factors to be distinct.
     const double scale = 1.0 / std::sqrt(double(k));
@@ -387,11 +387,11 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     // half-step is the plain one.
     const bool variational = p.noise_variance > 0;
     const size_t covariance_size = variational ? size_t(k + 1) * size_t(k + 1) : 0;
-    std::vector<float> user_covariance(users * covariance_size), item_covariance(items * covariance_size, 0.0f);
-    auto half_step = [&](const SparseRows &rows, const std::vector<size_t> &chunks, const std::vector<float> &other,
-                         const std::vector<float> &other_bias, std::vector<float> &own, std::vector<float> &own_bias,
-                         double *squared_error, std::vector<float> &other_covariance,
-                         std::vector<float> &own_covariance) {
+    LargeVector<float> user_covariance(users * covariance_size), item_covariance(items * covariance_size, 0.0f);
+    auto half_step = [&](const SparseRows &rows, const std::vector<size_t> &chunks, const LargeVector<float> &other,
+                         const LargeVector<float> &other_bias, LargeVector<float> &own, LargeVector<float> &own_bias,
+                         double *squared_error, LargeVector<float> &other_covariance,
+                         LargeVector<float> &own_covariance) {
         const HalfStep h{&rows,
                          other.data(),
                          other_bias.data(),

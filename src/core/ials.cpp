@@ -26,7 +26,7 @@ constexpr size_t kGramBlockRows = 4096;
 // YᵀY + λI over the rows of `factors`, summed block by block in a fixed order, so the result does
 // not depend on the number of threads.
 Matrix
-gram_plus_ridge(const std::vector<float> &factors, size_t rows, int k, double lambda, int threads, HostHooks &hooks)
+gram_plus_ridge(const LargeVector<float> &factors, size_t rows, int k, double lambda, int threads, HostHooks &hooks)
 {
     const size_t blocks = (rows + kGramBlockRows - 1) / kGramBlockRows;
     std::vector<Matrix> partial(blocks, Matrix::Zero(k, k));
@@ -62,8 +62,8 @@ implicit_chunks(const SparseRows &rows, int k, bool cholesky, int threads)
 struct SolveContext
 {
     const SparseRows *rows;
-    const std::vector<float> *other;  // other side's factors (row-major)
-    std::vector<float> *own;          // this side's factors, updated in place
+    const LargeVector<float> *other;  // other side's factors (row-major)
+    LargeVector<float> *own;          // this side's factors, updated in place
     const Matrix *gram;               // YᵀY + λI
     const SolveParams *solve;         // the confidence of each value
     int k;
@@ -225,7 +225,7 @@ solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eige
 }
 
 void
-solve_side(const SparseRows &rows, const std::vector<float> &other, size_t other_rows, std::vector<float> &own,
+solve_side(const SparseRows &rows, const LargeVector<float> &other, size_t other_rows, LargeVector<float> &own,
            const ImplicitParams &p, const SolveParams &solve, const std::vector<size_t> &bounds,
            std::vector<double> *row_losses, HostHooks &hooks)
 {
@@ -280,7 +280,7 @@ solve_params(const ImplicitParams &p)
 }
 
 void
-init_small_random(std::vector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
+init_small_random(LargeVector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
 {
     // As `implicit`: small positive-centred values, so the first half-step starts well conditioned.
     factors.resize(rows * size_t(k));

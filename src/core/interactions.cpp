@@ -78,7 +78,7 @@ private:
     void grow()
     {
         budget_.take(slots_.size() * 2 * sizeof(Slot), "indexing the source");
-        std::vector<Slot> old;
+        LargeVector<Slot> old;
         old.swap(slots_);
         slots_.assign(old.size() * 2, Slot{0, -1});
         mask_ = slots_.size() - 1;
@@ -95,7 +95,7 @@ private:
     }
 
     MemoryBudget &budget_;
-    std::vector<Slot> slots_;
+    LargeVector<Slot> slots_;
     std::vector<int64_t> ids_;
     size_t mask_ = 0;
 };
@@ -114,24 +114,24 @@ public:
     CountedVector(const CountedVector &) = delete;
     CountedVector &operator=(const CountedVector &) = delete;
 
-    std::vector<T> &get() { return values_; }
+    LargeVector<T> &get() { return values_; }
     void release()
     {
         if (budget_)
             budget_->give(values_.size() * sizeof(T));
         budget_ = nullptr;
-        std::vector<T>().swap(values_);
+        LargeVector<T>().swap(values_);
     }
 
 private:
     MemoryBudget *budget_;
-    std::vector<T> values_;
+    LargeVector<T> values_;
 };
 
 // Maps each row's id to a dense index (into `index`), then renumbers so that indexes follow
 // ascending ids.
 void
-dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids, std::vector<int32_t> &index,
+dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids, LargeVector<int32_t> &index,
               MemoryBudget &budget, HostHooks &hooks)
 {
     IdMap map(std::min<size_t>(count, 1 << 16), budget);
@@ -145,7 +145,7 @@ dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids
     const std::vector<int64_t> &first_seen = map.ids();
     CountedVector<int32_t> order_storage(first_seen.size(), budget, "indexing the source");
     CountedVector<int32_t> renumber_storage(first_seen.size(), budget, "indexing the source");
-    std::vector<int32_t> &order = order_storage.get(), &renumber = renumber_storage.get();
+    LargeVector<int32_t> &order = order_storage.get(), &renumber = renumber_storage.get();
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return first_seen[a] < first_seen[b]; });
     budget.take(first_seen.size() * sizeof(int64_t), "indexing the source");  // kept: the id list
@@ -185,7 +185,7 @@ group_by_row(size_t rows, const int32_t *row_of, const int32_t *column_of, const
     out.columns.resize(count);
     out.values.resize(count);
     CountedVector<size_t> next_storage(rows, budget, "indexing the source");
-    std::vector<size_t> &next = next_storage.get();
+    LargeVector<size_t> &next = next_storage.get();
     std::copy(out.offsets.begin(), out.offsets.end() - 1, next.begin());
     for (size_t begin = 0; begin < count; begin += kRowsPerPoll)
     {
@@ -208,7 +208,7 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, MemoryBu
 {
     const size_t rows = m.rows();
     CountedVector<size_t> kept_storage(rows, budget, "indexing the source");
-    std::vector<size_t> &kept = kept_storage.get();
+    LargeVector<size_t> &kept = kept_storage.get();
     std::vector<double> costs(rows);
     size_t longest = 0;
     for (size_t r = 0; r < rows; ++r)

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/large_vector.hpp"
 #include "core/memory.hpp"
 #include "core/parallel.hpp"
 
@@ -35,9 +36,9 @@ constexpr size_t kBytesPerTriplet = 2 * sizeof(int64_t) + sizeof(float);
 // by column.
 struct SparseRows
 {
-    std::vector<size_t> offsets;
-    std::vector<int32_t> columns;
-    std::vector<float> values;
+    LargeVector<size_t> offsets;
+    LargeVector<int32_t> columns;
+    LargeVector<float> values;
 
     size_t rows() const { return offsets.empty() ? 0 : offsets.size() - 1; }
     size_t row_size(size_t row) const { return offsets[row + 1] - offsets[row]; }

@@ -12,7 +12,7 @@ namespace rec::core {
 namespace {
 
 bool
-all_finite(const std::vector<float> &values)
+all_finite(const LargeVector<float> &values)
 {
     for (float v : values)
         if (!std::isfinite(v))
@@ -68,7 +68,7 @@ run_iterations(FactorModel &model, int iterations, TrainHooks &hooks, const char
         if (!keep_going)
             break;
     }
-    for (const std::vector<float> *v : {&model.user_factors, &model.item_factors, &model.user_bias, &model.item_bias})
+    for (const LargeVector<float> *v : {&model.user_factors, &model.item_factors, &model.user_bias, &model.item_bias})
         if (!all_finite(*v))
             throw TrainingDiverged(std::string("training produced non-finite factors; ") + divergence_hint);
 }

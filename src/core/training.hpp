@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/factor_model.hpp"
+#include "core/large_vector.hpp"
 #include "core/parallel.hpp"
 
 namespace rec::core {
@@ -33,8 +34,8 @@ struct FactorModel
     ModelKind kind = ModelKind::ExplicitAls;
     int factors = 0;
     double global_mean = 0;  // explicit ratings only; 0 otherwise
-    std::vector<float> user_factors, item_factors;
-    std::vector<float> user_bias, item_bias;  // zeros where the kind has none
+    LargeVector<float> user_factors, item_factors;
+    LargeVector<float> user_bias, item_bias;  // zeros where the kind has none
     SolveParams solve;                        // what folding a user in needs (core/factor_model.hpp)
     const char *train_metric = "";            // the last iteration's metric: its name and value
     double train_value = 0;

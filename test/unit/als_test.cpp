@@ -133,7 +133,7 @@ TEST(Als, BiasAndUnweightedPenaltiesActWhereTheySay)
     p.factors = 4;
     p.iterations = 5;
     p.regularization = 0.01;
-    auto sum_squares = [](const std::vector<float> &v) {
+    auto sum_squares = [](const LargeVector<float> &v) {
         double s = 0;
         for (float x : v)
             s += double(x) * x;
