@@ -6,14 +6,59 @@ namespace rec::pg {
 
 namespace {
 
-// Answers kept: (name, role) -> version and revision, valid while `generation` is unchanged.
+// Answers kept: (name, role, snapshot) -> version and revision, valid while `generation` is unchanged.
 constexpr int kKeptAnswers = 32;
-constexpr int kMaxKeptName = 64;  // longer names are looked up every time
+constexpr int kMaxKeptName = 64;   // longer names are looked up every time
+constexpr int kSnapshotXids = 64;  // a snapshot with more running transactions is not compared
+
+// The snapshot an answer was found with, as much of it as decides what it sees: the rows of other
+// transactions by the running ones, this transaction's own by the command id (and its changes bump
+// `generation` at each command boundary, or at rollback). `bound` false: the latest snapshot.
+struct SnapshotCopy
+{
+    bool bound;
+    bool suboverflowed;
+    TransactionId xmin;
+    TransactionId xmax;
+    CommandId curcid;
+    uint32 xcnt;
+    int32 subxcnt;
+    TransactionId xids[kSnapshotXids];  // xip, then subxip
+
+    // False when the snapshot has too many running transactions to compare cheaply.
+    bool take(Snapshot snap)
+    {
+        if (snap->subxcnt < 0 || snap->xcnt + uint32(snap->subxcnt) > uint32(kSnapshotXids))
+            return false;
+        bound = true;
+        suboverflowed = snap->suboverflowed;
+        xmin = snap->xmin;
+        xmax = snap->xmax;
+        curcid = snap->curcid;
+        xcnt = snap->xcnt;
+        subxcnt = snap->subxcnt;
+        memcpy(xids, snap->xip, xcnt * sizeof(TransactionId));
+        memcpy(xids + xcnt, snap->subxip, subxcnt * sizeof(TransactionId));
+        return true;
+    }
+
+    bool operator==(const SnapshotCopy &o) const
+    {
+        if (bound != o.bound)
+            return false;
+        if (!bound)
+            return true;
+        return suboverflowed == o.suboverflowed && xmin == o.xmin && xmax == o.xmax && curcid == o.curcid &&
+               xcnt == o.xcnt && subxcnt == o.subxcnt &&
+               memcmp(xids, o.xids, (xcnt + subxcnt) * sizeof(TransactionId)) == 0;
+    }
+};
 
 struct KeptAnswer
 {
     uint64 generation;  // 0: empty
     Oid role;
+    SnapshotCopy snapshot;
     bool any_model;  // the name was NULL: the most recently deployed model
     char name[kMaxKeptName];
     ModelRef ref;
@@ -63,17 +108,17 @@ deployments_table()
 }
 
 KeptAnswer *
-find_kept(const char *name, Oid role)
+find_kept(const char *name, Oid role, const SnapshotCopy &snapshot)
 {
     for (KeptAnswer &a : kept)
-        if (a.generation == generation && a.role == role &&
+        if (a.generation == generation && a.role == role && a.snapshot == snapshot &&
             (name == nullptr ? a.any_model : (!a.any_model && strcmp(a.name, name) == 0)))
             return &a;
     return nullptr;
 }
 
 void
-keep_answer(const char *name, Oid role, const ModelRef &ref, uint64 found_at)
+keep_answer(const char *name, Oid role, const SnapshotCopy &snapshot, const ModelRef &ref, uint64 found_at)
 {
     if (name && strlen(name) >= size_t(kMaxKeptName))
         return;
@@ -83,6 +128,7 @@ keep_answer(const char *name, Oid role, const ModelRef &ref, uint64 found_at)
             slot = &a;
     slot->generation = found_at;
     slot->role = role;
+    slot->snapshot = snapshot;
     slot->any_model = name == nullptr;
     strlcpy(slot->name, name ? name : "", sizeof(slot->name));
     slot->ref = ref;
@@ -109,15 +155,33 @@ const ServedModel *
 serving_model(const char *name)
 {
     const Oid role = GetUserId();
-    if (IsolationUsesXactSnapshot())
-    {
-        const ModelRef ref = find_model(name);
-        return cached_model(ref.model_id, ref.revision);
-    }
-    // Changes committed by other sessions since this transaction's last look.
+    // Changes committed by other sessions since this transaction's last look; this transaction's
+    // own changes arrive at each command boundary.
     AcceptInvalidationMessages();
     deployments_table();
-    if (KeptAnswer *answer = find_kept(name, role))
+    const uint64 found_at = generation;
+
+    // REPEATABLE READ and SERIALIZABLE ask with the transaction's snapshot, so the transaction keeps
+    // the version it first saw; so does a parallel query (rec.predict over a parallel scan), where
+    // no new snapshot may be taken.
+    if (IsolationUsesXactSnapshot() || IsInParallelMode())
+    {
+        SnapshotCopy snapshot;
+        const bool comparable = snapshot.take(GetActiveSnapshot());
+        if (KeptAnswer *answer = comparable ? find_kept(name, role, snapshot) : nullptr)
+        {
+            answer->last_used = ++use_clock;
+            return cached_model(answer->ref.model_id, answer->ref.revision);
+        }
+        const ModelRef ref = find_model(name);
+        const ServedModel *m = cached_model(ref.model_id, ref.revision);
+        if (comparable && generation == found_at)
+            keep_answer(name, role, snapshot, ref, found_at);
+        return m;
+    }
+
+    const SnapshotCopy latest{};
+    if (KeptAnswer *answer = find_kept(name, role, latest))
     {
         answer->last_used = ++use_clock;
         return cached_model(answer->ref.model_id, answer->ref.revision);
@@ -125,13 +189,12 @@ serving_model(const char *name)
     // A snapshot taken now, after the generation was read: a commit it misses sends its invalidation
     // later, which bumps the generation this answer is kept for. The model is loaded with it too, so
     // that the version found is visible to the load.
-    const uint64 found_at = generation;
     PushActiveSnapshot(GetLatestSnapshot());
     const ModelRef ref = find_model(name);
     const ServedModel *m = cached_model(ref.model_id, ref.revision);
     PopActiveSnapshot();
     if (generation == found_at)
-        keep_answer(name, role, ref, found_at);
+        keep_answer(name, role, latest, ref, found_at);
     return m;
 }
 

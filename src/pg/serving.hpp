@@ -14,7 +14,8 @@
 // Under READ COMMITTED an answer is found with a fresh snapshot (so that no commit can slip between
 // the snapshot and the generation it is kept for); under REPEATABLE READ and SERIALIZABLE every call
 // asks the tables with the transaction's snapshot, as before, so the transaction keeps the version
-// it first saw.
+// it first saw. Inside a parallel query (no new snapshot may be taken there) a call asks the tables
+// with the query's snapshot in the same way.
 #pragma once
 #include "pg/model_image.hpp"
 

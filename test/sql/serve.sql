@@ -41,6 +41,40 @@ SELECT count(*) AS titled FROM rec.recommend(1, 10, 'movies') r JOIN movies m US
 SELECT u.user_id, count(*) FROM (VALUES (1), (2), (3)) u(user_id), LATERAL rec.recommend(u.user_id, 3, 'movies') r
 GROUP BY 1 ORDER BY 1;
 
+-- In a parallel query (rec.predict is PARALLEL SAFE) the workers and the leader serve the same
+-- version as a serial plan, with the query's snapshot (a new one may not be taken there).
+CREATE FUNCTION pg_temp.plan_mentions(query text, node text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        IF line LIKE '%' || node || '%' THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+CREATE TEMP TABLE pairs AS SELECT u AS user_id, i AS item_id FROM generate_series(1, 30) u, generate_series(1, 30) i;
+CREATE TABLE parallel_pairs AS SELECT * FROM pairs;  -- a temporary table is never scanned in parallel
+ANALYZE parallel_pairs;
+CREATE TEMP TABLE serial_sum AS SELECT sum(rec.predict(user_id, item_id, 'movies')) AS s FROM parallel_pairs;
+BEGIN;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT pg_temp.plan_mentions($$SELECT sum(rec.predict(user_id, item_id, 'movies')) FROM parallel_pairs$$,
+                              'Gather') AS gathers;
+SELECT sum(rec.predict(user_id, item_id, 'movies')) AS parallel_sum FROM parallel_pairs \gset
+COMMIT;
+SELECT abs(:parallel_sum - s) < 1e-3 AS same_as_serial FROM serial_sum;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT sum(rec.predict(user_id, item_id, 'movies')) AS repeatable_sum FROM parallel_pairs \gset
+SELECT sum(rec.predict(user_id, item_id, 'movies')) AS repeatable_again FROM parallel_pairs \gset
+COMMIT;
+SELECT abs(:repeatable_sum - s) < 1e-3 AND :repeatable_sum = :repeatable_again AS repeatable_read FROM serial_sum;
+DROP TABLE parallel_pairs;
+
 -- drop_model deletes every version and its rows; the name is then unknown.
 SELECT rec.drop_model('tiny');
 SELECT count(*) FROM rec.models WHERE name = 'tiny';
