@@ -2,42 +2,56 @@
 # The test command (README, .ci/run): installs what is missing, builds, then runs every test:
 # C++ unit tests of the core (GoogleTest), pg_regress and pgTAP against a throw-away cluster.
 source "$(dirname "$0")/common.sh"
+# suite NAME: prints how long the previous suite took, then NAME (CI shows each suite's time).
+suite_started=$SECONDS; suite_name=""
+suite() {
+    [ -n "$suite_name" ] && echo "   ($suite_name: $((SECONDS - suite_started)) s)"
+    suite_started=$SECONDS; suite_name=$1
+    [ -n "$1" ] && echo "== $1"
+    return 0
+}
+export -f suite
+suite "installing packages and building"
 install_packages
 build_and_install
-echo "== unit tests (GoogleTest)"
+suite "unit tests (GoogleTest)"
 make -s unittest
-echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+suite "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 make -s sanitize
 open_tree_to_postgres
-echo "== SQL tests in a throw-away cluster (pg_virtualenv)"
+suite "pg_regress and isolation tests in a throw-away cluster (pg_virtualenv)"
 # As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set.
 pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=256MB" bash -c '
     set -euo pipefail
     status=0
+    suite_started=$SECONDS; suite_name="pg_regress and isolation tests"
     if [ "$(id -u)" = 0 ]; then run_as_pg() { su postgres -c "$*"; }; else run_as_pg() { bash -c "$*"; }; fi
     env_vars="PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER PGPASSWORD=$PGPASSWORD"
     # pg_regress files, then the isolationtester specs.
     run_as_pg "cd $PWD && $env_vars make -s installcheck" || {
         cat test/regression.diffs test/isolation/regression.diffs 2>/dev/null | head -200; status=1; }
-    echo "== pgTAP tests (pg_prove)"
+    suite "pgTAP tests (pg_prove)"
     psql -X -q -d postgres -c "CREATE DATABASE pgtap_tests"
     psql -X -q -d pgtap_tests -c "CREATE EXTENSION pgtap; CREATE EXTENSION pg_recommend"
     PGDATABASE=pgtap_tests pg_prove --ext .sql test/pgtap/ || status=1
-    echo "== progress notices"
+    suite "progress notices"
     PGDATABASE=pgtap_tests bash test/shell/notices.sh || status=1
-    echo "== serving under concurrency (shared cache, retrain under load)"
+    suite "serving under concurrency (shared cache, retrain under load)"
     PGDATABASE=pgtap_tests bash test/shell/serving_concurrency.sh || status=1
-    echo "== concurrent trainings of one model"
+    suite "concurrent trainings of one model"
     PGDATABASE=pgtap_tests bash test/shell/train_concurrency.sh || status=1
-    echo "== worker threads shared by concurrent trainings (rec.max_worker_threads)"
+    suite "worker threads shared by concurrent trainings (rec.max_worker_threads)"
     PGDATABASE=pgtap_tests bash test/shell/worker_threads.sh || status=1
-    echo "== ALTER EXTENSION UPDATE from every earlier version"
+    suite "training memory: counted against measured (rec.max_memory)"
+    PGDATABASE=pgtap_tests bash test/shell/memory_estimate.sh || status=1
+    suite "ALTER EXTENSION UPDATE from every earlier version"
     bash test/shell/update_paths.sh || status=1
-    echo "== serving without the shared cache"
+    suite "serving without the shared cache"
     PGDATABASE=pgtap_tests bash test/shell/local_cache.sh || status=1
+    suite ""
     exit $status
 '
-echo "== TAP tests (PostgreSQL::Test::Cluster: hot standby, crash recovery, dump and restore)"
+suite_name=""; suite "TAP tests (PostgreSQL::Test::Cluster: hot standby, crash recovery, dump and restore)"
 # Each test makes its own clusters, run by postgres (a server never runs as root).
 tap_dir=$(mktemp -d)
 tap_command="cd $PWD/test/tap && PATH=/usr/lib/postgresql/15/bin:\$PATH \
@@ -50,6 +64,7 @@ else
     bash -c "$tap_command" || exit 1
 fi
 rm -rf "$tap_dir"
-echo "== pg_regress under valgrind memcheck: setup, train, serve (./scripts/valgrind.sh runs every file)"
+suite "pg_regress under valgrind memcheck: setup, train, serve (./scripts/valgrind.sh runs every file)"
 ./scripts/valgrind.sh setup train serve
-echo "every suite passed: unit, sanitizers, pg_regress, isolation, pgTAP, shell, TAP, valgrind"
+suite ""
+echo "every suite passed in $SECONDS s: unit, sanitizers, pg_regress, isolation, pgTAP, shell, TAP, valgrind"

@@ -48,6 +48,16 @@ FROM rec.models WHERE name = 'tuned' AND deployed;
 SELECT string_agg(hyperparameters ->> 'factors' || '/' || (hyperparameters ->> 'regularization'), ' ' ORDER BY version)
        AS combinations_tried
 FROM rec.models WHERE name = 'tuned';
+-- A trial trains through rec.train's own code: the same parameters give the same model.
+CALL rec.train('same_as_trial', 'v_train', factors => 8, regularization => 1.0, validation_source => 'v_test',
+               deploy => false);
+SELECT t.validation_value = s.validation_value AS same_validation,
+       (SELECT bool_and(a.factors = b.factors) AND count(*) > 0
+        FROM rec.item_factors a JOIN rec.item_factors b USING (item_id)
+        WHERE a.model_id = t.model_id AND b.model_id = s.model_id) AS same_item_factors
+FROM rec.models t, rec.models s
+WHERE t.name = 'tuned' AND t.hyperparameters ->> 'factors' = '8'
+  AND (t.hyperparameters ->> 'regularization')::float8 = 1.0 AND s.name = 'same_as_trial';
 -- Random search: `trials` combinations.
 CALL rec.tune('tuned_random', 'v_train', 'v_test', '{"factors": [4, 8, 16], "regularization": [0.05, 0.5, 1.0]}',
               search => 'random', trials => 2);
