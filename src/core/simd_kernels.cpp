@@ -76,48 +76,56 @@ horizontal_sum(__m256 x)
     return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 1)));
 }
 
+// Dot products of four consecutive rows (row stride k) with v, into d[0..3]: four independent
+// accumulators keep the FMA units busy.
+__attribute__((target("avx2,fma"))) inline void
+avx2_four_dots(const float *r0, int k, const float *v, float *d)
+{
+    const int vector_end = k & ~7;
+    const float *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int f = 0; f < vector_end; f += 8)
+    {
+        const __m256 x = _mm256_loadu_ps(v + f);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + f), x, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + f), x, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + f), x, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + f), x, a3);
+    }
+    d[0] = horizontal_sum(a0);
+    d[1] = horizontal_sum(a1);
+    d[2] = horizontal_sum(a2);
+    d[3] = horizontal_sum(a3);
+    for (int f = vector_end; f < k; ++f)
+    {
+        d[0] += r0[f] * v[f];
+        d[1] += r1[f] * v[f];
+        d[2] += r2[f] * v[f];
+        d[3] += r3[f] * v[f];
+    }
+}
+
+__attribute__((target("avx2,fma"))) inline float
+avx2_dot(const float *r, int k, const float *v)
+{
+    const int vector_end = k & ~7;
+    __m256 a = _mm256_setzero_ps();
+    for (int f = 0; f < vector_end; f += 8)
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(r + f), _mm256_loadu_ps(v + f), a);
+    float d = horizontal_sum(a);
+    for (int f = vector_end; f < k; ++f)
+        d += r[f] * v[f];
+    return d;
+}
+
 __attribute__((target("avx2,fma"))) void
 avx2_rows_times_vector(const float *rows, size_t n, int k, const float *v, float *out)
 {
-    const int vector_end = k & ~7;
     size_t j = 0;
-    // Four rows at a time: four independent accumulators keep the FMA units busy.
     for (; j + 4 <= n; j += 4)
-    {
-        const float *r0 = rows + j * size_t(k), *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        for (int f = 0; f < vector_end; f += 8)
-        {
-            const __m256 x = _mm256_loadu_ps(v + f);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + f), x, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + f), x, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + f), x, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + f), x, a3);
-        }
-        float s0 = horizontal_sum(a0), s1 = horizontal_sum(a1), s2 = horizontal_sum(a2), s3 = horizontal_sum(a3);
-        for (int f = vector_end; f < k; ++f)
-        {
-            s0 += r0[f] * v[f];
-            s1 += r1[f] * v[f];
-            s2 += r2[f] * v[f];
-            s3 += r3[f] * v[f];
-        }
-        out[j] = s0;
-        out[j + 1] = s1;
-        out[j + 2] = s2;
-        out[j + 3] = s3;
-    }
+        avx2_four_dots(rows + j * size_t(k), k, v, out + j);
     for (; j < n; ++j)
-    {
-        const float *r = rows + j * size_t(k);
-        __m256 a = _mm256_setzero_ps();
-        for (int f = 0; f < vector_end; f += 8)
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(r + f), _mm256_loadu_ps(v + f), a);
-        float s = horizontal_sum(a);
-        for (int f = vector_end; f < k; ++f)
-            s += r[f] * v[f];
-        out[j] = s;
-    }
+        out[j] = avx2_dot(rows + j * size_t(k), k, v);
 }
 
 __attribute__((target("avx2,fma"))) void
@@ -243,27 +251,9 @@ avx2_rows_gram_times_vector(const float *rows, size_t n, int k, const float *v, 
     for (; j + 4 <= n; j += 4)
     {
         const float *r0 = rows + j * size_t(k), *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        for (int f = 0; f < vector_end; f += 8)
-        {
-            const __m256 x = _mm256_loadu_ps(v + f);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + f), x, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + f), x, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + f), x, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + f), x, a3);
-        }
-        float d0 = horizontal_sum(a0), d1 = horizontal_sum(a1), d2 = horizontal_sum(a2), d3 = horizontal_sum(a3);
-        for (int f = vector_end; f < k; ++f)
-        {
-            d0 += r0[f] * v[f];
-            d1 += r1[f] * v[f];
-            d2 += r2[f] * v[f];
-            d3 += r3[f] * v[f];
-        }
-        s[j] = offset + d0;
-        s[j + 1] = offset + d1;
-        s[j + 2] = offset + d2;
-        s[j + 3] = offset + d3;
+        avx2_four_dots(r0, k, v, s + j);
+        for (int e = 0; e < 4; ++e)
+            s[j + e] += offset;
         const float c0 = w ? w[j] * s[j] : s[j], c1 = w ? w[j + 1] * s[j + 1] : s[j + 1],
                     c2 = w ? w[j + 2] * s[j + 2] : s[j + 2], c3 = w ? w[j + 3] * s[j + 3] : s[j + 3];
         const __m256 b0 = _mm256_set1_ps(c0), b1 = _mm256_set1_ps(c1), b2 = _mm256_set1_ps(c2), b3 = _mm256_set1_ps(c3);
@@ -282,13 +272,7 @@ avx2_rows_gram_times_vector(const float *rows, size_t n, int k, const float *v, 
     for (; j < n; ++j)
     {
         const float *r = rows + j * size_t(k);
-        __m256 a = _mm256_setzero_ps();
-        for (int f = 0; f < vector_end; f += 8)
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(r + f), _mm256_loadu_ps(v + f), a);
-        float d = horizontal_sum(a);
-        for (int f = vector_end; f < k; ++f)
-            d += r[f] * v[f];
-        s[j] = offset + d;
+        s[j] = offset + avx2_dot(r, k, v);
         const float c = w ? w[j] * s[j] : s[j];
         const __m256 b = _mm256_set1_ps(c);
         for (int f = 0; f < vector_end; f += 8)
