@@ -2,7 +2,8 @@
 # rec.refresh_users cost on MovieLens latest-small (not a test; issue 5, check 4): a model trained on the
 # ratings (index on user_id), then 100 users refreshed one call each, and 20 new ratings for one user
 # followed by its refresh; and 100 users in one call. Also the cost that follows: the next
-# rec.recommend loads the new revision.
+# rec.recommend loads the new revision. Then, in new sessions, the first calls (where the time of a
+# session's first refresh goes: docs/benchmarks.md).
 #   bench/refresh.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +32,21 @@ SELECT rec.refresh_users('movies', ARRAY[7]);
 SELECT count(*) FROM rec.recommend(7, 10, 'movies');
 SELECT count(*) FROM rec.recommend(7, 10, 'movies');
 SQL
+echo 'New sessions (7, medians): three rec.refresh_users calls, then a rec.recommend and another'
+for session in 1 2 3 4 5 6 7; do
+    psql -X -q -At -v ON_ERROR_STOP=1 <<'SQL' | grep '^Time' | awk '{print \$2}' | paste -s -d ' '
+\\timing on
+SELECT rec.refresh_users('movies', ARRAY[8]);
+SELECT rec.refresh_users('movies', ARRAY[9]);
+SELECT rec.refresh_users('movies', ARRAY[10]);
+SELECT count(*) FROM rec.recommend(11, 10, 'movies');
+SELECT count(*) FROM rec.recommend(12, 10, 'movies');
+SQL
+done > /tmp/refresh_sessions.\$\$
+c=1
+for name in first_refresh second_refresh third_refresh next_recommend the_one_after; do
+    echo \"\$name \$(cut -d' ' -f\$c /tmp/refresh_sessions.\$\$ | sort -n | awk '{v[NR] = \$1} END {print v[int((NR + 1) / 2)]}') ms\"
+    c=\$((c + 1))
+done
+rm -f /tmp/refresh_sessions.\$\$
 " 2>&1 | grep -v "^Dropping cluster\|^Creating new\|^20[0-9][0-9]-\|^\*\*\*"

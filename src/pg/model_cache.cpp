@@ -1,9 +1,6 @@
 #include "pg/model_cache.hpp"
 #include "pg/bridge.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 namespace rec::pg {
@@ -245,24 +242,14 @@ find_slot_locked(const ModelKey &key)
 // Images this backend has already mapped page by page (by slot and the image's address there).
 dsa_pointer populated[kSharedSlots];
 
-// A backend that first reads an image maps its pages into its own page tables one fault at a time
-// (thousands for a few megabytes, each costly under virtualisation): ask the kernel to map them all in
-// one call instead (MADV_POPULATE_READ, Linux 5.14; where it is missing, the pages fault in as before).
+// A backend that first reads an image maps its pages all at once (see map_pages).
 void
 populate_once(int slot, const char *image, uint64 bytes)
 {
-#ifdef MADV_POPULATE_READ
     if (populated[slot] == shared->slots[slot].image)
         return;
     populated[slot] = shared->slots[slot].image;
-    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-    const uintptr_t begin = uintptr_t(image) & ~(page - 1);
-    (void) madvise((void *) begin, size_t(uintptr_t(image) + bytes - begin), MADV_POPULATE_READ);
-#else
-    (void) slot;
-    (void) image;
-    (void) bytes;
-#endif
+    map_pages(image, bytes, false);
 }
 
 // The view of a pinned slot's image (mapping its segment if this backend has not yet).
@@ -423,7 +410,9 @@ publish_shared(const ModelKey &key, const char *image, size_t bytes)
                     else
                         old.retired = true;
                 }
-            memcpy(dsa_get_address(area, copy), image, bytes);
+            char *shared_image = (char *) dsa_get_address(area, copy);
+            map_pages(shared_image, bytes, true);  // fresh segments would fault in page by page
+            memcpy(shared_image, image, bytes);
             SharedSlot &slot = shared->slots[s];
             slot = SharedSlot{};
             slot.key = key;

@@ -2,6 +2,9 @@
 #include "pg/ids.hpp"
 #include "pg/spi_session.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -113,6 +116,21 @@ image_layout(const ServedModel &m, uint64 *offsets)
 
 }  // namespace
 
+void
+map_pages(const void *address, size_t bytes, bool for_writing)
+{
+#if defined(MADV_POPULATE_READ) && defined(MADV_POPULATE_WRITE)
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = uintptr_t(address) & ~(page - 1);
+    (void) madvise((void *) begin, size_t(uintptr_t(address) + bytes - begin),
+                   for_writing ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+#else
+    (void) address;
+    (void) bytes;
+    (void) for_writing;
+#endif
+}
+
 ServedModel
 view_model_image(const char *image)
 {
@@ -220,7 +238,9 @@ new_image(const ServedModel &m, MemoryContext context, uint64 *offsets, size_t *
     if (size > MaxAllocHugeSize)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("model %lld is too large to load (%zu bytes)", (long long) m.model_id, size)));
-    char *image = (char *) MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+    char *image = (char *) MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE);
+    map_pages(image, size, true);
+    memset(image, 0, size);  // padding included, so that equal models give equal bytes
     ImageHeader *header = (ImageHeader *) image;
     header->scalars = m;
     memcpy(header->offsets, offsets, sizeof(uint64) * ImageArrays);
