@@ -9,6 +9,8 @@
 
 namespace rec::pg {
 
+int running_sql_functions = 0;
+
 void
 capture_current_exception(CaughtException &out) noexcept
 {

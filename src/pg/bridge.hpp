@@ -59,6 +59,11 @@ struct CaughtException
 void capture_current_exception(CaughtException &out) noexcept;
 [[noreturn]] void raise_caught(const CaughtException &caught);
 
+// How many of our SQL-callable functions are running in this backend (one calling SQL that calls
+// another makes two). Raised and lowered by PGREC_FUNCTION; an error skips the lowering, so it may
+// count too many until the transaction ends (model_cache resets it), never too few.
+extern int running_sql_functions;
+
 // Runs C++ code from a PostgreSQL frame: exceptions become PostgreSQL errors.
 template <typename F>
 auto
@@ -109,6 +114,9 @@ pg_call(F &&body)
     }                                                                                                                  \
     Datum name(PG_FUNCTION_ARGS)                                                                                       \
     {                                                                                                                  \
-        return rec::pg::cpp_call([fcinfo] { return name##_body(fcinfo); });                                            \
+        ++rec::pg::running_sql_functions;                                                                              \
+        const Datum result = rec::pg::cpp_call([fcinfo] { return name##_body(fcinfo); });                              \
+        --rec::pg::running_sql_functions;                                                                              \
+        return result;                                                                                                 \
     }                                                                                                                  \
     static Datum name##_body(FunctionCallInfo fcinfo)

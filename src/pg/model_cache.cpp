@@ -179,6 +179,25 @@ give_up_reservation_on_subabort(SubXactEvent event, SubTransactionId, SubTransac
         give_up_reservation();
 }
 
+// Gives back one pin of `p`'s slot (shared lock held); true if it was the last of a retired slot.
+bool
+unpin_locked(const PinnedModel *p)
+{
+    SharedSlot &slot = shared->slots[p->slot];
+    return __atomic_sub_fetch(&slot.pins, 1, __ATOMIC_RELAXED) == 0 && slot.retired;
+}
+
+// Frees the retired slots no one pins any more (takes the lock exclusively).
+void
+free_unpinned_retired()
+{
+    LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+    for (SharedSlot &slot : shared->slots)
+        if (slot.key.model_id != 0 && slot.pins == 0 && slot.retired)
+            free_slot_locked(slot);
+    LWLockRelease(shared_lock);
+}
+
 // Releases the transaction's pins; an unpinned retired slot is freed.
 void
 release_pins(XactEvent event, void *)
@@ -186,32 +205,44 @@ release_pins(XactEvent event, void *)
     if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
         event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
         return;
+    running_sql_functions = 0;  // whatever errors skipped (bridge.hpp)
     give_up_reservation();
     if (pinned == nullptr)
         return;
-    // Unpinned under the shared lock (no slot changes hands meanwhile: that takes the lock
-    // exclusively); only a retired slot whose last pin this was is freed, under the exclusive lock.
+    // Unpinned under the shared lock (no slot changes hands meanwhile: that takes the lock exclusively).
     bool retired_unpinned = false;
     LWLockAcquire(shared_lock, LW_SHARED);
     for (PinnedModel *p = pinned; p; p = p->next)
-    {
-        SharedSlot &slot = shared->slots[p->slot];
-        if (__atomic_sub_fetch(&slot.pins, 1, __ATOMIC_RELAXED) == 0 && slot.retired)
-            retired_unpinned = true;
-    }
+        retired_unpinned |= unpin_locked(p);
     LWLockRelease(shared_lock);
     if (retired_unpinned)
-    {
-        LWLockAcquire(shared_lock, LW_EXCLUSIVE);
-        for (PinnedModel *p = pinned; p; p = p->next)
-        {
-            SharedSlot &slot = shared->slots[p->slot];
-            if (slot.key.model_id != 0 && slot.pins == 0 && slot.retired)
-                free_slot_locked(slot);
-        }
-        LWLockRelease(shared_lock);
-    }
+        free_unpinned_retired();
     pinned = nullptr;  // the nodes go with TopTransactionContext
+}
+
+// This transaction's pins of earlier revisions of `key`'s version, given back once it pins `key`:
+// only when the function asking is the only one of ours running, so that no running call can still
+// read them. A transaction that refreshes a model many times (a loop, a trigger per statement) then
+// holds one revision at a time, and a retired one's memory is reused by the next, instead of holding
+// every revision until it ends.
+void
+release_superseded_pins(const ModelKey &key)
+{
+    if (running_sql_functions != 1)
+        return;
+    bool retired_unpinned = false;
+    LWLockAcquire(shared_lock, LW_SHARED);
+    for (PinnedModel **link = &pinned; *link;)
+        if ((*link)->key.same_version(key) && (*link)->key.revision < key.revision)
+        {
+            retired_unpinned |= unpin_locked(*link);
+            *link = (*link)->next;  // the node stays in TopTransactionContext until the end
+        }
+        else
+            link = &(*link)->next;
+    LWLockRelease(shared_lock);
+    if (retired_unpinned)
+        free_unpinned_retired();
 }
 
 // Pins slot `s` (lock held) for the rest of the transaction; `node` was allocated beforehand so that
@@ -554,7 +585,10 @@ cached_model(int64 model_id, int32 revision)
             const ServedModel *m = nullptr;
             const Claim claim = claim_shared(key, &m);
             if (claim == Claim::Pinned)
+            {
+                release_superseded_pins(key);
                 return m;
+            }
             if (claim != Claim::Loading)
                 break;
             // Another backend is reading this model from the tables: wait for it rather than read it too.
@@ -577,6 +611,7 @@ cached_model(int64 model_id, int32 revision)
         if (const ServedModel *m = publish_shared(key, image, bytes))
         {
             MemoryContextDelete(context);
+            release_superseded_pins(key);
             return m;
         }
     return keep_local(key, context, image);

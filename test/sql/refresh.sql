@@ -92,6 +92,31 @@ CALL rec.train('fresh_ials', 'fresh', rating_column => NULL, algorithm => 'ials'
 SELECT rec.refresh_users('fresh_ials', ARRAY[1, 2, 3]) AS ials_refreshed;
 SELECT count(*) FROM rec.recommend(1, 10, 'fresh_ials');
 
+-- Refreshes one after another in one transaction hold one revision at a time in the shared cache:
+-- each earlier revision is given back, and its memory freed, as the next is served. With room for two
+-- copies of the model, five refreshes in one transaction are all served from the shared cache (when
+-- every revision stayed pinned to the end, the third on were kept in the connection instead).
+ALTER SYSTEM SET rec.cache_size = '5MB';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SELECT current_setting('rec.cache_size') AS cache_size,
+       (SELECT bytes FROM rec.cache_status() WHERE shared AND model_id =
+           (SELECT model_id FROM rec.models WHERE name = 'fresh' AND deployed)) BETWEEN 1500000 AND 2600000
+       AS room_for_two;
+BEGIN;
+DO $$
+BEGIN
+    FOR u IN 1..5 LOOP
+        PERFORM rec.refresh_users('fresh', ARRAY[u]);
+        PERFORM count(*) FROM rec.recommend(u, 3, 'fresh');
+    END LOOP;
+END $$;
+SELECT count(*) FILTER (WHERE shared) AS shared_copies, count(*) FILTER (WHERE NOT shared) AS connection_copies
+FROM rec.cache_status() WHERE model_id = (SELECT model_id FROM rec.models WHERE name = 'fresh' AND deployed);
+COMMIT;
+ALTER SYSTEM RESET rec.cache_size;
+SELECT pg_reload_conf();
+
 SELECT rec.drop_model('fresh'), rec.drop_model('fresh_bpr'), rec.drop_model('fresh_ials');
 DROP TABLE fresh;
 DROP FUNCTION cosine, item_vector;
