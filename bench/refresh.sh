@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then chmod -R a+rX data; d="$PWD"; while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done; fi
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION pg_recommend;

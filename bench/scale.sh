@@ -30,7 +30,7 @@ done
 if [ "$(id -u)" = 0 ]; then chmod -R a+rwX "$OUT"; d="$OUT"; while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done; fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=16GB" \
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=16GB" \
     -o "checkpoint_timeout=30min" bash -c "
 set -euo pipefail
 psql -X -q -c 'CREATE EXTENSION pg_recommend'

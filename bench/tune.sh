@@ -11,7 +11,7 @@ DATA=${ML100K:-$PWD/../shared/data/ml-100k}
 [ -f "$DATA/u1.base" ] || { echo "no MovieLens-100k at $DATA" >&2; exit 1; }
 if [ "$(id -u)" = 0 ]; then chmod a+rx "$DATA" 2>/dev/null || true; fi
 GRID='{"factors": [16, 32, 64], "regularization": [0.04, 0.08, 0.16], "iterations": [15], "bias_regularization": [0], "unweighted_regularization": [4]}'
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION pg_recommend;

@@ -6,7 +6,7 @@ install_packages
 build_and_install
 open_tree_to_postgres
 DEMO_USER=${DEMO_USER:-1}
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 -v data=\"$PWD/data/ml-latest-small\" -v demo_user=$DEMO_USER <<'SQL'
 CREATE EXTENSION pg_recommend;

@@ -20,8 +20,10 @@ suite "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 make -s sanitize
 open_tree_to_postgres
 suite "pg_regress and isolation tests in a throw-away cluster (pg_virtualenv)"
-# As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set.
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=256MB" bash -c '
+# As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set;
+# -t keeps the cluster in a temporary folder, so a run killed halfway leaves no
+# /etc/postgresql/15/regress behind to refuse the next run (a CI failure seen 2026-11-29).
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=256MB" bash -c '
     set -euo pipefail
     status=0
     suite_started=$SECONDS; suite_name="pg_regress and isolation tests"
