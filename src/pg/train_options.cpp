@@ -33,7 +33,7 @@ constexpr double kBprRegularization = 0.01;
 constexpr int64 kSeed = 42;
 
 const char *const kNumericOptions[] = {
-    "factors", "iterations", "regularization", "seed", "bias_regularization", "unweighted_regularization",
+    "factors", "iterations", "regularization", "seed",          "bias_regularization", "unweighted_regularization",
     "alpha",   "cg_steps",   "learning_rate",  "noise_variance"};
 
 [[noreturn]] void
@@ -224,13 +224,13 @@ check_options(const TrainOptions &o)
         }
         else
             check_solver(o, &p.solver, &p.cg_steps);
-        spec.hyperparameters = psprintf(
-            "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
-            "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %d, \"noise_variance\": %s, "
-            "\"seed\": %lld}",
-            factors, p.iterations, reg, float8out_internal(*p.bias_regularization),
-            float8out_internal(p.unweighted_regularization), solver_name(p.solver), p.cg_steps,
-            float8out_internal(p.noise_variance), (long long) seed);
+        spec.hyperparameters =
+            psprintf("{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
+                     "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %d, \"noise_variance\": %s, "
+                     "\"seed\": %lld}",
+                     factors, p.iterations, reg, float8out_internal(*p.bias_regularization),
+                     float8out_internal(p.unweighted_regularization), solver_name(p.solver), p.cg_steps,
+                     float8out_internal(p.noise_variance), (long long) seed);
     }
     else if (ials)
     {
