@@ -8,9 +8,12 @@
 #     GFLOP/s of the half-steps next to Eigen's dense SGEMM GFLOP/s measured in the same run; with
 #     IMPLICIT_PYTHONPATH set (the `implicit` library built from its public source outside this
 #     repository), the same training by implicit (CG, 3 steps) at the same thread counts, and the ratio.
+#     implicit's CG calls BLAS (sdot, saxpy) through SciPy: Debian's default is the reference BLAS,
+#     three times slower here than OpenBLAS, so IMPLICIT_LD_LIBRARY_PATH may name a directory with
+#     OpenBLAS's libblas.so.3 (Debian's libopenblas0-pthread, unpacked with dpkg -x) for implicit alone.
 # Needs pg_recommend installed (scripts/test.sh does it) and Debian's python3-numpy for the generator
 # (python3-scipy too for implicit).
-#   [IMPLICIT_PYTHONPATH=...] bench/implicit.sh [--skip-synth]
+#   [IMPLICIT_PYTHONPATH=... [IMPLICIT_LD_LIBRARY_PATH=...]] bench/implicit.sh [--skip-synth]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ML=${ML100K:-$PWD/../shared/data/ml-100k}
@@ -26,7 +29,7 @@ g++ -std=c++17 -O3 -fopenmp -I"$EIGEN" bench/sgemm_gflops.cpp -o "$OUT/sgemm_gfl
 SGEMM1=$("$OUT/sgemm_gflops" 2048 1); SGEMM2=$("$OUT/sgemm_gflops" 2048 2)
 if [ "$(id -u)" = 0 ]; then chmod -R a+rX "$OUT" "$ML" 2>/dev/null || true; d="$OUT"; while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done; fi
 
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=8GB" bash -c "
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=8GB" bash -c "
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION pg_recommend;
@@ -54,7 +57,7 @@ if [ $SYNTH = 1 ]; then
   psql -X -q -v ON_ERROR_STOP=1 -c \"\\copy synth FROM '$OUT/synth10m/train.txt' WITH (DELIMITER ' ')\"
   for t in 1 2; do
     if [ -n \"${IMPLICIT_PYTHONPATH:-}\" ]; then
-      PYTHONPATH=\"${IMPLICIT_PYTHONPATH:-}\" /usr/bin/python3 $PWD/bench/implicit_peer.py $OUT/synth10m/train.txt 64 15 \$t cg > $OUT/implicit_\$t
+      LD_LIBRARY_PATH=\"${IMPLICIT_LD_LIBRARY_PATH:-}\" PYTHONPATH=\"${IMPLICIT_PYTHONPATH:-}\" /usr/bin/python3 $PWD/bench/implicit_peer.py $OUT/synth10m/train.txt 64 15 \$t cg > $OUT/implicit_\$t
     fi
     start=\$(date +%s.%N)
     log=\$(PGOPTIONS=\"-c rec.threads=\$t\" psql -X -v ON_ERROR_STOP=1 -c \"CALL rec.train('synth_\$t', 'synth', rating_column => 'stars', algorithm => 'ials', factors => 64, iterations => 15, regularization => 0.01, alpha => 1.0, confidence => 'implicit')\" 2>&1)

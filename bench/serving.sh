@@ -3,7 +3,9 @@
 #  1. MovieLens latest-small model: rec.recommend(u, 10) for random users through pgbench at 1 and 2
 #     clients (p50/p99 latency, queries per second), rec.recommend_for_items with the user's own
 #     ratings (fetched by the query through an index), and the plain-SQL way of scoring the same
-#     factors stored as real[] (what a user without this extension would write);
+#     factors stored as real[] (what a user without this extension would write); `SELECT 1` through
+#     the same pgbench is the floor (the round trip and the protocol, no work); then the in-server
+#     time of one rec.recommend call (a PL/pgSQL loop);
 #  2. rec.recommend_all against the same lists by rec.recommend in a LATERAL loop over every user;
 #  3. memory of ten connections serving the model: shared cache against one copy per connection
 #     (rec.cache_size = 0), from /proc (needs root or the server's user);
@@ -24,6 +26,9 @@ if [ ! -f "$OUT/synth_1m_items/all.txt" ]; then
 fi
 if [ "$(id -u)" = 0 ]; then chmod -R a+rwX "$OUT"; chmod -R a+rX data; d="$PWD"; while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done; fi
 
+cat > "$OUT/select_1.pgb" <<'SQL'
+SELECT 1;
+SQL
 cat > "$OUT/recommend.pgb" <<'SQL'
 \set u random(1, 610)
 SELECT * FROM rec.recommend(:u, 10, 'movies');
@@ -44,7 +49,7 @@ SQL
 sed -e 's/random(1, 610)/random(0, 19999)/' -e "s/'movies'/'million'/" "$OUT/recommend.pgb" > "$OUT/recommend_1m.pgb"
 sed -e 's/random(1, 610)/random(0, 19999)/' -e "s/'movies'/'million'/" "$OUT/plain_sql.pgb" > "$OUT/plain_sql_1m.pgb"
 
-pg_virtualenv -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=8GB" bash -c "
+pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buffers=1GB" -o "max_wal_size=8GB" bash -c "
 set -euo pipefail
 run_as_pg() { if [ \"\$(id -u)\" = 0 ]; then su postgres -c \"\$*\"; else bash -c \"\$*\"; fi; }
 env_vars=\"PGHOST=\$PGHOST PGPORT=\$PGPORT PGUSER=\$PGUSER PGPASSWORD=\$PGPASSWORD PGDATABASE=postgres\"
@@ -72,7 +77,29 @@ SQL
 
 echo '1. MovieLens latest-small model (610 users, 9,724 items, 64 factors): top 10 for a random user'
 printf '%-16s %7s %10s %10s %10s\n' query clients p50_ms p99_ms qps
-for script in recommend for_items plain_sql; do for clients in 1 2; do pgbench_run \$script \$clients; done; done
+for script in select_1 recommend for_items plain_sql; do for clients in 1 2; do pgbench_run \$script \$clients; done; done
+echo 'In-server time of one call (no client round trip): a PL/pgSQL loop over 500 random users, clock_timestamp()'
+echo 'around each call, after 500 warm-up calls'
+psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 <<'SQL'
+CREATE FUNCTION pg_temp.serve_times(model text, calls int) RETURNS TABLE (p50_ms float8, p90_ms float8, mean_ms float8)
+LANGUAGE plpgsql AS \$f\$
+DECLARE
+    started timestamptz;
+    ms float8[] := '{}';
+    found int;
+BEGIN
+    FOR i IN 1..calls LOOP
+        started := clock_timestamp();
+        SELECT count(*) INTO found FROM rec.recommend(1 + (random() * 609)::int, 10, model);
+        ms := ms || extract(epoch FROM clock_timestamp() - started) * 1000;
+    END LOOP;
+    RETURN QUERY SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.9) WITHIN GROUP (ORDER BY x),
+                        avg(x) FROM unnest(ms) x;
+END \$f\$;
+DO \$w\$ BEGIN PERFORM pg_temp.serve_times('movies', 500); END \$w\$;
+SELECT format('rec.recommend in-server: p50 %s ms, p90 %s ms, mean %s ms', round(p50_ms::numeric, 4),
+              round(p90_ms::numeric, 4), round(mean_ms::numeric, 4)) FROM pg_temp.serve_times('movies', 500);
+SQL
 
 echo
 echo '2. Every user top 10 into a new table (psql \\timing, median of 7 runs each, warm cache): rec.recommend_all,'

@@ -1,8 +1,8 @@
 // Vectors for the arrays that grow with the data (compressed rows, factors, id maps): backed by huge
 // pages where the kernel offers them (transparent huge pages in "madvise" mode, Debian's default).
 // Their accesses are scattered (a row's other-side vectors, counting sorts, hash slots), so with 4 kB
-// pages most of them miss the TLB: with 2 MB pages, indexing synth10m took 0.8 s instead of 1.4 s
-// and an ALS iteration 0.55 s instead of 0.62 s (docs/benchmarks.md).
+// pages most of them miss the TLB: with 2 MB pages, indexing synth10m took 0.97 s instead of 1.40 s
+// and an explicit ALS iteration 0.46 s instead of 0.62 s (docs/architecture.md).
 #pragma once
 #include <cstddef>
 #include <cstdlib>
