@@ -1,6 +1,8 @@
 # Fifty cancels (pg_cancel_backend) of trainings at random moments (reading the source, solving,
 # storing; als, ials and bpr): each call returns within a second of the cancel, the session stays
-# usable, no version of a cancelled training is left, and no backend dies.
+# usable, no version of a cancelled training is left, and no backend dies. A quick call the cancel
+# reaches just as it finishes may complete instead (PostgreSQL drops a cancel that arrives after the
+# statement); it must then end without any error.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -31,7 +33,8 @@ $session->query_safe('SET client_min_messages = warning');
 my $pid = $session->query_safe('SELECT pg_backend_pid()');
 chomp $pid;
 srand(42);
-my ($slowest, $cancelled, $long_cancelled, $long_rounds) = (0, 0, 0, 0);
+my ($slowest, $cancelled, $long_cancelled, $long_rounds, $long_cancel_errors, $quick_completed) = (0, 0, 0, 0, 0, 0);
+my $unexpected = '';
 for my $round (1 .. 50)
 {
     my $training = $trainings[$round % @trainings];
@@ -47,17 +50,23 @@ for my $round (1 .. 50)
         "SELECT state = 'active' AND pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $pid");
     $session->query_until(qr/done $round/, '');
     my $took = time - $before;
+    my $errors = $session->{stderr};
+    $session->{stderr} = '';
     if ($sent eq 't')
     {
         $slowest = $took if $took > $slowest;
         $cancelled++;
         $long_cancelled++ if $long;
+        if ($errors =~ /canceling statement due to user request/) { $long_cancel_errors++ if $long; }
+        # A quick call may finish between the check that it runs and the signal: PostgreSQL then drops
+        # the cancel. Such a call must have ended cleanly, with no error at all.
+        elsif (!$long && $errors !~ /ERROR/) { $quick_completed++; }
+        else { $unexpected .= "round $round: $errors"; }
     }
 }
-my $cancel_errors = () = $session->{stderr} =~ /canceling statement due to user request/g;
-$session->{stderr} = '';
 cmp_ok($long_cancelled, '==', $long_rounds, "every long training ($long_rounds) was cancelled while running");
-cmp_ok($cancel_errors, '==', $cancelled, "each of the $cancelled cancels ended its call with a cancel error");
+cmp_ok($long_cancel_errors, '==', $long_cancelled, "each cancel of a long training ended its call with a cancel error");
+is($unexpected, '', "each cancelled quick call ended with a cancel error or completed ($quick_completed completed)");
 cmp_ok($cancelled, '>=', 40, 'at least forty of the fifty calls were cancelled while running');
 cmp_ok($slowest, '<', 1.0, sprintf('every cancelled call returned within a second (slowest %.3f s)', $slowest));
 is($session->query_safe('SELECT 1'), '1', 'the session is still usable');
