@@ -4,7 +4,8 @@
 #     clients (p50/p99 latency, queries per second), rec.recommend_for_items with the user's own
 #     ratings (fetched by the query through an index), and the plain-SQL way of scoring the same
 #     factors stored as real[] (what a user without this extension would write); `SELECT 1` through
-#     the same pgbench is the floor (the round trip and the protocol, no work); then the in-server
+#     the same pgbench is the floor (the round trip and the protocol, no work), and ten rows of
+#     (bigint, real) from generate_series the floor for a result of rec.recommend's shape; then the in-server
 #     time of one rec.recommend call (a PL/pgSQL loop);
 #  2. rec.recommend_all against the same lists by rec.recommend in a LATERAL loop over every user;
 #  3. memory of ten connections serving the model: shared cache against one copy per connection
@@ -28,6 +29,9 @@ if [ "$(id -u)" = 0 ]; then chmod -R a+rwX "$OUT"; chmod -R a+rX data; d="$PWD";
 
 cat > "$OUT/select_1.pgb" <<'SQL'
 SELECT 1;
+SQL
+cat > "$OUT/ten_rows.pgb" <<'SQL'
+SELECT i::bigint AS item_id, i::real AS score FROM generate_series(1, 10) i;
 SQL
 cat > "$OUT/recommend.pgb" <<'SQL'
 \set u random(1, 610)
@@ -77,7 +81,7 @@ SQL
 
 echo '1. MovieLens latest-small model (610 users, 9,724 items, 64 factors): top 10 for a random user'
 printf '%-16s %7s %10s %10s %10s\n' query clients p50_ms p99_ms qps
-for script in select_1 recommend for_items plain_sql; do for clients in 1 2; do pgbench_run \$script \$clients; done; done
+for script in select_1 ten_rows recommend for_items plain_sql; do for clients in 1 2; do pgbench_run \$script \$clients; done; done
 echo 'In-server time of one call (no client round trip): a PL/pgSQL loop over 500 random users, clock_timestamp()'
 echo 'around each call, after 500 warm-up calls'
 psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 <<'SQL'
