@@ -18,15 +18,16 @@ COPY ratings FROM :'ratings_csv' WITH (FORMAT csv, HEADER true);
 COPY movies FROM :'movies_csv' WITH (FORMAT csv, HEADER true);
 \echo
 \echo Training on' MovieLens latest-small (100,836 ratings by 610 users on 9,724 movies)...'
-CALL rec.train(model => 'movies', source => 'ratings', factors => 64, iterations => 15, regularization => 0.1);
+CALL rec.train(model => 'movies', source => 'ratings');  -- every hyperparameter at its default
 \echo
 \echo 'User' :demo_user 'rated highest:'
 SELECT m.title, r.rating FROM ratings r JOIN movies m USING (item_id)
 WHERE r.user_id = :demo_user ORDER BY r.rating DESC, m.title LIMIT 5;
-\echo 'Top 10 movies recommended for user' :demo_user '(among films with at least 20 ratings, already-seen left out):'
+\echo 'Top 10 movies recommended for user' :demo_user '(among films with at least 20 ratings, already-seen left out;'
+\echo 'best first by the model''s score, which may pass the top of the scale; the predicted rating is clipped to it, as rec.predict clips):'
 CREATE TEMP TABLE popular AS
 SELECT array_agg(item_id) AS items FROM (SELECT item_id FROM ratings GROUP BY item_id HAVING count(*) >= 20) p;
-SELECT m.title, round(r.score::numeric, 2) AS predicted_rating
+SELECT m.title, round(r.score::numeric, 2) AS score, round(least(r.score, 5)::numeric, 2) AS predicted_rating
 FROM rec.recommend(:demo_user, n => 10, model => 'movies', candidates => (SELECT items FROM popular)) r
 JOIN movies m USING (item_id)
 ORDER BY r.score DESC;
