@@ -5,7 +5,8 @@
 #     ratings (fetched by the query through an index), and the plain-SQL way of scoring the same
 #     factors stored as real[] (what a user without this extension would write); `SELECT 1` through
 #     the same pgbench is the floor (the round trip and the protocol, no work), and ten rows of
-#     (bigint, real) from generate_series the floor for a result of rec.recommend's shape; then the in-server
+#     (bigint, real) from generate_series the floor for a result of rec.recommend's shape; all by TCP to
+#     localhost, then SELECT 1 and rec.recommend over the Unix socket (suffix _socket); then the in-server
 #     time of one rec.recommend call (a PL/pgSQL loop);
 #  2. rec.recommend_all against the same lists by rec.recommend in a LATERAL loop over every user;
 #  3. memory of ten connections serving the model: shared cache against one copy per connection
@@ -60,13 +61,13 @@ env_vars=\"PGHOST=\$PGHOST PGPORT=\$PGPORT PGUSER=\$PGUSER PGPASSWORD=\$PGPASSWO
 # pgbench_run SCRIPT CLIENTS [pgbench options]: prints p50, p99 (ms) and queries per second.
 pgbench_run() {
     rm -f $OUT/pgbench_log.*
-    run_as_pg \"cd $OUT && \$env_vars pgbench -n -M prepared -c \$2 -j \$2 -l --log-prefix=pgbench_log \${3:--T $SECONDS_PER_RUN} -f $OUT/\$1.pgb\" > $OUT/pgbench.out 2>&1
+    run_as_pg \"cd $OUT && \$env_vars PGHOST=\${bench_host:-\$PGHOST} pgbench -n -M prepared -c \$2 -j \$2 -l --log-prefix=pgbench_log \${3:--T $SECONDS_PER_RUN} -f $OUT/\$1.pgb\" > $OUT/pgbench.out 2>&1
     qps=\$(grep -oE 'tps = [0-9.]+' $OUT/pgbench.out | awk '{print \$3}')
     cat $OUT/pgbench_log.* | awk '{print \$3 / 1000.0}' | sort -n > $OUT/latencies
     total=\$(wc -l < $OUT/latencies)
     p50=\$(awk -v n=\$total 'NR == int(n * 0.50) + 1 {print; exit}' $OUT/latencies)
     p99=\$(awk -v n=\$total 'NR == int(n * 0.99) + 1 {print; exit}' $OUT/latencies)
-    printf '%-16s %7s %10.3f %10.3f %10.1f\n' \$1 \$2 \$p50 \$p99 \$qps
+    printf '%-16s %7s %10.3f %10.3f %10.1f\n' \$1\${bench_host:+_socket} \$2 \$p50 \$p99 \$qps
 }
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION pg_recommend;
@@ -82,6 +83,11 @@ SQL
 echo '1. MovieLens latest-small model (610 users, 9,724 items, 64 factors): top 10 for a random user'
 printf '%-16s %7s %10s %10s %10s\n' query clients p50_ms p99_ms qps
 for script in select_1 ten_rows recommend for_items plain_sql; do for clients in 1 2; do pgbench_run \$script \$clients; done; done
+# The runs above connect by TCP to localhost (pg_virtualenv's PGHOST); a local client more often uses
+# the Unix socket, which costs less per round trip.
+bench_host=\$(psql -X -At -c 'SHOW unix_socket_directories' | cut -d, -f1)
+for script in select_1 recommend; do pgbench_run \$script 2; done
+bench_host=
 echo 'In-server time of one call (no client round trip): a PL/pgSQL loop over 500 random users, clock_timestamp()'
 echo 'around each call, after 500 warm-up calls'
 psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 <<'SQL'
