@@ -214,16 +214,23 @@ AS 'MODULE_PATHNAME', 'rec_recommend_typed';
 COMMENT ON FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any") IS 'pg_recommend: top n items for a user, best first, the item ids of the type named by item_type';
 
 CREATE FUNCTION @extschema@.recommend_for_items(
-    items   anycompatiblearray,
-    ratings real[] DEFAULT NULL,
-    n       integer DEFAULT 10,
-    model   text DEFAULT NULL)
+    items      anycompatiblearray,
+    ratings    real[] DEFAULT NULL,
+    n          integer DEFAULT 10,
+    model      text DEFAULT NULL,
+    candidates "any" DEFAULT NULL,                -- an array of item ids: only these may be returned
+    exclude    "any" DEFAULT NULL)                -- an array of item ids: never these
 RETURNS TABLE (item_id anycompatible, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend_for_items';
 COMMENT ON FUNCTION @extschema@.recommend_for_items IS 'pg_recommend: top n items for a new or anonymous user given the items they interacted with, without retraining';
 
-CREATE FUNCTION @extschema@.similar_items(item_id anycompatible, n integer DEFAULT 10, model text DEFAULT NULL)
+CREATE FUNCTION @extschema@.similar_items(
+    item_id    anycompatible,
+    n          integer DEFAULT 10,
+    model      text DEFAULT NULL,
+    candidates "any" DEFAULT NULL,                -- an array of item ids: only these may be returned
+    exclude    "any" DEFAULT NULL)                -- an array of item ids: never these
 RETURNS TABLE (item_id anycompatible, similarity real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_similar_items';

@@ -269,18 +269,34 @@ top_n_among(const ItemFactorsView &items, const float *user, float offset, Index
 std::vector<Scored>
 most_similar(const float *rows, size_t count, int k, size_t query, size_t n)
 {
+    return most_similar(rows, count, k, query, n, nullptr, IndexList{});
+}
+
+std::vector<Scored>
+most_similar(const float *rows, size_t count, int k, size_t query, size_t n, const IndexList *candidates,
+             IndexList excluded)
+{
+    // 1: eligible. Only eligible rows are scored, so a short candidate list costs little.
+    std::vector<uint8_t> eligible_row(count, candidates ? 0 : 1);
+    if (candidates)
+        for (size_t c = 0; c < candidates->count; ++c)
+            if (size_t(candidates->indexes[c]) < count)
+                eligible_row[size_t(candidates->indexes[c])] = 1;
+    for (size_t e = 0; e < excluded.count; ++e)
+        if (size_t(excluded.indexes[e]) < count)
+            eligible_row[size_t(excluded.indexes[e])] = 0;
+    eligible_row[query] = 0;
     const Eigen::Map<const RowMatrix> all(rows, Eigen::Index(count), k);
-    const Eigen::VectorXf norms = all.rowwise().norm();
-    const Eigen::VectorXf dots = all * all.row(Eigen::Index(query)).transpose();
-    const float query_norm = norms(Eigen::Index(query));
+    const auto query_row = all.row(Eigen::Index(query));
+    const float query_norm = query_row.norm();
     std::vector<Scored> eligible;
-    eligible.reserve(count);
     for (size_t r = 0; r < count; ++r)
     {
-        if (r == query)
+        if (!eligible_row[r])
             continue;
-        const float denominator = norms(Eigen::Index(r)) * query_norm;
-        eligible.push_back(Scored{int32_t(r), denominator > 0 ? dots(Eigen::Index(r)) / denominator : 0.0f});
+        const auto row = all.row(Eigen::Index(r));
+        const float denominator = row.norm() * query_norm;
+        eligible.push_back(Scored{int32_t(r), denominator > 0 ? row.dot(query_row) / denominator : 0.0f});
     }
     return select_best(std::move(eligible), n);
 }

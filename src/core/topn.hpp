@@ -77,4 +77,9 @@ void top_n_batch(const ItemFactorsView &items, const float *users, const float *
 // with zero factors have similarity 0). `rows` is count x k, row-major.
 std::vector<Scored> most_similar(const float *rows, size_t count, int k, size_t query, size_t n);
 
+// The same, choosing only among `candidates` when given (nullptr: every row), minus `excluded`; the
+// filters apply before selection, so n rows come back whenever n eligible rows exist.
+std::vector<Scored> most_similar(const float *rows, size_t count, int k, size_t query, size_t n,
+                                 const IndexList *candidates, IndexList excluded);
+
 }  // namespace rec::core

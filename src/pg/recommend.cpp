@@ -58,15 +58,13 @@ item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const ServedMo
     return list;
 }
 
-// Best n items for a known user into caller-provided arrays; returns how many. Pure C++: the result
-// vector is gone before the caller touches PostgreSQL again.
+// Best n items for a user's factors and offset into caller-provided arrays, filtered first; returns how
+// many. Pure C++: the result vector is gone before the caller touches PostgreSQL again.
 size_t
-score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, const ItemList &excluded, size_t n,
-                 int32 *items, float *scores)
+rank_items(const ServedModel *m, const float *factors, float offset, const ItemList &candidates,
+           const ItemList &excluded, size_t n, int32 *items, float *scores)
 {
     const rec::core::FactorModelView &model = m->model;
-    const float *factors = model.user_factors + size_t(user) * size_t(model.k);
-    const float offset = model.user_offset(size_t(user));
     rec::pg::BackendHooks hooks;
     const rec::pg::ScoringThreads threads(model.items, model.k);
     const auto best = candidates.given ? rec::core::top_n_among(model.item_view(), factors, offset,
@@ -80,6 +78,15 @@ score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, c
         scores[r] = best[r].score;
     }
     return best.size();
+}
+
+size_t
+score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, const ItemList &excluded, size_t n,
+                 int32 *items, float *scores)
+{
+    const rec::core::FactorModelView &model = m->model;
+    return rank_items(m, model.user_factors + size_t(user) * size_t(model.k), model.user_offset(size_t(user)),
+                      candidates, excluded, n, items, scores);
 }
 
 // A user the model does not know: the eligible items with the most training interactions, each scored
@@ -125,11 +132,15 @@ emit_pairs(FunctionCallInfo fcinfo, const ServedModel *m, bool items, const int3
     }
 }
 
-// The n rows of `factors` most similar to `row` into caller-provided arrays; returns how many.
+// The n rows of `factors` most similar to `row`, filtered first, into caller-provided arrays; returns how
+// many.
 size_t
-similar_rows(const float *factors, size_t count, int k, int64 row, size_t n, int32 *out_rows, float *similarities)
+similar_rows(const float *factors, size_t count, int k, int64 row, size_t n, const ItemList &candidates,
+             const ItemList &excluded, int32 *out_rows, float *similarities)
 {
-    const auto best = rec::core::most_similar(factors, count, k, size_t(row), n);
+    const rec::core::IndexList among{candidates.indexes, candidates.count};
+    const auto best = rec::core::most_similar(factors, count, k, size_t(row), n, candidates.given ? &among : nullptr,
+                                              {excluded.indexes, excluded.count});
     for (size_t r = 0; r < best.size(); ++r)
     {
         out_rows[r] = int32(best[r].item);
@@ -138,7 +149,8 @@ similar_rows(const float *factors, size_t count, int k, int64 row, size_t n, int
     return best.size();
 }
 
-// rec.similar_items and rec.similar_users: (id, cosine similarity), most similar first.
+// rec.similar_items(item_id, n, model, candidates, exclude) and rec.similar_users(user_id, n, model):
+// (id, cosine similarity), most similar first.
 Datum
 similar(FunctionCallInfo fcinfo, bool items)
 {
@@ -154,33 +166,28 @@ similar(FunctionCallInfo fcinfo, bool items)
                             : rec::pg::user_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
     if (row < 0)
         PG_RETURN_NULL();  // an id the model never saw has no factors: no rows
+    const bool filtered = items && PG_NARGS() > 4;
+    const ItemList candidates = filtered ? item_list_arg(fcinfo, 3, "candidates", m) : ItemList{nullptr, 0, false};
+    const ItemList excluded = filtered ? item_list_arg(fcinfo, 4, "exclude", m) : ItemList{nullptr, 0, false};
     const size_t count = items ? m->model.items : m->model.users;
     const size_t n = Min(size_t(n_arg), count - 1);
     int32 *rows = (int32 *) palloc(sizeof(int32) * (n + 1));
     float *similarities = (float *) palloc(sizeof(float) * (n + 1));
     const size_t found = similar_rows(items ? m->model.item_factors : m->model.user_factors, count, m->model.k, row, n,
-                                      rows, similarities);
+                                      candidates, excluded, rows, similarities);
     emit_pairs(fcinfo, m, items, rows, similarities, found);
     PG_RETURN_NULL();
 }
 
-// A new user's factors from the given items, then the best n other items. Pure C++.
+// A new user's factors from the given items, then the best n items, filtered first. Pure C++ but for
+// rank_items' hooks.
 size_t
-fold_in_and_rank(const ServedModel *m, const int32 *items, const float *values, size_t count, size_t n,
-                 int32 *out_items, float *out_scores)
+fold_in_and_rank(const ServedModel *m, const int32 *items, const float *values, size_t count,
+                 const ItemList &candidates, const ItemList &excluded, size_t n, int32 *out_items, float *out_scores)
 {
-    const rec::core::FactorModelView &model = m->model;
-    const rec::core::FoldedUser user = model.fold_in(items, values, count);
-    rec::pg::BackendHooks hooks;
-    const rec::pg::ScoringThreads threads(model.items, model.k);
-    const auto best = rec::core::top_n(model.item_view(), user.factors.data(), float(model.global_mean) + user.bias,
-                                       items, count, n, threads.threads(), &hooks);
-    for (size_t r = 0; r < best.size(); ++r)
-    {
-        out_items[r] = int32(best[r].item);
-        out_scores[r] = best[r].score;
-    }
-    return best.size();
+    const rec::core::FoldedUser user = m->model.fold_in(items, values, count);
+    return rank_items(m, user.factors.data(), float(m->model.global_mean) + user.bias, candidates, excluded, n,
+                      out_items, out_scores);
 }
 
 // The terms of the user's score for `target`, one per training item of the user, into `terms`. Pure C++.
@@ -263,7 +270,8 @@ PGREC_FUNCTION(rec_recommend_typed)
     return recommend(fcinfo, 2);
 }
 
-// rec.recommend_for_items(items, ratings, n, model) RETURNS TABLE (item_id anycompatible, score real)
+// rec.recommend_for_items(items, ratings, n, model, candidates, exclude)
+//     RETURNS TABLE (item_id anycompatible, score real)
 PGREC_FUNCTION(rec_recommend_for_items)
 {
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -322,15 +330,19 @@ PGREC_FUNCTION(rec_recommend_for_items)
     const size_t n = Min(size_t(n_arg), size_t(m->n_items));
     int32 *out_items = (int32 *) palloc(sizeof(int32) * (n + 1));
     float *out_scores = (float *) palloc(sizeof(float) * (n + 1));
-    const ItemList none{nullptr, 0, false};
-    const ItemList given{items, known, true};
-    const size_t found = known > 0 ? fold_in_and_rank(m, items, values, known, n, out_items, out_scores)
-                                   : score_unknown_user(m, none, given, n, out_items, out_scores);
+    // The exclusions: the `exclude` argument, then the given items themselves.
+    const ItemList candidates = item_list_arg(fcinfo, 4, "candidates", m);
+    ItemList excluded = item_list_arg(fcinfo, 5, "exclude", m, known);
+    memcpy(excluded.indexes + excluded.count, items, sizeof(int32) * known);
+    excluded.count += known;
+    const size_t found = known > 0
+                             ? fold_in_and_rank(m, items, values, known, candidates, excluded, n, out_items, out_scores)
+                             : score_unknown_user(m, candidates, excluded, n, out_items, out_scores);
     emit_pairs(fcinfo, m, true, out_items, out_scores, found);
     PG_RETURN_NULL();
 }
 
-// rec.similar_items(item_id, n, model) RETURNS TABLE (item_id anycompatible, similarity real)
+// rec.similar_items(item_id, n, model, candidates, exclude) RETURNS TABLE (item_id anycompatible, similarity real)
 PGREC_FUNCTION(rec_similar_items)
 {
     return similar(fcinfo, true);

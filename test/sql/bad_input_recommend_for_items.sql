@@ -18,4 +18,7 @@ SELECT count(*) AS above_catalogue FROM rec.recommend_for_items(ARRAY[10], n => 
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY['x'], model => 'bad_fold')$$);
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[10], model => 'no_such_model')$$);
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[10], model => 'filters_bpr')$$);
+-- candidates and exclude must be arrays of item ids.
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[10], model => 'bad_fold', candidates => 11)$$);
+SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[10], model => 'bad_fold', exclude => ARRAY['x'])$$);
 SELECT rec.drop_model('bad_fold');

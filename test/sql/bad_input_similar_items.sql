@@ -11,4 +11,9 @@ SELECT error_of($$SELECT * FROM rec.similar_items(10, -1, 'bad_similar')$$);
 SELECT count(*) AS n_zero FROM rec.similar_items(10, 0, 'bad_similar');
 SELECT count(*) AS every_other FROM rec.similar_items(10, 2147483647, 'bad_similar');
 SELECT error_of($$SELECT * FROM rec.similar_items(10, 5, 'no_such_model')$$);
+-- candidates and exclude must be arrays of item ids; NULL elements and unknown ids are ignored.
+SELECT error_of($$SELECT * FROM rec.similar_items(10, 5, 'bad_similar', candidates => 11)$$);
+SELECT error_of($$SELECT * FROM rec.similar_items(10, 5, 'bad_similar', exclude => 'x'::text)$$);
+SELECT count(*) AS nulls_and_unknowns_ignored
+FROM rec.similar_items(10, 5, 'bad_similar', candidates => ARRAY[NULL, -1, 11, 12]::bigint[], exclude => ARRAY[NULL]::int[]);
 SELECT rec.drop_model('bad_similar');

@@ -51,6 +51,13 @@ SELECT pg_typeof(item_id) AS explained_item_type, bool_and(item_id IN (SELECT sk
 FROM rec.explain(customer(1), 'movie-1'::text, 5, 'keyed') GROUP BY 1;
 SELECT pg_typeof(item_id) AS folded_item_type, count(*)
 FROM rec.recommend_for_items(ARRAY['movie-1', 'movie-2', 'movie-50'], n => 5, model => 'keyed') GROUP BY 1;
+-- Their candidates and exclude are arrays of text ids too.
+SELECT array_agg(item_id ORDER BY item_id) AS similar_among_text_candidates
+FROM rec.similar_items('movie-1', 5, 'keyed', candidates => ARRAY['movie-1', 'movie-2', 'movie-3', 'movie-4', 'no-such'],
+                       exclude => ARRAY['movie-3']);
+SELECT bool_and(item_id IN ('movie-4', 'movie-5')) AS folded_among_text_candidates, count(*)
+FROM rec.recommend_for_items(ARRAY['movie-1', 'movie-2'], n => 5, model => 'keyed',
+                             candidates => ARRAY['movie-2', 'movie-4', 'movie-5'], exclude => ARRAY['movie-9']);
 -- An integer argument where the model has text ids: an error that says so.
 SELECT error_of($$SELECT * FROM rec.similar_items(1, 5, 'keyed')$$);
 

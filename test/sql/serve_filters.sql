@@ -77,6 +77,37 @@ SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], ARRAY['NaN']::
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], ARRAY[-1]::real[], 10, 'filters_ials')$$);
 SELECT error_of($$SELECT * FROM rec.recommend_for_items(ARRAY[1], NULL, -1, 'filters')$$);
 
+-- similar_items and recommend_for_items filter first too (candidates, exclude): excluding the 30 most
+-- similar items still returns 10, none of them excluded.
+SELECT count(*) AS returned,
+       count(*) FILTER (WHERE item_id IN (SELECT item_id FROM rec.similar_items(1, 30, 'filters'))) AS excluded_returned
+FROM rec.similar_items(1, 10, 'filters', exclude => (SELECT array_agg(item_id) FROM rec.similar_items(1, 30, 'filters')));
+-- Candidates: the 25 popular items, minus the query item (popular[1]) and an excluded one: all 23 come
+-- back, in the order of the unfiltered list.
+SELECT count(*) AS returned,
+       array_agg(s.item_id ORDER BY s.ord) = (SELECT array_agg(a.item_id ORDER BY a.ord)
+                                              FROM popular p2, rec.similar_items(p2.items[1], 100000, 'filters')
+                                                   WITH ORDINALITY a(item_id, similarity, ord)
+                                              WHERE a.item_id = ANY (p2.items[3:25])) AS unfiltered_order
+FROM popular p, rec.similar_items(p.items[1], 30, 'filters', candidates => p.items, exclude => p.items[2:2])
+     WITH ORDINALITY s(item_id, similarity, ord);
+SELECT count(*) AS none_eligible FROM rec.similar_items(1, 10, 'filters', candidates => '{}');
+-- recommend_for_items: excluding the 30 best for user 1's items still returns 10, none excluded or given.
+WITH given AS (SELECT array_agg(item_id) AS items, array_agg(rating) AS ratings FROM ratings WHERE user_id = 1),
+     best AS (SELECT array_agg(r.item_id) AS items FROM given g, rec.recommend_for_items(g.items, g.ratings, 30, 'filters') r)
+SELECT count(*) AS returned, count(*) FILTER (WHERE r.item_id = ANY (b.items) OR r.item_id = ANY (g.items)) AS excluded_or_given
+FROM given g, best b, rec.recommend_for_items(g.items, g.ratings, 10, 'filters', exclude => b.items) r;
+-- Candidates: popular items not given and not excluded, every one of them back (n above their number).
+WITH given AS (SELECT array_agg(item_id) AS items, array_agg(rating) AS ratings FROM ratings WHERE user_id = 1)
+SELECT count(*) = (SELECT count(*) FROM popular p2, given g2, unnest(p2.items[6:25]) c(item_id)
+                   WHERE c.item_id <> ALL (g2.items)) AS every_eligible_returned,
+       bool_and(r.item_id = ANY (p.items[6:25]) AND r.item_id <> ALL (g.items)) AS only_eligible
+FROM given g, popular p,
+     rec.recommend_for_items(g.items, g.ratings, 25, 'filters', candidates => p.items, exclude => p.items[1:5]) r;
+-- Nothing known: the most rated of the candidates.
+SELECT r.item_id = p.items[2] AS most_rated_candidate_first
+FROM popular p, rec.recommend_for_items(ARRAY[999999999], NULL, 1, 'filters', candidates => p.items[2:10]) r;
+
 -- recommend_all writes every user's top n to a new table, the same lists rec.recommend gives.
 SELECT rec.recommend_all('filters', 5, 'all_recs');
 SELECT count(*) AS rows, count(DISTINCT user_id) AS users, min(rank) AS first_rank, max(rank) AS last_rank

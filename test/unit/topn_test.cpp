@@ -228,6 +228,41 @@ TEST(TopN, MostSimilarByCosine)
     EXPECT_FLOAT_EQ(similar[3].score, -1.0f);
 }
 
+TEST(TopN, MostSimilarFiltersBeforeSelection)
+{
+    // 40 rows on a circle: row r at angle r degrees, so similarity to row 0 falls with r.
+    const size_t count = 40;
+    std::vector<float> rows(count * 2);
+    for (size_t r = 0; r < count; ++r)
+    {
+        rows[2 * r] = std::cos(float(r) * 3.14159265f / 180.0f);
+        rows[2 * r + 1] = std::sin(float(r) * 3.14159265f / 180.0f);
+    }
+    // Excluding the five best still returns five rows: the next five.
+    const int32_t best_five[] = {1, 2, 3, 4, 5};
+    auto without = most_similar(rows.data(), count, 2, 0, 5, nullptr, IndexList{best_five, 5});
+    ASSERT_EQ(without.size(), 5u);
+    for (size_t i = 0; i < 5; ++i)
+        EXPECT_EQ(without[i].item, int32_t(6 + i));
+    // Candidates: only they are chosen from, the query and excluded ones left out, duplicates harmless.
+    const int32_t candidates[] = {30, 0, 12, 30, 25, 7, 39};
+    const int32_t excluded[] = {7};
+    const IndexList among{candidates, 7};
+    auto chosen = most_similar(rows.data(), count, 2, 0, 10, &among, IndexList{excluded, 1});
+    ASSERT_EQ(chosen.size(), 4u);
+    EXPECT_EQ(chosen[0].item, 12);
+    EXPECT_EQ(chosen[1].item, 25);
+    EXPECT_EQ(chosen[2].item, 30);
+    EXPECT_EQ(chosen[3].item, 39);
+    EXPECT_NEAR(chosen[0].score, std::cos(12 * 3.14159265f / 180.0f), 1e-5);
+    // No filter: the same as the unfiltered call.
+    auto plain = most_similar(rows.data(), count, 2, 0, 7);
+    auto unfiltered = most_similar(rows.data(), count, 2, 0, 7, nullptr, IndexList{});
+    ASSERT_EQ(plain.size(), unfiltered.size());
+    for (size_t i = 0; i < plain.size(); ++i)
+        EXPECT_EQ(plain[i].item, unfiltered[i].item);
+}
+
 TEST(TopN, BatchMatchesOneUserAtATime)
 {
     const size_t items_count = 300, users_count = 150;
