@@ -179,8 +179,7 @@ similar(FunctionCallInfo fcinfo, bool items)
     PG_RETURN_NULL();
 }
 
-// A new user's factors from the given items, then the best n items, filtered first. Pure C++ but for
-// rank_items' hooks.
+// A new user's factors from the given items, then the best n items, filtered first. Pure C++.
 size_t
 fold_in_and_rank(const ServedModel *m, const int32 *items, const float *values, size_t count,
                  const ItemList &candidates, const ItemList &excluded, size_t n, int32 *out_items, float *out_scores)
