@@ -1,8 +1,8 @@
 -- pg_recommend 0.2.0 -> 0.3.0: rec.train takes confidence (implicit ALS: the `implicit` library's
 -- confidence alpha * value, or Hu, Koren and Volinsky's 1 + alpha * value) and noise_variance
 -- (explicit ALS by variational Bayes), solver and cg_steps now apply to explicit ALS too, the
--- factor tables' arrays are stored without compression, and similar_items and recommend_for_items
--- take candidates and exclude, as recommend does.
+-- factor tables' arrays are stored without compression, and similar_items, recommend_for_items
+-- and recommend_all take candidates and exclude, as recommend does.
 \echo Use "ALTER EXTENSION pg_recommend UPDATE TO '0.3.0'" to load this file. \quit
 
 -- Factor and id arrays barely compress: stored out of line without a compression attempt (storing a
@@ -41,7 +41,7 @@ CREATE PROCEDURE @extschema@.train(
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 
--- candidates and exclude on similar_items and recommend_for_items: new arguments, so the functions are
+-- candidates and exclude on similar_items, recommend_for_items and recommend_all: new arguments, so the functions are
 -- replaced (nothing of the extension's depends on them).
 DROP FUNCTION @extschema@.recommend_for_items(anycompatiblearray, real[], integer, text);
 CREATE FUNCTION @extschema@.recommend_for_items(
@@ -67,3 +67,15 @@ RETURNS TABLE (item_id anycompatible, similarity real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_similar_items';
 COMMENT ON FUNCTION @extschema@.similar_items IS 'pg_recommend: the items most similar to an item, by cosine of their factors';
+
+DROP FUNCTION @extschema@.recommend_all(text, integer, text);
+CREATE FUNCTION @extschema@.recommend_all(
+    model        text,
+    n            integer DEFAULT 10,
+    target_table text DEFAULT 'recs',
+    candidates   "any" DEFAULT NULL,     -- an array of item ids: only these may be recommended
+    exclude      "any" DEFAULT NULL)     -- an array of item ids: never these
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_recommend_all';
+COMMENT ON FUNCTION @extschema@.recommend_all IS 'pg_recommend: every user''s top n written to a new table (user_id, item_id, score, rank); returns the rows written';

@@ -344,7 +344,12 @@ AS 'MODULE_PATHNAME', 'rec_split';
 COMMENT ON FUNCTION @extschema@.split IS 'pg_recommend: split a table''s rows into a new training table and a new test table';
 
 -- Batch serving.
-CREATE FUNCTION @extschema@.recommend_all(model text, n integer DEFAULT 10, target_table text DEFAULT 'recs')
+CREATE FUNCTION @extschema@.recommend_all(
+    model        text,
+    n            integer DEFAULT 10,
+    target_table text DEFAULT 'recs',
+    candidates   "any" DEFAULT NULL,     -- an array of item ids: only these may be recommended
+    exclude      "any" DEFAULT NULL)     -- an array of item ids: never these
 RETURNS bigint
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_recommend_all';

@@ -1,4 +1,5 @@
 #include "pg/ids.hpp"
+#include "pg/args.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -342,6 +343,21 @@ check_id_result_type(const ServedModel *m, bool items, Oid type, const char *hin
                         errmsg("this model's %s ids are %s, not %s", items ? "item" : "user", format_type_be(side.type),
                                format_type_be(type)),
                         errhint(hint, format_type_be(side.type))));
+}
+
+ItemList
+item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const ServedModel *m, size_t extra_room)
+{
+    const ArrayValues ids = array_arg(fcinfo, arg, name);
+    ItemList list{nullptr, 0, !PG_ARGISNULL(arg)};
+    list.indexes = (int32 *) palloc(sizeof(int32) * (size_t(ids.count) + extra_room + 1));
+    for (int e = 0; e < ids.count; ++e)
+    {
+        const int64 index = item_index_of(m, ids.values[e], ids.element_type);
+        if (index >= 0)
+            list.indexes[list.count++] = int32(index);
+    }
+    return list;
 }
 
 }  // namespace rec::pg

@@ -47,6 +47,17 @@ const char *key_text(const KeyDictionary &keys, int64 id, int32 *length);
 int64 user_index_of(const ServedModel *m, Datum value, Oid type);
 int64 item_index_of(const ServedModel *m, Datum value, Oid type);
 
+// An array argument of item ids (candidates, exclude) as dense item indexes of the model; ids it does
+// not know and NULL elements are left out, and `extra_room` more indexes fit after them. `given` says
+// whether the argument was passed at all (an empty candidates array allows nothing; NULL, everything).
+struct ItemList
+{
+    int32 *indexes;
+    size_t count;
+    bool given;
+};
+ItemList item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const ServedModel *m, size_t extra_room = 0);
+
 // The id the model uses for the user (or item) id `value`, whether or not the model has it, and for
 // text and uuid ids its text in the model's form (*key; NULL for integer ids).
 int64 model_id_of(const ServedModel *m, bool items, Datum value, Oid type, const char **key);

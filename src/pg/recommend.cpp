@@ -19,6 +19,8 @@
 namespace {
 
 using rec::core::ModelKind;
+using rec::pg::item_list_arg;
+using rec::pg::ItemList;
 using rec::pg::ServedModel;
 
 // The type of the result's first column (the ids returned), resolved for polymorphic results.
@@ -32,30 +34,6 @@ const ServedModel *
 model_arg(FunctionCallInfo fcinfo, int arg)
 {
     return rec::pg::serving_model(rec::pg::text_arg(fcinfo, arg));
-}
-
-// An array argument of item ids as dense item indexes of the model; ids it does not know and NULL
-// elements are left out. `given` says whether the argument was passed at all.
-struct ItemList
-{
-    int32 *indexes;
-    size_t count;
-    bool given;
-};
-
-ItemList
-item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const ServedModel *m, size_t extra_room = 0)
-{
-    const rec::pg::ArrayValues ids = rec::pg::array_arg(fcinfo, arg, name);
-    ItemList list{nullptr, 0, !PG_ARGISNULL(arg)};
-    list.indexes = (int32 *) palloc(sizeof(int32) * (size_t(ids.count) + extra_room + 1));
-    for (int e = 0; e < ids.count; ++e)
-    {
-        const int64 index = rec::pg::item_index_of(m, ids.values[e], ids.element_type);
-        if (index >= 0)
-            list.indexes[list.count++] = int32(index);
-    }
-    return list;
 }
 
 // Best n items for a user's factors and offset into caller-provided arrays, filtered first; returns how

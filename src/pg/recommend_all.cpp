@@ -19,29 +19,73 @@
 
 namespace {
 
+using rec::pg::ItemList;
 using rec::pg::ServedModel;
 
 constexpr int32 kMaxUsersPerBlock = 4096;
 
 // Top n of users [begin, end) into slot (user - begin) * n of the output arrays; counts[user - begin]
-// says how many. One matrix product per block of users, in parallel; pure C++.
+// says how many. Each user's training items are left out, and `excluded` for every user. Without
+// candidates: one matrix product per block of users, in parallel. With candidates: each user scores
+// only them, on this thread (a short list costs little that way). Pure C++ but for hooks.poll().
 void
-rank_block(const ServedModel *m, int32 begin, int32 end, size_t n, int32 *items, float *scores, int32 *counts)
+rank_block(const ServedModel *m, int32 begin, int32 end, size_t n, const ItemList &candidates, const ItemList &excluded,
+           int32 *items, float *scores, int32 *counts)
 {
     const rec::core::FactorModelView &model = m->model;
     rec::pg::BackendHooks hooks;
+    if (candidates.given)
+    {
+        std::vector<int32_t> left_out;
+        for (int32 u = begin; u < end; ++u)
+        {
+            if ((u - begin) % 256 == 0)
+                hooks.poll();
+            left_out.assign(m->seen_items + m->seen_offsets[u], m->seen_items + m->seen_offsets[u + 1]);
+            left_out.insert(left_out.end(), excluded.indexes, excluded.indexes + excluded.count);
+            const auto best = rec::core::top_n_among(
+                model.item_view(), model.user_factors + size_t(u) * size_t(model.k), model.user_offset(size_t(u)),
+                {candidates.indexes, candidates.count}, {left_out.data(), left_out.size()}, n);
+            const size_t at = size_t(u - begin) * n;
+            for (size_t r = 0; r < best.size(); ++r)
+            {
+                items[at + r] = best[r].item;
+                scores[at + r] = best[r].score;
+            }
+            counts[u - begin] = int32(best.size());
+        }
+        return;
+    }
     std::vector<float> offsets(size_t(end - begin));
     for (int32 u = begin; u < end; ++u)
         offsets[size_t(u - begin)] = model.user_offset(size_t(u));
+    // Each user's exclusions: their training items, then `excluded` (only built when there is one).
+    std::vector<int64_t> left_out_offsets;
+    std::vector<int32_t> left_out;
+    const int64_t *excluded_offsets = m->seen_offsets + begin;
+    const int32_t *excluded_items = m->seen_items;
+    if (excluded.count > 0)
+    {
+        left_out_offsets.reserve(size_t(end - begin) + 1);
+        left_out_offsets.push_back(0);
+        for (int32 u = begin; u < end; ++u)
+        {
+            left_out.insert(left_out.end(), m->seen_items + m->seen_offsets[u], m->seen_items + m->seen_offsets[u + 1]);
+            left_out.insert(left_out.end(), excluded.indexes, excluded.indexes + excluded.count);
+            left_out_offsets.push_back(int64_t(left_out.size()));
+        }
+        excluded_offsets = left_out_offsets.data();
+        excluded_items = left_out.data();
+    }
     const rec::pg::WorkerThreads workers;
     rec::core::top_n_batch(model.item_view(), model.user_factors + size_t(begin) * size_t(model.k), offsets.data(),
-                           offsets.size(), m->seen_offsets + begin, m->seen_items, n, workers.threads(), hooks, items,
-                           scores, counts);
+                           offsets.size(), excluded_offsets, excluded_items, n, workers.threads(), hooks, items, scores,
+                           counts);
 }
 
 }  // namespace
 
-// rec.recommend_all(model, n, target_table) RETURNS bigint: rows written
+// rec.recommend_all(model, n, target_table, candidates, exclude) RETURNS bigint: rows written
 PGREC_FUNCTION(rec_recommend_all)
 {
     if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 0)
@@ -50,6 +94,8 @@ PGREC_FUNCTION(rec_recommend_all)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target_table must not be NULL")));
     const ServedModel *m = rec::pg::serving_model(rec::pg::text_arg(fcinfo, 0));
     const size_t n = Min(size_t(PG_GETARG_INT32(1)), size_t(m->n_items));
+    const ItemList candidates = rec::pg::item_list_arg(fcinfo, 3, "candidates", m);
+    const ItemList excluded = rec::pg::item_list_arg(fcinfo, 4, "exclude", m);
 
     // The target is a new table, named as the caller would name it.
     const char *quoted_target = rec::pg::new_table_name(text_to_cstring(PG_GETARG_TEXT_PP(2)), "target_table");
@@ -66,10 +112,12 @@ PGREC_FUNCTION(rec_recommend_all)
     rec::pg::BulkInsert *bulk = rec::pg::begin_bulk_insert(
         RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(quoted_target)), RowExclusiveLock, false));
 
-    // Users per block: up to 4096, fewer when n is large, so that a block's results (8 bytes per row)
-    // stay within a sixteenth of rec.max_memory.
-    const int32 users_per_block = int32(Max(
-        (size_t) 1, Min((size_t) kMaxUsersPerBlock, rec::pg::memory_budget_bytes() / 16 / (8 * Max(n, (size_t) 1)))));
+    // Users per block: up to 4096, fewer when n or `exclude` is large, so that a block's results (8
+    // bytes per row) and its users' copies of `exclude` (4 bytes per item) stay within a sixteenth of
+    // rec.max_memory.
+    const size_t bytes_per_user = 8 * Max(n, (size_t) 1) + 4 * excluded.count;
+    const int32 users_per_block =
+        int32(Max((size_t) 1, Min((size_t) kMaxUsersPerBlock, rec::pg::memory_budget_bytes() / 16 / bytes_per_user)));
     const size_t block_rows = size_t(users_per_block) * Max(n, (size_t) 1);
     int32 *items = (int32 *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * block_rows);
     float *scores = (float *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * block_rows);
@@ -79,7 +127,7 @@ PGREC_FUNCTION(rec_recommend_all)
     for (int32 begin = 0; begin < m->n_users && n > 0; begin += users_per_block)
     {
         const int32 end = Min(m->n_users, begin + users_per_block);
-        rank_block(m, begin, end, n, items, scores, counts);
+        rank_block(m, begin, end, n, candidates, excluded, items, scores, counts);
         for (int32 u = begin; u < end; ++u)
             for (int32 r = 0; r < counts[u - begin]; ++r)
             {

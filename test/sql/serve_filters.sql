@@ -122,6 +122,33 @@ WHERE a.items IS DISTINCT FROM r.items
   AND (cardinality(a.items) <> cardinality(r.items)
        OR EXISTS (SELECT 1 FROM unnest(a.scores, r.scores) s(x, y) WHERE abs(x - y) > 1e-5 * abs(y) + 1e-6));
 SELECT count(*) AS seen_items_recommended FROM all_recs a JOIN ratings r USING (user_id, item_id);
+-- With exclude (every user's 5 best, the 25 popular items) and with candidates (the popular items), the
+-- lists are rec.recommend's with the same filters, never short.
+SELECT rec.recommend_all('filters', 5, 'excluded_recs', exclude => (SELECT items FROM popular));
+SELECT rec.recommend_all('filters', 5, 'candidate_recs', candidates => (SELECT items FROM popular),
+                         exclude => (SELECT items[1:3] FROM popular));
+SELECT t.name, count(*) AS users_compared,
+       count(*) FILTER (WHERE a.items IS DISTINCT FROM r.items
+                          AND (cardinality(a.items) <> cardinality(r.items)
+                               OR EXISTS (SELECT 1 FROM unnest(a.scores, r.scores) s(x, y)
+                                          WHERE abs(x - y) > 1e-5 * abs(y) + 1e-6))) AS users_with_other_lists
+FROM (VALUES ('excluded_recs'), ('candidate_recs')) t(name),
+     LATERAL (SELECT user_id, array_agg(item_id::bigint ORDER BY rank) AS items, array_agg(score ORDER BY rank) AS scores
+              FROM excluded_recs WHERE t.name = 'excluded_recs' GROUP BY user_id
+              UNION ALL
+              SELECT user_id, array_agg(item_id::bigint ORDER BY rank), array_agg(score ORDER BY rank)
+              FROM candidate_recs WHERE t.name = 'candidate_recs' GROUP BY user_id) a,
+     popular p,
+     LATERAL (SELECT array_agg(item_id) AS items, array_agg(score) AS scores
+              FROM rec.recommend(a.user_id, 5, 'filters',
+                                 candidates => CASE WHEN t.name = 'candidate_recs' THEN p.items END,
+                                 exclude => CASE WHEN t.name = 'candidate_recs' THEN p.items[1:3] ELSE p.items END)) r
+GROUP BY t.name ORDER BY t.name;
+SELECT (SELECT count(*) FROM excluded_recs e, popular p WHERE e.item_id = ANY (p.items)) AS excluded_returned,
+       (SELECT count(*) FROM candidate_recs c, popular p WHERE c.item_id <> ALL (p.items[4:25])) AS non_candidates_returned,
+       (SELECT count(DISTINCT user_id) FROM excluded_recs) AS users;
+DROP TABLE excluded_recs, candidate_recs;
+SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'bad_recs', candidates => 5)$$);
 SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'all_recs')$$);
 SELECT error_of($$SELECT rec.recommend_all('filters', 5, 'no_such_schema.recs')$$);
 SELECT error_of($$SELECT rec.recommend_all('filters', -1, 'other_recs')$$);
