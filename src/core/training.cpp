@@ -86,4 +86,11 @@ estimate_training_bytes(size_t users, size_t items, int factors, int threads)
     return sat_add(bytes, sat_mul(per_thread, size_t(threads < 1 ? 1 : threads)));
 }
 
+size_t
+estimate_variational_bytes(size_t users, size_t items, int factors)
+{
+    const size_t dim = sat_add(size_t(factors < 1 ? 1 : factors), 1);
+    return sat_mul(sat_mul(sat_add(users, items), sat_mul(dim, dim)), sizeof(float));
+}
+
 }  // namespace rec::core

@@ -82,4 +82,8 @@ void run_iterations(FactorModel &model, int iterations, TrainHooks &hooks, const
 // parameters are refused before anything is allocated.
 size_t estimate_training_bytes(size_t users, size_t items, int factors, int threads);
 
+// What explicit ALS by variational Bayes (AlsParams::noise_variance > 0) needs on top: each row's
+// (k+1) x (k+1) posterior covariance, as train_explicit_als allocates them. Saturates as above.
+size_t estimate_variational_bytes(size_t users, size_t items, int factors);
+
 }  // namespace rec::core

@@ -39,8 +39,7 @@ rank_block(const ServedModel *m, int32 begin, int32 end, size_t n, const ItemLis
         std::vector<int32_t> left_out;
         for (int32 u = begin; u < end; ++u)
         {
-            if ((u - begin) % 256 == 0)
-                hooks.poll();
+            hooks.poll();  // a long candidate list makes each user's scoring long
             left_out.assign(m->seen_items + m->seen_offsets[u], m->seen_items + m->seen_offsets[u + 1]);
             left_out.insert(left_out.end(), excluded.indexes, excluded.indexes + excluded.count);
             const auto best = rec::core::top_n_among(

@@ -12,10 +12,11 @@
 // kept, and the model cached, runs no SQL.
 //
 // Under READ COMMITTED an answer is found with a fresh snapshot (so that no commit can slip between
-// the snapshot and the generation it is kept for); under REPEATABLE READ and SERIALIZABLE every call
-// asks the tables with the transaction's snapshot, as before, so the transaction keeps the version
-// it first saw. Inside a parallel query (no new snapshot may be taken there) a call asks the tables
-// with the query's snapshot in the same way.
+// the snapshot and the generation it is kept for); under REPEATABLE READ and SERIALIZABLE the tables
+// are asked with the transaction's snapshot, so the transaction keeps the version it first saw, and
+// that answer is kept for that snapshot (its xmin, xmax, running transactions and command id) and
+// the generation. Inside a parallel query (no new snapshot may be taken there) the query's snapshot is
+// used in the same way.
 #pragma once
 #include "pg/model_image.hpp"
 

@@ -74,12 +74,10 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
     // Counted while the model is trained; the model's factors stay counted until it is stored.
     size_t training_bytes =
         rec::core::estimate_training_bytes(data.user_ids.size(), data.item_ids.size(), spec.factors, threads);
-    if (spec.algorithm == Algorithm::Als && spec.als.noise_variance > 0)  // every row's posterior covariance
+    if (spec.algorithm == Algorithm::Als && spec.als.noise_variance > 0)
         training_bytes = rec::core::sat_add(
-            training_bytes, rec::core::sat_mul(rec::core::sat_mul(data.user_ids.size() + data.item_ids.size(),
-                                                                  rec::core::sat_mul(size_t(spec.factors) + 1,
-                                                                                     size_t(spec.factors) + 1)),
-                                               sizeof(float)));
+            training_bytes,
+            rec::core::estimate_variational_bytes(data.user_ids.size(), data.item_ids.size(), spec.factors));
     indexed.budget.take(training_bytes, "training");
     BackendHooks hooks(spec.iterations);
     std::unique_ptr<rec::core::ValidatingHooks> validating;

@@ -110,6 +110,14 @@ solver_name(rec::core::Solver solver)
     return solver == rec::core::Solver::Cholesky ? "cholesky" : "cg";
 }
 
+// cg_steps as recorded with the version: null for the exact solver, which takes no steps (a number
+// there would read as if it had, and rec.train refuses cg_steps with solver 'cholesky').
+const char *
+cg_steps_json(rec::core::Solver solver, int cg_steps)
+{
+    return solver == rec::core::Solver::Cholesky ? "null" : psprintf("%d", cg_steps);
+}
+
 }  // namespace
 
 bool
@@ -226,11 +234,11 @@ check_options(const TrainOptions &o)
             check_solver(o, &p.solver, &p.cg_steps);
         spec.hyperparameters =
             psprintf("{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"bias_regularization\": %s, "
-                     "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %d, \"noise_variance\": %s, "
+                     "\"unweighted_regularization\": %s, \"solver\": \"%s\", \"cg_steps\": %s, \"noise_variance\": %s, "
                      "\"seed\": %lld}",
                      factors, p.iterations, reg, float8out_internal(*p.bias_regularization),
-                     float8out_internal(p.unweighted_regularization), solver_name(p.solver), p.cg_steps,
-                     float8out_internal(p.noise_variance), (long long) seed);
+                     float8out_internal(p.unweighted_regularization), solver_name(p.solver),
+                     cg_steps_json(p.solver, p.cg_steps), float8out_internal(p.noise_variance), (long long) seed);
     }
     else if (ials)
     {
@@ -258,10 +266,10 @@ check_options(const TrainOptions &o)
         check_solver(o, &p.solver, &p.cg_steps);
         spec.hyperparameters = psprintf(
             "{\"factors\": %d, \"iterations\": %d, \"regularization\": %s, \"alpha\": %s, \"confidence\": \"%s\", "
-            "\"solver\": \"%s\", \"cg_steps\": %d, \"seed\": %lld}",
+            "\"solver\": \"%s\", \"cg_steps\": %s, \"seed\": %lld}",
             factors, p.iterations, reg, float8out_internal(p.alpha),
-            p.confidence == rec::core::Confidence::Alpha ? "implicit" : "hu", solver_name(p.solver), p.cg_steps,
-            (long long) seed);
+            p.confidence == rec::core::Confidence::Alpha ? "implicit" : "hu", solver_name(p.solver),
+            cg_steps_json(p.solver, p.cg_steps), (long long) seed);
     }
     else
     {
