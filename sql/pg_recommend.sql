@@ -164,7 +164,10 @@ CREATE PROCEDURE @extschema@.train(
     early_stopping boolean DEFAULT false,           -- stop when the validation metric stops improving
     deploy_if_better boolean DEFAULT false,         -- deploy only if not worse than the deployed version
     confidence     text DEFAULT NULL,               -- ials: 'hu' (NULL: 1 + alpha * value) or 'implicit' (alpha * value)
-    noise_variance double precision DEFAULT NULL)   -- als: > 0 trains by variational Bayes (solver 'cholesky'); NULL: 0
+    noise_variance double precision DEFAULT NULL,   -- als: > 0 trains by variational Bayes (solver 'cholesky'); NULL: 0
+    time_column    text DEFAULT NULL,               -- each interaction's time (timestamp[tz], date or epoch seconds)
+    half_life      interval DEFAULT NULL,           -- with time_column: weight 0.5 ^ (age / half_life); NULL: none
+    item_features  text DEFAULT NULL)               -- (item id, feature text [, weight real]): cold-start items
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 CREATE PROCEDURE @extschema@.tune(
     model             text,
@@ -354,3 +357,15 @@ RETURNS bigint
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_recommend_all';
 COMMENT ON FUNCTION @extschema@.recommend_all IS 'pg_recommend: every user''s top n written to a new table (user_id, item_id, score, rank); returns the rows written';
+
+-- Trending: items by their time-decayed interaction count in the model's source (trained with a time_column).
+CREATE FUNCTION @extschema@.trending(
+    model      text,
+    n          integer DEFAULT 10,
+    half_life  interval DEFAULT '7 days',         -- each interaction counts 0.5 ^ (age / half_life)
+    candidates "any" DEFAULT NULL,                -- an array of item ids: only these may be returned
+    exclude    "any" DEFAULT NULL)                -- an array of item ids: never these
+RETURNS TABLE (item_id bigint, score real)
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10
+AS 'MODULE_PATHNAME', 'rec_trending';
+COMMENT ON FUNCTION @extschema@.trending IS 'pg_recommend: the model''s items by time-decayed interaction count in its source, highest first (kept per backend for a minute)';

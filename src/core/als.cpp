@@ -125,6 +125,9 @@ solve_row_cg(const HalfStep &h, size_t r, Scratch &s, const RowKernels &kernels)
     // residual = Σ z (t - zᵀx) - D x
     s.residual = -penalty_p * p;
     float residual_b = -penalty_b * b;
+    // Weighted rows (recency): each entry's term of the loss is multiplied by its weight w_j, so the
+    // system is (Σ w z zᵀ + D) x = Σ w z t; the errors kept are unweighted.
+    const float *weights = rows.weighted() ? rows.weights.data() + begin : nullptr;
     for_each_block(h, r, s, gathered, [&](size_t first, size_t m, const float *block) {
         float *products = s.products.data();
         kernels.rows_times_vector(block, m, k, p.data(), products);
@@ -132,9 +135,10 @@ solve_row_cg(const HalfStep &h, size_t r, Scratch &s, const RowKernels &kernels)
         for (size_t j = 0; j < m; ++j)
         {
             error[j] = s.target(Eigen::Index(first + j)) - (b + products[j]);
-            residual_b += error[j];
+            products[j] = weights ? weights[first + j] * error[j] : error[j];  // reused: the weighted error
+            residual_b += products[j];
         }
-        kernels.rows_transpose_times_vector(block, m, k, error, s.residual.data());
+        kernels.rows_transpose_times_vector(block, m, k, products, s.residual.data());
     });
     s.direction = s.residual;
     float direction_b = residual_b;
@@ -144,12 +148,12 @@ solve_row_cg(const HalfStep &h, size_t r, Scratch &s, const RowKernels &kernels)
         // product = (Σ z zᵀ + D) d; the zᵀd are kept in `products` (rows in one block) to update the errors.
         s.product = penalty_p * s.direction;
         float product_b = penalty_b * direction_b;
-        for_each_block(h, r, s, gathered, [&](size_t, size_t m, const float *block) {
+        for_each_block(h, r, s, gathered, [&](size_t first, size_t m, const float *block) {
             float *products = s.products.data();
-            kernels.rows_gram_times_vector(block, m, k, s.direction.data(), direction_b, nullptr, products,
-                                           s.product.data());
+            const float *w = weights ? weights + first : nullptr;
+            kernels.rows_gram_times_vector(block, m, k, s.direction.data(), direction_b, w, products, s.product.data());
             for (size_t j = 0; j < m; ++j)
-                product_b += products[j];
+                product_b += w ? w[j] * products[j] : products[j];
         });
         const float curvature = s.direction.dot(s.product) + direction_b * product_b;
         if (!(curvature > 0))
@@ -226,6 +230,12 @@ solve_row_cholesky(const HalfStep &h, size_t r, Scratch &s)
             s.gathered.row(Eigen::Index(j)).tail(k) =
                 Eigen::Map<const Eigen::RowVectorXf>(h.other_factors + other * size_t(k), k);
             s.target(Eigen::Index(j)) = rows.values[entry] - h.mean - h.other_bias[other];
+            if (rows.weighted())  // Σ w z zᵀ and Σ w z t: both sides of the entry scaled by √w
+            {
+                const float root = std::sqrt(rows.weights[entry]);
+                s.gathered.row(Eigen::Index(j)) *= root;
+                s.target(Eigen::Index(j)) *= root;
+            }
         }
         auto block = s.gathered.topRows(Eigen::Index(n));
         s.gram.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
@@ -240,8 +250,9 @@ solve_row_cholesky(const HalfStep &h, size_t r, Scratch &s)
         {
             const size_t other = size_t(rows.columns[begin + j]);
             const Eigen::Map<const Matrix> covariance(h.other_covariance + other * size_t(dim * dim), dim, dim);
-            s.gram.bottomRightCorner(k, k) += covariance.bottomRightCorner(k, k);
-            s.rhs.tail(k) -= covariance.col(0).tail(k);
+            const float w = rows.weight(begin + j);
+            s.gram.bottomRightCorner(k, k) += w * covariance.bottomRightCorner(k, k);
+            s.rhs.tail(k) -= w * covariance.col(0).tail(k);
         }
     }
     // ALS-WR: the penalty grows with the row's number of ratings, as in Spark; the tiny constant

@@ -20,6 +20,7 @@ struct Likes
     std::vector<size_t> offsets;
     std::vector<int32_t> items;
     std::vector<int32_t> owner;  // user of each like, for uniform sampling of likes
+    std::vector<float> weight;   // each like's weight (recency): scales its pairs' gradient; empty: 1
 
     bool contains(size_t user, int32_t item) const
     {
@@ -40,6 +41,8 @@ collect_likes(const SparseRows &by_user)
             {
                 likes.items.push_back(by_user.columns[e]);
                 likes.owner.push_back(int32_t(u));
+                if (by_user.weighted())
+                    likes.weight.push_back(by_user.weights[e]);
             }
         likes.offsets[u + 1] = likes.items.size();
     }
@@ -130,7 +133,8 @@ train_bpr(const Interactions &data, const BprParams &params, TrainHooks &hooks)
                     score += x[f] * (yi[f] - yj[f]);
                 right += score > 0;
                 ++done;
-                const float z = 1.0f / (1.0f + std::exp(score));  // d/dscore of log σ(score)
+                // d/dscore of w log σ(score): a weighted like pulls as hard as its weight.
+                const float z = (likes.weight.empty() ? 1.0f : likes.weight[like]) / (1.0f + std::exp(score));
                 bias[liked] += lr * (z - reg * bias[liked]);
                 bias[other] += lr * (-z - reg * bias[other]);
                 for (int f = 0; f < k; ++f)

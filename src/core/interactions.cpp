@@ -164,14 +164,14 @@ dense_indexes(const int64_t *ids, size_t count, std::vector<int64_t> &sorted_ids
     }
 }
 
-// Counting sort of (row, column, value) into compressed rows; columns within a row keep input order.
-// The result's arrays are counted in the budget.
+// Counting sort of (row, column, value[, weight]) into compressed rows; columns within a row keep
+// input order. The result's arrays are counted in the budget.
 SparseRows
-group_by_row(size_t rows, const int32_t *row_of, const int32_t *column_of, const float *value_of, size_t count,
-             MemoryBudget &budget, HostHooks &hooks)
+group_by_row(size_t rows, const int32_t *row_of, const int32_t *column_of, const float *value_of,
+             const float *weight_of, size_t count, MemoryBudget &budget, HostHooks &hooks)
 {
-    budget.take(sat_add(sat_mul(rows + 1, sizeof(size_t)), sat_mul(count, sizeof(int32_t) + sizeof(float))),
-                "indexing the source");
+    const size_t entry_bytes = sizeof(int32_t) + sizeof(float) * (weight_of ? 2 : 1);
+    budget.take(sat_add(sat_mul(rows + 1, sizeof(size_t)), sat_mul(count, entry_bytes)), "indexing the source");
     SparseRows out;
     out.offsets.assign(rows + 1, 0);
     for (size_t begin = 0; begin < count; begin += kRowsPerPoll)
@@ -184,6 +184,8 @@ group_by_row(size_t rows, const int32_t *row_of, const int32_t *column_of, const
     std::partial_sum(out.offsets.begin(), out.offsets.end(), out.offsets.begin());
     out.columns.resize(count);
     out.values.resize(count);
+    if (weight_of)
+        out.weights.resize(count);
     CountedVector<size_t> next_storage(rows, budget, "indexing the source");
     LargeVector<size_t> &next = next_storage.get();
     std::copy(out.offsets.begin(), out.offsets.end() - 1, next.begin());
@@ -196,6 +198,8 @@ group_by_row(size_t rows, const int32_t *row_of, const int32_t *column_of, const
             const size_t slot = next[size_t(row_of[k])]++;
             out.columns[slot] = column_of[k];
             out.values[slot] = value_of[k];
+            if (weight_of)
+                out.weights[slot] = weight_of[k];
         }
     }
     return out;
@@ -217,33 +221,46 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, MemoryBu
         longest = std::max(longest, m.row_size(r));
     }
     // Each thread sorts one row at a time in a scratch of its own.
-    budget.take(sat_mul(sat_mul(longest, sizeof(std::pair<int32_t, float>)), size_t(std::max(threads, 1))),
-                "indexing the source");
+    struct Entry
+    {
+        int32_t column;
+        float value, weight;
+    };
+    const bool weighted = m.weighted();
+    budget.take(sat_mul(sat_mul(longest, sizeof(Entry)), size_t(std::max(threads, 1))), "indexing the source");
     const auto bounds = chunk_boundaries(costs, double(kRowsPerPoll) * threads);
     parallel_rows(bounds, threads, hooks, [&](size_t r, int) {
         const size_t begin = m.offsets[r], end = m.offsets[r + 1];
-        std::vector<std::pair<int32_t, float>> entries(end - begin);
+        std::vector<Entry> entries(end - begin);
         for (size_t k = begin; k < end; ++k)
-            entries[k - begin] = {m.columns[k], m.values[k]};
+            entries[k - begin] = {m.columns[k], m.values[k], m.weight(k)};
         // Stable, so that "first" is well defined; the merge itself does not depend on order.
         std::stable_sort(entries.begin(), entries.end(),
-                         [](const auto &a, const auto &b) { return a.first < b.first; });
+                         [](const Entry &a, const Entry &b) { return a.column < b.column; });
         size_t out = begin;
         for (size_t k = 0; k < entries.size();)
         {
             size_t same = k + 1;
-            double sum = entries[k].second;
-            while (same < entries.size() && entries[same].first == entries[k].first)
-                sum += entries[same++].second;
+            double sum = entries[k].value, weight_sum = entries[k].weight;
+            float weight_max = entries[k].weight;
+            while (same < entries.size() && entries[same].column == entries[k].column)
+            {
+                sum += entries[same].value;
+                weight_sum += entries[same].weight;
+                weight_max = std::max(weight_max, entries[same].weight);
+                ++same;
+            }
             const double copies = double(same - k);
-            m.columns[out] = entries[k].first;
+            m.columns[out] = entries[k].column;
             m.values[out] = float(policy == DuplicatePolicy::Average ? sum / copies : sum);
+            if (weighted)
+                m.weights[out] = policy == DuplicatePolicy::Average ? float(weight_sum / copies) : weight_max;
             ++out;
             k = same;
         }
         kept[r] = out - begin;
     });
-    budget.give(sat_mul(sat_mul(longest, sizeof(std::pair<int32_t, float>)), size_t(std::max(threads, 1))));
+    budget.give(sat_mul(sat_mul(longest, sizeof(Entry)), size_t(std::max(threads, 1))));
     // Compact the rows now that some are shorter.
     size_t write = 0, merged = 0;
     for (size_t r = 0; r < rows; ++r)
@@ -255,6 +272,8 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, MemoryBu
         {
             m.columns[write] = m.columns[begin + k];
             m.values[write] = m.values[begin + k];
+            if (weighted)
+                m.weights[write] = m.weights[begin + k];
         }
     }
     m.offsets[rows] = write;
@@ -264,12 +283,13 @@ sort_and_merge_rows(SparseRows &m, DuplicatePolicy policy, int threads, MemoryBu
 }  // namespace
 
 size_t
-interactions_bytes(size_t nnz, size_t users, size_t items)
+interactions_bytes(size_t nnz, size_t users, size_t items, bool weighted)
 {
-    // Both compressed copies (column and value per entry, an offset per row) and the id lists.
-    return sat_add(sat_add(sat_mul(nnz, 2 * (sizeof(int32_t) + sizeof(float))),
-                           sat_mul(sat_add(users, items), sizeof(size_t) + sizeof(int64_t))),
-                   2 * sizeof(size_t));
+    // Both compressed copies (column, value and weight per entry, an offset per row) and the id lists.
+    const size_t entry_bytes = sizeof(int32_t) + sizeof(float) * (weighted ? 2 : 1);
+    return sat_add(
+        sat_add(sat_mul(nnz, 2 * entry_bytes), sat_mul(sat_add(users, items), sizeof(size_t) + sizeof(int64_t))),
+        2 * sizeof(size_t));
 }
 
 Interactions
@@ -295,18 +315,26 @@ build_interactions(const TripletsView &t, DuplicatePolicy policy, int threads, H
         dense_indexes(t.items, t.count, out.item_ids, item_index.get(), budget, hooks);
         release(t.items, sizeof(int64_t));
         out.by_user = group_by_row(out.user_ids.size(), user_index.get().data(), item_index.get().data(), t.values,
-                                   t.count, budget, hooks);
+                                   t.weights, t.count, budget, hooks);
     }
     release(t.values, sizeof(float));
+    if (t.weights)
+        release(t.weights, sizeof(float));
     out.duplicates_merged = sort_and_merge_rows(out.by_user, policy, threads, budget, hooks);
     nnz = out.by_user.offsets.back();
     if (nnz < out.by_user.columns.size())
     {
-        budget.give((out.by_user.columns.size() - nnz) * (sizeof(int32_t) + sizeof(float)));
+        const bool weighted = out.by_user.weighted();
+        budget.give((out.by_user.columns.size() - nnz) * (sizeof(int32_t) + sizeof(float) * (weighted ? 2 : 1)));
         out.by_user.columns.resize(nnz);
         out.by_user.values.resize(nnz);
         out.by_user.columns.shrink_to_fit();
         out.by_user.values.shrink_to_fit();
+        if (weighted)
+        {
+            out.by_user.weights.resize(nnz);
+            out.by_user.weights.shrink_to_fit();
+        }
     }
 
     // The item-major copy is the transpose of the merged user-major one, so both agree exactly.
@@ -316,7 +344,8 @@ build_interactions(const TripletsView &t, DuplicatePolicy policy, int threads, H
             for (size_t k = out.by_user.offsets[u]; k < out.by_user.offsets[u + 1]; ++k)
                 row_of.get()[k] = int32_t(u);
         out.by_item = group_by_row(out.item_ids.size(), out.by_user.columns.data(), row_of.get().data(),
-                                   out.by_user.values.data(), nnz, budget, hooks);
+                                   out.by_user.values.data(),
+                                   out.by_user.weighted() ? out.by_user.weights.data() : nullptr, nnz, budget, hooks);
     }
 
     double sum = 0;

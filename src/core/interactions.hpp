@@ -18,8 +18,8 @@ namespace rec::core {
 struct TripletsView
 {
     TripletsView(const int64_t *users_, const int64_t *items_, const float *values_, size_t count_,
-                 std::function<void(const void *)> release_ = nullptr)
-        : users(users_), items(items_), values(values_), count(count_), release(std::move(release_))
+                 std::function<void(const void *)> release_ = nullptr, const float *weights_ = nullptr)
+        : users(users_), items(items_), values(values_), count(count_), release(std::move(release_)), weights(weights_)
     {}
 
     const int64_t *users;
@@ -27,18 +27,25 @@ struct TripletsView
     const float *values;
     size_t count;
     std::function<void(const void *)> release;
+    // Optional per-row weights (recency): solvers weigh each entry's term by it. NULL: every row 1.
+    // Borrowed like the rest and released with the values.
+    const float *weights;
 };
 
 // What the caller holds for `rows` triplets: two int64 ids and a float each.
 constexpr size_t kBytesPerTriplet = 2 * sizeof(int64_t) + sizeof(float);
 
 // Compressed sparse rows: row r holds columns[offsets[r] .. offsets[r+1]) with their values, sorted
-// by column.
+// by column. `weights`, when not empty, parallels `values`: the entries' weights in the loss.
 struct SparseRows
 {
     LargeVector<size_t> offsets;
     LargeVector<int32_t> columns;
     LargeVector<float> values;
+    LargeVector<float> weights;
+
+    bool weighted() const { return !weights.empty(); }
+    float weight(size_t entry) const { return weights.empty() ? 1.0f : weights[entry]; }
 
     size_t rows() const { return offsets.empty() ? 0 : offsets.size() - 1; }
     size_t row_size(size_t row) const { return offsets[row + 1] - offsets[row]; }
@@ -59,8 +66,8 @@ struct Interactions
 // How rows with the same (user, item) become one entry.
 enum class DuplicatePolicy
 {
-    Average,  // explicit ratings: a re-rating replaces nothing, both count half
-    Sum,      // implicit counts: plays add up
+    Average,  // explicit ratings: a re-rating replaces nothing, both count half (weights averaged too)
+    Sum,      // implicit counts: plays add up (the weight is the largest: the most recent play)
 };
 
 // Builds the index in O(rows) time with hooks.poll() every few milliseconds, so a host can cancel it
@@ -70,8 +77,9 @@ enum class DuplicatePolicy
 Interactions build_interactions(const TripletsView &triplets, DuplicatePolicy policy, int threads, HostHooks &hooks,
                                 MemoryBudget &budget = unlimited_budget());
 
-// The bytes an Interactions of this size holds (both compressed copies and the id lists).
-size_t interactions_bytes(size_t nnz, size_t users, size_t items);
+// The bytes an Interactions of this size holds (both compressed copies and the id lists, and the
+// weights when weighted).
+size_t interactions_bytes(size_t nnz, size_t users, size_t items, bool weighted = false);
 
 // Dense index of an external id in an ascending id list, or -1.
 int64_t find_id(const std::vector<int64_t> &ids, int64_t id);

@@ -1,5 +1,7 @@
 #include "pg/args.hpp"
 
+#include <cmath>
+
 namespace rec::pg {
 
 const char *
@@ -32,6 +34,22 @@ checked_n(FunctionCallInfo fcinfo, int arg)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("n must be a number >= 0"),
                         errhint("n is how many rows to return.")));
     return PG_GETARG_INT32(arg);
+}
+
+double
+interval_seconds_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function)
+{
+    if (PG_ARGISNULL(arg))
+        return 0;
+    const Interval *span = PG_GETARG_INTERVAL_P(arg);
+    const double seconds = double(span->time) / double(USECS_PER_SEC) + double(span->day) * SECS_PER_DAY +
+                           double(span->month) * DAYS_PER_MONTH * SECS_PER_DAY;
+    if (!(seconds > 0) || !std::isfinite(seconds))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must be a positive interval, not %s", name,
+                               DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(arg)))),
+                        errhint("For example %s => interval '7 days' in %s.", name, function)));
+    return seconds;
 }
 
 ArrayValues

@@ -30,6 +30,10 @@ ArrayValues array_values(Datum array, Oid type, const char *argument);
 // Argument `arg` as an array (see array_values), or no elements when it is NULL.
 ArrayValues array_arg(FunctionCallInfo fcinfo, int arg, const char *argument);
 
+// An interval argument in seconds (a month counted 30 days, as EXTRACT(EPOCH FROM interval) does); 0
+// when NULL. Raises 22023, naming the argument and `function`, unless it is finite and > 0.
+double interval_seconds_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function);
+
 // SQL arrays from C arrays, for arguments of pg_recommend's own statements and stored rows.
 Datum float_array(const float *values, size_t count);
 Datum bigint_array(const int64 *values, size_t count);

@@ -40,6 +40,27 @@ checked_column(const SourceSpec &spec, Oid relid, const char *role, const char *
     return quote_identifier(get_attname(relid, attnum, false));
 }
 
+}  // namespace
+
+const char *
+time_expression(const char *relation, const char *column, Oid type, const char *function)
+{
+    if (type == TIMESTAMPOID || type == TIMESTAMPTZOID || type == DATEOID)
+        return psprintf("CAST(EXTRACT(EPOCH FROM %s) AS pg_catalog.float8)", column);
+    if (is_numeric_type(type))
+        return psprintf("CAST(%s AS pg_catalog.float8)", column);
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("column %s of \"%s\" has type %s, but time_column must be a timestamp, timestamptz, date "
+                           "or a number of seconds since 1970",
+                           column, relation, format_type_be(type)),
+                    errhint("Cast it in a view over the source, or name another column in the time_column argument "
+                            "of %s.",
+                            function)));
+    return nullptr;
+}
+
+namespace {
+
 template <typename T>
 T *
 grow(T *array, size_t new_count)
@@ -93,11 +114,20 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
     const SourceSpec &spec = *r->spec;
     slot_getallattrs(slot);
     const bool *nulls = slot->tts_isnull;
-    if (nulls[0] || nulls[1] || nulls[2])
+    const bool timed = spec.time_column != nullptr;
+    if (nulls[0] || nulls[1] || nulls[2] || (timed && nulls[3]))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("source \"%s\" has a NULL in column \"%s\"", spec.relation,
-                               nulls[0] ? spec.user_column : (nulls[1] ? spec.item_column : spec.rating_column)),
+                               nulls[0]   ? spec.user_column
+                               : nulls[1] ? spec.item_column
+                               : nulls[2] ? spec.rating_column
+                                          : spec.time_column),
                         errhint("Filter NULLs out in a view, or fill them in.")));
+    const double time = timed ? DatumGetFloat8(slot->tts_values[3]) : 0;
+    if (!std::isfinite(time))
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("source \"%s\" has an infinite time in column \"%s\"", spec.relation, spec.time_column),
+                        errhint("Filter rows with infinite times out in a view.")));
     const double value = DatumGetFloat8(slot->tts_values[2]);
     if (!std::isfinite(value) || !std::isfinite(float(value)))
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -117,12 +147,20 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
         out.users = grow(out.users, r->capacity);
         out.items = grow(out.items, r->capacity);
         out.ratings = grow(out.ratings, r->capacity);
+        if (timed)
+            out.times = grow(out.times, r->capacity);
         MemoryContextSwitchTo(outer);
     }
     const size_t at = out.count++;
     out.users[at] = read_id(out.user_kind, slot->tts_values[0], out.user_keys, spec.relation, spec.user_column);
     out.items[at] = read_id(out.item_kind, slot->tts_values[1], out.item_keys, spec.relation, spec.item_column);
     out.ratings[at] = float(value);
+    if (timed)
+    {
+        out.times[at] = time;
+        if (at == 0 || time > out.time_max)
+            out.time_max = time;
+    }
     if (at == 0 || float(value) < out.rating_min)
         out.rating_min = float(value);
     if (at == 0 || float(value) > out.rating_max)
@@ -179,9 +217,22 @@ read_source(const SourceSpec &spec, size_t max_bytes)
                             ? psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY (CAST($1 AS %s[]))", filter_column,
                                        format_type_extended(filter_column_type, -1, FORMAT_TYPE_FORCE_QUALIFY))
                             : psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY ($1)", filter_column);
+    const char *time_col = "";
+    if (spec.time_column)
+    {
+        Oid time_type;
+        const AttrNumber attnum = get_attnum(relid, spec.time_column);
+        if (attnum == InvalidAttrNumber || attnum < 0)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("column \"%s\" does not exist in \"%s\"", spec.time_column, spec.relation),
+                            errhint("Name the column with the time_column argument of %s.", spec.function)));
+        time_type = getBaseType(get_atttype(relid, attnum));
+        time_col = psprintf(", %s", time_expression(spec.relation, quote_identifier(get_attname(relid, attnum, false)),
+                                                    time_type, spec.function));
+    }
     const char *query =
-        psprintf("SELECT %s, %s, CAST(%s AS pg_catalog.float8) FROM %s%s", read_as(user_col, out.user_kind),
-                 read_as(item_col, out.item_kind), rating_col, out.qualified_name, where);
+        psprintf("SELECT %s, %s, CAST(%s AS pg_catalog.float8)%s FROM %s%s", read_as(user_col, out.user_kind),
+                 read_as(item_col, out.item_kind), rating_col, time_col, out.qualified_name, where);
     if (out.user_kind != IdKind::Integer)
         out.user_keys = new_key_dictionary(CurrentMemoryContext);
     if (out.item_kind != IdKind::Integer)
@@ -200,7 +251,7 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     receiver.spec = &spec;
     receiver.out = &out;
     receiver.context = CurrentMemoryContext;
-    receiver.max_rows = max_bytes / kBytesPerSourceRow;
+    receiver.max_rows = max_bytes / (kBytesPerSourceRow + (spec.time_column ? kBytesPerSourceTime : 0));
     receiver.max_bytes = max_bytes;
 
     const SpiSession spi = begin_spi(SpiRole::Caller);

@@ -18,6 +18,8 @@ struct SourceSpec
     const char *item_column = nullptr;
     const char *rating_column = nullptr;
     bool rating_optional = false;  // a NULL rating_column then means every row counts 1
+    // Recency: a timestamp, timestamptz or date column, or a number of seconds (epoch); NULL: none.
+    const char *time_column = nullptr;
     // Only the rows of these users (or, with only_items, items); an empty result is then no error.
     const int64_t *only_ids = nullptr;
     size_t only_count = 0;
@@ -39,7 +41,9 @@ struct SourceRows
     float *ratings = nullptr;
     size_t count = 0;
     float rating_min = 0, rating_max = 0;
-    char *qualified_name = nullptr;                      // schema-qualified and quoted, as resolved
+    double *times = nullptr;         // with a time_column: each row's time in seconds since the epoch
+    double time_max = 0;             // the newest
+    char *qualified_name = nullptr;  // schema-qualified and quoted, as resolved
     Oid user_type = InvalidOid, item_type = InvalidOid;  // the columns' base types
     IdKind user_kind = IdKind::Integer, item_kind = IdKind::Integer;
     KeyDictionary user_keys{nullptr, nullptr, 0}, item_keys{nullptr, nullptr, 0};  // for Text and Uuid kinds
@@ -52,8 +56,13 @@ const char *display_id(const SourceRows &rows, bool items, int64 id);
 // negative one.
 void refuse_negative_values(const SourceRows &rows, const char *relation);
 
-// Bytes each row costs while held in memory.
+// Bytes each row costs while held in memory (and its time, with a time_column).
 constexpr size_t kBytesPerSourceRow = rec::core::kBytesPerTriplet;
+constexpr size_t kBytesPerSourceTime = sizeof(double);
+
+// A time column's value in seconds since the epoch, as SQL: `column` quoted, `type` its base type.
+// Raises 42804 for a type that is no time.
+const char *time_expression(const char *relation, const char *column, Oid type, const char *function);
 
 // PostgreSQL-style: raises errors with ereport. Refuses to hold more than `max_bytes` of rows.
 SourceRows read_source(const SourceSpec &spec, size_t max_bytes);

@@ -9,6 +9,7 @@
 #include "pg/worker_threads.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -130,11 +131,12 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
 
 TrainingRows
 read_training_rows(const char *model, const SourceSpec &source, const char *validation_source, bool implicit_values,
-                   size_t budget)
+                   size_t budget, double half_life_seconds)
 {
     const TimestampTz started = GetCurrentTimestamp();
     TrainingRows out;
     out.source = source;
+    out.half_life_seconds = half_life_seconds;
     out.source.rating_optional = implicit_values;
     out.rows = read_source(out.source, budget);
     ereport(NOTICE, (errmsg("read %zu rows from %s in %.2f s", out.rows.count, out.rows.qualified_name,
@@ -146,6 +148,7 @@ read_training_rows(const char *model, const SourceSpec &source, const char *vali
     {
         SourceSpec held_out = out.source;
         held_out.relation = validation_source;
+        held_out.time_column = nullptr;
         held_out.expect_user_type = out.rows.user_type;
         held_out.expect_item_type = out.rows.item_type;
         held_out.model_name = model;
@@ -165,15 +168,43 @@ index_training_rows(TrainingRows &rows, Algorithm algorithm, MemoryContext owner
     // The rows read (the validation rows stay while training), then what indexing adds as it goes.
     indexed->budget.take(rec::core::sat_mul(r.count + rows.validation.count, rec::core::kBytesPerTriplet),
                          "reading the source");
+    // Recency: ials takes the weight into the value (its confidence then grows with w·r), als and bpr
+    // weigh each entry's term of the loss.
+    float *weights = nullptr;
+    if (r.times && rows.half_life_seconds == 0)
+    {
+        pfree(r.times);
+        r.times = nullptr;
+    }
+    if (r.times)
+    {
+        indexed->budget.take(rec::core::sat_mul(r.count, sizeof(float)), "reading the source");
+        weights = (float *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(r.count, (size_t) 1));
+        for (size_t row = 0; row < r.count; ++row)
+            weights[row] = float(std::exp2(-(r.time_max - r.times[row]) / rows.half_life_seconds));
+        pfree(r.times);
+        r.times = nullptr;
+        if (algorithm == Algorithm::ImplicitAls)
+        {
+            for (size_t row = 0; row < r.count; ++row)
+                r.ratings[row] *= weights[row];
+            pfree(weights);
+            weights = nullptr;
+            indexed->budget.give(rec::core::sat_mul(r.count, sizeof(float)));
+        }
+    }
     // Ratings are averaged (a re-rating), implicit feedback is summed (plays add up).
     const bool explicit_ratings = algorithm == Algorithm::Als;
     const auto policy = explicit_ratings ? rec::core::DuplicatePolicy::Average : rec::core::DuplicatePolicy::Sum;
     {
         // The rows are handed back as soon as indexing has read them, so that the peak stays near
         // the size of the index itself.
-        rec::core::TripletsView view{r.users, r.items, r.ratings, r.count, [](const void *array) {
-                                         pg_call([&] { pfree(const_cast<void *>(array)); });
-                                     }};
+        rec::core::TripletsView view{r.users,
+                                     r.items,
+                                     r.ratings,
+                                     r.count,
+                                     [](const void *array) { pg_call([&] { pfree(const_cast<void *>(array)); }); },
+                                     weights};
         const WorkerThreads workers;
         BackendHooks hooks;
         indexed->data = rec::core::build_interactions(view, policy, workers.threads(), hooks, indexed->budget);
@@ -307,6 +338,9 @@ enum Arg
     DeployIfBetterArg,
     ConfidenceArg,
     NoiseVarianceArg,
+    TimeColumnArg,
+    HalfLifeArg,
+    ItemFeaturesArg,
     ArgCount
 };
 const char *const kArgNames[ArgCount] = {"model",
@@ -331,7 +365,10 @@ const char *const kArgNames[ArgCount] = {"model",
                                          "early_stopping",
                                          "deploy_if_better",
                                          "confidence",
-                                         "noise_variance"};
+                                         "noise_variance",
+                                         "time_column",
+                                         "half_life",
+                                         "item_features"};
 
 rec::pg::GivenNumber
 number_arg(FunctionCallInfo fcinfo, int arg)
@@ -345,6 +382,22 @@ integer_arg(FunctionCallInfo fcinfo, int arg, bool bigint = false)
     if (PG_ARGISNULL(arg))
         return rec::pg::GivenInteger{};
     return rec::pg::GivenInteger{true, bigint ? PG_GETARG_INT64(arg) : int64(PG_GETARG_INT32(arg))};
+}
+
+// `json` (an object) with "name": "value" added at its end.
+const char *
+with_json_field(const char *json, const char *name, const char *value)
+{
+    StringInfoData out;
+    initStringInfo(&out);
+    const size_t length = strlen(json);
+    appendBinaryStringInfo(&out, json, int(length - 1));  // all but the closing brace
+    appendStringInfoString(&out, ", ");
+    escape_json(&out, name);
+    appendStringInfoString(&out, ": ");
+    escape_json(&out, value);
+    appendStringInfoChar(&out, '}');
+    return out.data;
 }
 
 // How many arguments this call has: the procedure of an older install script (before confidence)
@@ -396,13 +449,27 @@ PGREC_FUNCTION(rec_train)
     options.confidence = has_arg(fcinfo, ConfidenceArg) ? rec::pg::text_arg(fcinfo, ConfidenceArg) : nullptr;
     if (has_arg(fcinfo, NoiseVarianceArg))
         options.noise_variance = number_arg(fcinfo, NoiseVarianceArg);
-    const rec::pg::TrainSpec spec = rec::pg::check_options(options);
+    rec::pg::TrainSpec spec = rec::pg::check_options(options);
+    const char *time_column = has_arg(fcinfo, TimeColumnArg) ? rec::pg::text_arg(fcinfo, TimeColumnArg) : nullptr;
+    const double half_life =
+        has_arg(fcinfo, HalfLifeArg) ? rec::pg::interval_seconds_arg(fcinfo, HalfLifeArg, "half_life", "rec.train") : 0;
+    if (half_life > 0 && time_column == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("half_life needs a time_column"),
+                        errhint("Name the column holding each interaction's time in the time_column argument of "
+                                "rec.train.")));
+    if (time_column)
+        spec.hyperparameters = with_json_field(spec.hyperparameters, "time_column", time_column);
+    if (half_life > 0)
+        spec.hyperparameters =
+            with_json_field(spec.hyperparameters, "half_life",
+                            DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(HalfLifeArg))));
 
     rec::pg::SourceSpec source;
     source.relation = rec::pg::text_arg(fcinfo, SourceArg);
     source.user_column = rec::pg::text_arg(fcinfo, UserColumnArg);
     source.item_column = rec::pg::text_arg(fcinfo, ItemColumnArg);
     source.rating_column = rec::pg::text_arg(fcinfo, RatingColumnArg);
+    source.time_column = time_column;
     if (RecoveryInProgress())
         ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("cannot train a model on a standby"),
                         errhint("Train on the primary: models reach standbys by replication.")));
@@ -413,8 +480,9 @@ PGREC_FUNCTION(rec_train)
 
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend rows", ALLOCSET_DEFAULT_SIZES);
     MemoryContext caller_context = MemoryContextSwitchTo(context);
-    rec::pg::TrainingRows rows = rec::pg::read_training_rows(model, source, validation_source,
-                                                             spec.algorithm != rec::pg::Algorithm::Als, budget);
+    // Without a half_life the time column is checked and recorded (rec.trending reads it), not weighed.
+    rec::pg::TrainingRows rows = rec::pg::read_training_rows(
+        model, source, validation_source, spec.algorithm != rec::pg::Algorithm::Als, budget, half_life);
     rec::pg::IndexedRows *indexed = rec::pg::index_training_rows(rows, spec.algorithm, context, budget);
     rec::pg::train_version(model, spec, rows, indexed, run);
     MemoryContextSwitchTo(caller_context);

@@ -14,12 +14,15 @@ struct TrainingRows
     SourceRows rows;
     const char *validation_source;  // NULL: none
     SourceRows validation;
+    double half_life_seconds = 0;  // with source.time_column: the recency weights' half-life
 };
 
 // Reads the source (and the validation source, whose ids must be of the same types); values must not be
 // negative for implicit algorithms (`implicit_values`). Says how long reading took in a NOTICE.
+// With source.time_column, each row is weighted 0.5^(age / half_life), its age counted from the
+// newest row of the source (validation rows are not weighted).
 TrainingRows read_training_rows(const char *model, const SourceSpec &source, const char *validation_source,
-                                bool implicit_values, size_t budget);
+                                bool implicit_values, size_t budget, double half_life_seconds = 0);
 
 // The rows indexed for training (users and items numbered, both compressed copies, duplicates merged,
 // the validation set mapped onto them): C++ objects owned by a memory context, freed with it. The
