@@ -53,7 +53,10 @@ CREATE FUNCTION @extschema@.recommend_for_items(
     n          integer DEFAULT 10,
     model      text DEFAULT NULL,
     candidates "any" DEFAULT NULL,                -- an array of item ids: only these may be returned
-    exclude    "any" DEFAULT NULL)                -- an array of item ids: never these
+    exclude    "any" DEFAULT NULL,                -- an array of item ids: never these
+    diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
+    group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
+    per_group_limit integer DEFAULT NULL)
 RETURNS TABLE (item_id anycompatible, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend_for_items';
@@ -94,3 +97,56 @@ RETURNS TABLE (item_id bigint, score real)
 LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10
 AS 'MODULE_PATHNAME', 'rec_trending';
 COMMENT ON FUNCTION @extschema@.trending IS 'pg_recommend: the model''s items by time-decayed interaction count in its source, highest first (kept per backend for a minute)';
+
+-- diversity, group_table and per_group_limit on recommend (both forms), recommend_for_items (above) and
+-- because_you_watched: new arguments, so recommend is replaced too.
+DROP FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[]);
+DROP FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any");
+CREATE FUNCTION @extschema@.recommend(
+    user_id      anycompatible,
+    n            integer DEFAULT 10,
+    model        text DEFAULT NULL,
+    exclude_seen boolean DEFAULT true,
+    candidates   bigint[] DEFAULT NULL,   -- only these items may be returned
+    exclude      bigint[] DEFAULT NULL,   -- never these
+    diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
+    group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
+    per_group_limit integer DEFAULT NULL)
+RETURNS TABLE (item_id bigint, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[], real, text, integer) IS 'pg_recommend: top n items for a user, best first (integer item ids)';
+
+-- The same for items of any id type: item_type => NULL::text (or ::uuid, ::integer) names the type
+-- of the returned item ids.
+CREATE FUNCTION @extschema@.recommend(
+    user_id      anycompatible,
+    item_type    anyelement,
+    n            integer DEFAULT 10,
+    model        text DEFAULT NULL,
+    exclude_seen boolean DEFAULT true,
+    candidates   "any" DEFAULT NULL,      -- an array of item ids
+    exclude      "any" DEFAULT NULL,
+    diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
+    group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
+    per_group_limit integer DEFAULT NULL)
+RETURNS TABLE (item_id anyelement, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+AS 'MODULE_PATHNAME', 'rec_recommend_typed';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any", real, text, integer) IS 'pg_recommend: top n items for a user, best first, the item ids of the type named by item_type';
+
+-- "Because you watched X" rows: items similar to the user's strongest interactions, no item twice.
+CREATE FUNCTION @extschema@.because_you_watched(
+    user_id    anycompatible,
+    rows       integer DEFAULT 3,
+    n          integer DEFAULT 10,
+    model      text DEFAULT NULL,
+    candidates "any" DEFAULT NULL,                -- an array of item ids: only these may be returned
+    exclude    "any" DEFAULT NULL,                -- an array of item ids: never these
+    diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
+    group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
+    per_group_limit integer DEFAULT NULL)
+RETURNS TABLE (anchor_item bigint, rank integer, item_id bigint, score real)
+LANGUAGE C STABLE PARALLEL SAFE ROWS 30
+AS 'MODULE_PATHNAME', 'rec_because_you_watched';
+COMMENT ON FUNCTION @extschema@.because_you_watched IS 'pg_recommend: rows of items similar to each of the user''s strongest interactions (the anchors), the user''s items and earlier rows'' items left out';

@@ -8,12 +8,14 @@
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
 #include "pg/ids.hpp"
+#include "pg/page_rules.hpp"
 #include "pg/serving.hpp"
 #include "pg/worker_threads.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+#include "core/rerank.hpp"
 #include "core/topn.hpp"
 
 namespace {
@@ -36,20 +38,9 @@ model_arg(FunctionCallInfo fcinfo, int arg)
     return rec::pg::serving_model(rec::pg::text_arg(fcinfo, arg));
 }
 
-// Best n items for a user's factors and offset into caller-provided arrays, filtered first; returns how
-// many. Pure C++: the result vector is gone before the caller touches PostgreSQL again.
 size_t
-rank_items(const ServedModel *m, const float *factors, float offset, const ItemList &candidates,
-           const ItemList &excluded, size_t n, int32 *items, float *scores)
+copy_out(const std::vector<rec::core::Scored> &best, int32 *items, float *scores)
 {
-    const rec::core::FactorModelView &model = m->model;
-    rec::pg::BackendHooks hooks;
-    const rec::pg::ScoringThreads threads(model.items, model.k);
-    const auto best = candidates.given ? rec::core::top_n_among(model.item_view(), factors, offset,
-                                                                {candidates.indexes, candidates.count},
-                                                                {excluded.indexes, excluded.count}, n)
-                                       : rec::core::top_n(model.item_view(), factors, offset, excluded.indexes,
-                                                          excluded.count, n, threads.threads(), &hooks);
     for (size_t r = 0; r < best.size(); ++r)
     {
         items[r] = int32(best[r].item);
@@ -58,20 +49,43 @@ rank_items(const ServedModel *m, const float *factors, float offset, const ItemL
     return best.size();
 }
 
+// Best n items for a user's factors and offset into caller-provided arrays, filtered first, then the
+// rules applied; returns how many. Pure C++: the vectors are gone before the caller touches
+// PostgreSQL again.
+size_t
+rank_items(const ServedModel *m, const float *factors, float offset, const ItemList &candidates,
+           const ItemList &excluded, size_t n, const rec::core::RerankOptions &rules, int32 *items, float *scores)
+{
+    const rec::core::FactorModelView &model = m->model;
+    rec::pg::BackendHooks hooks;
+    const rec::pg::ScoringThreads threads(model.items, model.k);
+    return copy_out(
+        rec::pg::best_with_rules(m, n, rules,
+                                 [&](size_t count) {
+                                     return candidates.given
+                                                ? rec::core::top_n_among(model.item_view(), factors, offset,
+                                                                         {candidates.indexes, candidates.count},
+                                                                         {excluded.indexes, excluded.count}, count)
+                                                : rec::core::top_n(model.item_view(), factors, offset, excluded.indexes,
+                                                                   excluded.count, count, threads.threads(), &hooks);
+                                 }),
+        items, scores);
+}
+
 size_t
 score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, const ItemList &excluded, size_t n,
-                 int32 *items, float *scores)
+                 const rec::core::RerankOptions &rules, int32 *items, float *scores)
 {
     const rec::core::FactorModelView &model = m->model;
     return rank_items(m, model.user_factors + size_t(user) * size_t(model.k), model.user_offset(size_t(user)),
-                      candidates, excluded, n, items, scores);
+                      candidates, excluded, n, rules, items, scores);
 }
 
 // A user the model does not know: the eligible items with the most training interactions, each scored
 // by that number, so that the rows are best first by their score as for a known user.
 size_t
-score_unknown_user(const ServedModel *m, const ItemList &candidates, const ItemList &excluded, size_t n, int32 *items,
-                   float *scores)
+score_unknown_user(const ServedModel *m, const ItemList &candidates, const ItemList &excluded, size_t n,
+                   const rec::core::RerankOptions &rules, int32 *items, float *scores)
 {
     // 1: allowed; 0: not a candidate or excluded.
     char *allowed = (char *) palloc(size_t(m->n_items) + 1);
@@ -80,17 +94,18 @@ score_unknown_user(const ServedModel *m, const ItemList &candidates, const ItemL
         allowed[candidates.indexes[c]] = 1;
     for (size_t e = 0; e < excluded.count; ++e)
         allowed[excluded.indexes[e]] = 0;
-    size_t found = 0;
-    for (int32 rank = 0; rank < m->n_items && found < n; ++rank)
-    {
-        const int32 i = m->items_by_popularity[rank];
-        if (!allowed[i])
-            continue;
-        items[found] = i;
-        scores[found] = float(m->item_counts[i]);
-        ++found;
-    }
-    return found;
+    return copy_out(rec::pg::best_with_rules(m, n, rules,
+                                             [&](size_t count) {
+                                                 std::vector<rec::core::Scored> best;
+                                                 for (int32 rank = 0; rank < m->n_items && best.size() < count; ++rank)
+                                                 {
+                                                     const int32 i = m->items_by_popularity[rank];
+                                                     if (allowed[i])
+                                                         best.push_back({i, float(m->item_counts[i])});
+                                                 }
+                                                 return best;
+                                             }),
+                    items, scores);
 }
 
 // Rows (id, value) for dense user or item indexes, the ids in the result column's type.
@@ -160,10 +175,11 @@ similar(FunctionCallInfo fcinfo, bool items)
 // A new user's factors from the given items, then the best n items, filtered first. Pure C++.
 size_t
 fold_in_and_rank(const ServedModel *m, const int32 *items, const float *values, size_t count,
-                 const ItemList &candidates, const ItemList &excluded, size_t n, int32 *out_items, float *out_scores)
+                 const ItemList &candidates, const ItemList &excluded, size_t n, const rec::core::RerankOptions &rules,
+                 int32 *out_items, float *out_scores)
 {
     const rec::core::FoldedUser user = m->model.fold_in(items, values, count);
-    return rank_items(m, user.factors.data(), float(m->model.global_mean) + user.bias, candidates, excluded, n,
+    return rank_items(m, user.factors.data(), float(m->model.global_mean) + user.bias, candidates, excluded, n, rules,
                       out_items, out_scores);
 }
 
@@ -226,8 +242,10 @@ recommend(FunctionCallInfo fcinfo, int first)
 
     int32 *items = (int32 *) palloc(sizeof(int32) * (n + 1));
     float *scores = (float *) palloc(sizeof(float) * (n + 1));
-    const size_t found = user >= 0 ? score_known_user(m, user, candidates, excluded, n, items, scores)
-                                   : score_unknown_user(m, candidates, excluded, n, items, scores);
+    const rec::core::RerankOptions rules =
+        rec::pg::page_rules_arg(fcinfo, first + 5, first + 6, first + 7, m, "rec.recommend");
+    const size_t found = user >= 0 ? score_known_user(m, user, candidates, excluded, n, rules, items, scores)
+                                   : score_unknown_user(m, candidates, excluded, n, rules, items, scores);
     emit_pairs(fcinfo, m, true, items, scores, found);
     PG_RETURN_NULL();
 }
@@ -312,9 +330,10 @@ PGREC_FUNCTION(rec_recommend_for_items)
     ItemList excluded = item_list_arg(fcinfo, 5, "exclude", m, known);
     memcpy(excluded.indexes + excluded.count, items, sizeof(int32) * known);
     excluded.count += known;
-    const size_t found = known > 0
-                             ? fold_in_and_rank(m, items, values, known, candidates, excluded, n, out_items, out_scores)
-                             : score_unknown_user(m, candidates, excluded, n, out_items, out_scores);
+    const rec::core::RerankOptions rules = rec::pg::page_rules_arg(fcinfo, 6, 7, 8, m, "rec.recommend_for_items");
+    const size_t found =
+        known > 0 ? fold_in_and_rank(m, items, values, known, candidates, excluded, n, rules, out_items, out_scores)
+                  : score_unknown_user(m, candidates, excluded, n, rules, out_items, out_scores);
     emit_pairs(fcinfo, m, true, out_items, out_scores, found);
     PG_RETURN_NULL();
 }
