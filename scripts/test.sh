@@ -50,6 +50,8 @@ pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buf
     bash test/shell/update_paths.sh || status=1
     suite "serving without the shared cache"
     PGDATABASE=pgtap_tests bash test/shell/local_cache.sh || status=1
+    suite "streaming example page in headless Chromium (examples/streaming)"
+    PGDATABASE=pgtap_tests bash test/shell/streaming_page.sh || status=1
     suite ""
     exit $status
 '

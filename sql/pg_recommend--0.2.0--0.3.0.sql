@@ -11,6 +11,22 @@ ALTER TABLE @extschema@.user_factors ALTER COLUMN factors SET STORAGE EXTERNAL,
     ALTER COLUMN seen_items SET STORAGE EXTERNAL, ALTER COLUMN seen_values SET STORAGE EXTERNAL;
 ALTER TABLE @extschema@.item_factors ALTER COLUMN factors SET STORAGE EXTERNAL;
 
+-- Item features (rec.train's item_features): the map from features to item factors fitted with a
+-- version, one row per feature (the intercept as the empty feature), for rec.refresh_items.
+CREATE TABLE @extschema@.feature_weights (
+    model_id bigint NOT NULL,
+    feature  text NOT NULL,
+    factors  real[] NOT NULL,
+    bias     real NOT NULL,
+    PRIMARY KEY (model_id, feature)
+);
+ALTER TABLE @extschema@.feature_weights ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.feature_weights FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = feature_weights.model_id));
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.feature_weights', '');
+COMMENT ON TABLE @extschema@.feature_weights IS 'pg_recommend: per model version trained with item_features, each feature''s weights to item factors and bias (the intercept as the empty feature)';
+GRANT SELECT ON @extschema@.feature_weights TO PUBLIC;
+
 DROP PROCEDURE @extschema@.train(text, text, text, text, text, text, integer, integer, double precision, bigint,
                                  double precision, double precision, double precision, integer, text,
                                  double precision, boolean, boolean, text, boolean, boolean);

@@ -140,6 +140,22 @@ GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT SELECT ON @extschema@.model_versions, @extschema@.user_factors, @extschema@.item_factors,
                 @extschema@.deployments, @extschema@.model_grants, @extschema@.models TO PUBLIC;
 
+-- Item features (rec.train's item_features): the map from features to item factors fitted with a
+-- version, one row per feature (the intercept as the empty feature), for rec.refresh_items.
+CREATE TABLE @extschema@.feature_weights (
+    model_id bigint NOT NULL,
+    feature  text NOT NULL,
+    factors  real[] NOT NULL,
+    bias     real NOT NULL,
+    PRIMARY KEY (model_id, feature)
+);
+ALTER TABLE @extschema@.feature_weights ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.feature_weights FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = feature_weights.model_id));
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.feature_weights', '');
+COMMENT ON TABLE @extschema@.feature_weights IS 'pg_recommend: per model version trained with item_features, each feature''s weights to item factors and bias (the intercept as the empty feature)';
+GRANT SELECT ON @extschema@.feature_weights TO PUBLIC;
+
 -- Training.
 CREATE PROCEDURE @extschema@.train(
     model          text,

@@ -4,6 +4,9 @@
 #pragma once
 #include "pg/model_image.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "core/rerank.hpp"
 
 namespace rec::pg {
@@ -15,26 +18,28 @@ namespace rec::pg {
 rec::core::RerankOptions page_rules_arg(FunctionCallInfo fcinfo, int diversity_arg, int group_table_arg, int limit_arg,
                                         const ServedModel *m, const char *function);
 
-// How many best items to re-rank for n rows: enough for diversity to choose from. Whoever finds fewer
-// than n rows in such a pool re-ranks every eligible item (caps may skip many).
+// How many best items to re-rank for n rows first: enough for diversity to choose from.
 size_t rerank_pool_size(size_t n, size_t items);
 
 // The best n of a ranking with the rules applied: `ranked(count)` gives the best `count` eligible
 // items, best first (a std::vector<Scored>). Without rules that is all; with them the best few are
-// re-ranked, and every eligible item when caps left that pool short of n. Pure C++.
+// re-ranked, and more when caps left that pool short of n. Pure C++.
 template <typename Ranked>
 std::vector<rec::core::Scored>
 best_with_rules(const ServedModel *m, size_t n, const rec::core::RerankOptions &rules, Ranked &&ranked)
 {
     if (!rules.active())
         return ranked(n);
+    // Caps can skip most of a pool (items have several genres): a short result re-ranks a pool four
+    // times larger, until n are found or every eligible item was offered.
     const size_t items = size_t(m->n_items);
-    const size_t pool = rerank_pool_size(n, items);
-    const std::vector<rec::core::Scored> best = ranked(pool);
-    std::vector<rec::core::Scored> out = rec::core::rerank(m->model.item_factors, m->model.k, best, n, rules);
-    if (out.size() < n && best.size() == pool && pool < items)
-        out = rec::core::rerank(m->model.item_factors, m->model.k, ranked(items), n, rules);
-    return out;
+    for (size_t pool = rerank_pool_size(n, items);; pool = std::min(items, pool * 4))
+    {
+        const std::vector<rec::core::Scored> best = ranked(pool);
+        std::vector<rec::core::Scored> out = rec::core::rerank(m->model.item_factors, m->model.k, best, n, rules);
+        if (out.size() >= n || best.size() < pool || pool >= items)
+            return out;
+    }
 }
 
 }  // namespace rec::pg

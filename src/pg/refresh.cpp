@@ -1,10 +1,12 @@
 // rec.refresh_users and rec.refresh_items: keep a deployed model fresh between full retrains. Each
 // given user's factors are solved again from their current rows in the training source with the item
 // factors fixed (implicit's partial_fit_users), and likewise items with the user factors fixed; ids the
-// model has never seen are added.
+// model has never seen are added. An item with no rows gets its factors from its features when the
+// version was trained with item_features.
 #include "pg/args.hpp"
 #include "pg/bridge.hpp"
 #include "pg/ids.hpp"
+#include "pg/item_features.hpp"
 #include "pg/model_lifecycle.hpp"
 #include "pg/model_store.hpp"
 #include "pg/serving.hpp"
@@ -105,6 +107,47 @@ solve(const ServedModel *m, bool items, const rec::pg::SourceRows &rows, const i
     }
 }
 
+// Items asked for that have no rows in the source: their factors from their features, when the
+// version was trained with item_features (a title added after training, no interaction yet), appended
+// to `update` with no ratings.
+void
+add_from_features(const ServedModel *m, const int64 *wanted, size_t wanted_count, rec::pg::RowUpdate &update)
+{
+    int64 *missing = (int64 *) palloc(sizeof(int64) * (wanted_count + 1));
+    size_t missing_count = 0;
+    for (size_t w = 0; w < wanted_count; ++w)
+    {
+        bool solved = false;
+        for (size_t r = 0; r < update.count && !solved; ++r)
+            solved = update.ids[r] == wanted[w];
+        for (size_t r = 0; r < missing_count && !solved; ++r)
+            solved = missing[r] == wanted[w];  // asked twice
+        if (!solved)
+            missing[missing_count++] = wanted[w];
+    }
+    if (missing_count == 0)
+        return;
+    const size_t k = size_t(m->model.k), total = update.count + missing_count;
+    int64 *ids = (int64 *) palloc(sizeof(int64) * total);
+    float *bias = (float *) palloc(sizeof(float) * total);
+    float *factors = (float *) palloc(sizeof(float) * total * k);
+    int32 *n_ratings = (int32 *) palloc0(sizeof(int32) * total);
+    memcpy(ids, update.ids, sizeof(int64) * update.count);
+    memcpy(bias, update.bias, sizeof(float) * update.count);
+    memcpy(factors, update.factors, sizeof(float) * update.count * k);
+    memcpy(n_ratings, update.n_ratings, sizeof(int32) * update.count);
+    const size_t found = rec::pg::factors_from_features(m->model_id, missing, missing_count, ids + update.count,
+                                                        factors + update.count * k, bias + update.count);
+    for (size_t r = update.count; r < update.count + found; ++r)
+        if (rec::pg::item_index(m, ids[r]) < 0)
+            ++update.added;
+    update.ids = ids;
+    update.bias = bias;
+    update.factors = factors;
+    update.n_ratings = n_ratings;
+    update.count += found;
+}
+
 Datum
 refresh(FunctionCallInfo fcinfo, bool items)
 {
@@ -196,6 +239,8 @@ refresh(FunctionCallInfo fcinfo, bool items)
         update.seen_delta = solved.seen_delta;
         update.added = solved.added;
     });
+    if (items && !keyed)
+        add_from_features(m, wanted, wanted_count, update);
     if (keyed && update.count > 0)
     {
         // Each row's id text, and the added ones' lengths for the model's recorded key size.

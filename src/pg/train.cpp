@@ -3,8 +3,10 @@
 #include "pg/args.hpp"
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
+#include "pg/item_features.hpp"
 #include "pg/model_lifecycle.hpp"
 #include "pg/model_store.hpp"
+#include "pg/safe_sql.hpp"
 #include "pg/settings.hpp"
 #include "pg/worker_threads.hpp"
 
@@ -237,6 +239,9 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
         AllocSetContextCreate(CurrentMemoryContext, "pg_recommend training", ALLOCSET_DEFAULT_SIZES);
     TrainedModel *trained = train_model(spec, *indexed, run, job_context);
     const SourceRows &r = rows.rows;
+    StoredFeatureMap features;
+    if (run.item_features)
+        features = attach_item_features(run.item_features, r.item_type, indexed->data, trained->model);
     ModelToStore store{model,
                        spec.algorithm_name,
                        r.qualified_name,
@@ -265,6 +270,8 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
         out.lower_is_better = trained->lower_is_better;
     }
     const StoredVersion stored = store_model(store);
+    if (run.item_features)
+        store_feature_map(stored.model_id, features);
     out.model_id = stored.model_id;
     out.version = stored.version;
     out.deployed = run.deploy;
@@ -459,6 +466,14 @@ PGREC_FUNCTION(rec_train)
                                 "rec.train.")));
     if (time_column)
         spec.hyperparameters = with_json_field(spec.hyperparameters, "time_column", time_column);
+    if (has_arg(fcinfo, ItemFeaturesArg) && !PG_ARGISNULL(ItemFeaturesArg))
+    {
+        // Resolved now (an unknown table fails before training), stored schema-qualified for refreshes.
+        const char *quoted;
+        rec::pg::readable_relation(rec::pg::text_arg(fcinfo, ItemFeaturesArg), &quoted);
+        run.item_features = quoted;
+        spec.hyperparameters = with_json_field(spec.hyperparameters, "item_features", quoted);
+    }
     if (half_life > 0)
         spec.hyperparameters =
             with_json_field(spec.hyperparameters, "half_life",

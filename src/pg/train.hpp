@@ -33,9 +33,10 @@ IndexedRows *index_training_rows(TrainingRows &rows, Algorithm algorithm, Memory
 
 struct RunOptions
 {
-    bool deploy = true;             // serve the new version at once
-    bool early_stopping = false;    // stop when the validation metric stops improving
-    bool deploy_if_better = false;  // deploy only if not worse than the deployed version
+    bool deploy = true;                   // serve the new version at once
+    bool early_stopping = false;          // stop when the validation metric stops improving
+    bool deploy_if_better = false;        // deploy only if not worse than the deployed version
+    const char *item_features = nullptr;  // a feature table: factors for items from their features
 };
 
 struct TrainedVersion
