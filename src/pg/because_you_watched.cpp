@@ -67,7 +67,9 @@ PGREC_FUNCTION(rec_because_you_watched)
     const int32 *seen = m->seen_items + seen_begin;
     const float *values = m->seen_values + seen_begin;
     // Exclusions grow row by row: `exclude`, the user's items, then each row's items.
-    ItemList excluded = rec::pg::item_list_arg(fcinfo, 5, "exclude", m, seen_count + size_t(rows) * n);
+    // Room for the rows' items: each item is shown at most once, so never more than the catalogue.
+    const size_t shown_room = Min(size_t(rows) * n, size_t(m->n_items));
+    ItemList excluded = rec::pg::item_list_arg(fcinfo, 5, "exclude", m, seen_count + shown_room);
     memcpy(excluded.indexes + excluded.count, seen, sizeof(int32) * seen_count);
     excluded.count += seen_count;
 
