@@ -43,7 +43,7 @@ SELECT count(*) AS returned, count(*) FILTER (WHERE item_id NOT IN (SELECT item_
        count(*) FILTER (WHERE item_id IN (SELECT item_id FROM rec.trending('page', 20))) AS excluded
 FROM rec.trending('page', 10, candidates => (SELECT array_agg(item_id) FROM movies WHERE item_id < 1000),
                   exclude => (SELECT array_agg(item_id) FROM rec.trending('page', 20)));
-SELECT error_of($$SELECT * FROM rec.trending('filters')$$);
+SELECT error_of($$SELECT * FROM rec.trending('page_ials')$$);
 SELECT error_of($$SELECT * FROM rec.trending('page', 10, NULL)$$);
 SELECT error_of($$SELECT * FROM rec.trending('page', 10, interval '0 days')$$);
 SELECT error_of($$SELECT * FROM rec.trending('page', -1)$$);
