@@ -1,17 +1,20 @@
 -- Models are ordinary, durable tables; training reads with the caller's rights and row-level
 -- security; only pg_recommend writes the model tables; only a model's owner may drop it.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 SET LOCAL client_min_messages = warning;
 
 SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
 SELECT has_table('rec', 'user_factors', 'user factors are stored in a table');
 SELECT has_table('rec', 'item_factors', 'item factors are stored in a table');
 SELECT has_table('rec', 'deployments', 'the deployment history is stored in a table');
+SELECT has_table('rec', 'feature_weights', 'the item-feature maps of versions are stored in a table');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.feature_weights'::regclass),
+          'feature weights are readable only as their model is (row-level security)');
 SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 5,
+           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 6,
           'the model tables are WAL-logged (not unlogged or temporary), so they survive crashes and replicate');
-SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 7,
+SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 8,
           'model tables and their sequences are marked for pg_dump');
 
 CREATE TABLE plays (user_id int, item_id int, rating int, region text);
