@@ -183,7 +183,10 @@ CREATE PROCEDURE @extschema@.train(
     noise_variance double precision DEFAULT NULL,   -- als: > 0 trains by variational Bayes (solver 'cholesky'); NULL: 0
     time_column    text DEFAULT NULL,               -- each interaction's time (timestamp[tz], date or epoch seconds)
     half_life      interval DEFAULT NULL,           -- with time_column: weight 0.5 ^ (age / half_life); NULL: none
-    item_features  text DEFAULT NULL)               -- (item id, feature text [, weight real]): cold-start items
+    item_features  text DEFAULT NULL,               -- (item id, feature text [, weight real]): cold-start items
+    min_user_interactions integer DEFAULT NULL,     -- cleaning: drop users and items below these until
+    min_item_interactions integer DEFAULT NULL,     --   none is (a k-core), after
+    max_user_interactions integer DEFAULT NULL)     --   dropping users above this (bots)
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 CREATE PROCEDURE @extschema@.tune(
     model             text,
@@ -410,3 +413,15 @@ RETURNS TABLE (anchor_item bigint, rank integer, item_id bigint, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 30
 AS 'MODULE_PATHNAME', 'rec_because_you_watched';
 COMMENT ON FUNCTION @extschema@.because_you_watched IS 'pg_recommend: rows of items similar to each of the user''s strongest interactions (the anchors), the user''s items and earlier rows'' items left out';
+
+-- Data quality before training.
+CREATE FUNCTION @extschema@.profile(
+    source        text,
+    user_column   text DEFAULT 'user_id',
+    item_column   text DEFAULT 'item_id',
+    rating_column text DEFAULT 'rating',      -- NULL: every row counts 1
+    time_column   text DEFAULT NULL)          -- timestamp[tz], date or epoch seconds
+RETURNS TABLE (finding text, severity text, value float8, detail text)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_profile';
+COMMENT ON FUNCTION @extschema@.profile IS 'pg_recommend: what a source of interactions looks like before training: sizes, NULLs, NaN, duplicates, value histogram and out-of-range values, sparse users and items, suspected bots and bursts, popularity concentration, time span';

@@ -362,4 +362,131 @@ find_id(const std::vector<int64_t> &ids, int64_t id)
     return (it != ids.end() && *it == id) ? int64_t(it - ids.begin()) : -1;
 }
 
+CleaningReport
+clean_interactions(Interactions &data, const CleaningOptions &options, int threads, HostHooks &hooks,
+                   MemoryBudget &budget)
+{
+    CleaningReport report;
+    if (!options.any())
+        return report;
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    std::vector<uint8_t> user_kept(users, 1), item_kept(items, 1);
+    std::vector<size_t> user_count(users), item_count(items);
+    for (size_t u = 0; u < users; ++u)
+        user_count[u] = data.by_user.row_size(u);
+    for (size_t i = 0; i < items; ++i)
+        item_count[i] = data.by_item.row_size(i);
+    // Drops user u (its entries leave its items' counts); returns the entries dropped.
+    const auto drop_user = [&](size_t u) {
+        user_kept[u] = 0;
+        size_t entries = 0;
+        for (size_t e = data.by_user.offsets[u]; e < data.by_user.offsets[u + 1]; ++e)
+        {
+            const size_t i = size_t(data.by_user.columns[e]);
+            if (item_kept[i])
+            {
+                --item_count[i];
+                ++entries;
+            }
+        }
+        user_count[u] = 0;
+        return entries;
+    };
+    const auto drop_item = [&](size_t i) {
+        item_kept[i] = 0;
+        size_t entries = 0;
+        for (size_t e = data.by_item.offsets[i]; e < data.by_item.offsets[i + 1]; ++e)
+        {
+            const size_t u = size_t(data.by_item.columns[e]);
+            if (user_kept[u])
+            {
+                --user_count[u];
+                ++entries;
+            }
+        }
+        item_count[i] = 0;
+        return entries;
+    };
+    // Items left with no entries by a step are dropped by it.
+    const auto drop_emptied_items = [&](Dropped &d) {
+        for (size_t i = 0; i < items; ++i)
+            if (item_kept[i] && item_count[i] == 0)
+            {
+                item_kept[i] = 0;
+                ++d.items;
+            }
+    };
+    if (options.max_user > 0)
+    {
+        for (size_t u = 0; u < users; ++u)
+            if (user_count[u] > options.max_user)
+            {
+                report.above_max_user.interactions += drop_user(u);
+                ++report.above_max_user.users;
+            }
+        drop_emptied_items(report.above_max_user);
+    }
+    if (options.min_user > 0 || options.min_item > 0)
+    {
+        for (bool changed = true; changed;)
+        {
+            hooks.poll();
+            changed = false;
+            ++report.rounds;
+            for (size_t u = 0; u < users; ++u)
+                if (user_kept[u] && user_count[u] < options.min_user)
+                {
+                    report.k_core.interactions += drop_user(u);
+                    ++report.k_core.users;
+                    changed = true;
+                }
+            for (size_t i = 0; i < items; ++i)
+                if (item_kept[i] && item_count[i] < options.min_item)
+                {
+                    report.k_core.interactions += drop_item(i);
+                    ++report.k_core.items;
+                    changed = true;
+                }
+        }
+        // Users left with nothing by the items' removal were dropped above (count 0 < min_user) unless
+        // min_user is 0: drop them too, as they have nothing to learn from.
+        for (size_t u = 0; u < users; ++u)
+            if (user_kept[u] && user_count[u] == 0)
+            {
+                user_kept[u] = 0;
+                ++report.k_core.users;
+            }
+    }
+    // The kept entries as triplets, indexed again.
+    std::vector<int64_t> kept_users, kept_items;
+    std::vector<float> kept_values, kept_weights;
+    const bool weighted = data.by_user.weighted();
+    for (size_t u = 0; u < users; ++u)
+    {
+        if (!user_kept[u])
+            continue;
+        for (size_t e = data.by_user.offsets[u]; e < data.by_user.offsets[u + 1]; ++e)
+        {
+            const size_t i = size_t(data.by_user.columns[e]);
+            if (!item_kept[i])
+                continue;
+            kept_users.push_back(data.user_ids[u]);
+            kept_items.push_back(data.item_ids[i]);
+            kept_values.push_back(data.by_user.values[e]);
+            if (weighted)
+                kept_weights.push_back(data.by_user.weights[e]);
+        }
+    }
+    if (kept_users.empty())
+        throw std::invalid_argument("cleaning left no interactions to train on");
+    const size_t merged = data.duplicates_merged;
+    budget.give(interactions_bytes(data.nnz(), users, items, weighted));
+    data = Interactions();
+    data = build_interactions(TripletsView(kept_users.data(), kept_items.data(), kept_values.data(), kept_users.size(),
+                                           nullptr, weighted ? kept_weights.data() : nullptr),
+                              DuplicatePolicy::Sum, threads, hooks, budget);
+    data.duplicates_merged = merged;
+    return report;
+}
+
 }  // namespace rec::core

@@ -81,6 +81,31 @@ Interactions build_interactions(const TripletsView &triplets, DuplicatePolicy po
 // weights when weighted).
 size_t interactions_bytes(size_t nnz, size_t users, size_t items, bool weighted = false);
 
+// Cleaning before training (rec.train's min_user_interactions, min_item_interactions,
+// max_user_interactions), counted in distinct (user, item) pairs. 0: no limit.
+struct CleaningOptions
+{
+    size_t max_user = 0;  // users with more interactions are dropped first (bots)
+    size_t min_user = 0;  // then users and items below these, repeated until none is (a k-core)
+    size_t min_item = 0;
+    bool any() const { return max_user > 0 || min_user > 0 || min_item > 0; }
+};
+struct Dropped
+{
+    size_t users = 0, items = 0, interactions = 0;
+};
+struct CleaningReport
+{
+    Dropped above_max_user;  // by max_user_interactions (items left with nothing count here too)
+    Dropped k_core;          // by min_user_interactions and min_item_interactions
+    int rounds = 0;          // passes until the k-core was stable
+};
+
+// Drops what `options` says from `data` (rebuilt with the same policy). Throws std::invalid_argument
+// if nothing is left.
+CleaningReport clean_interactions(Interactions &data, const CleaningOptions &options, int threads, HostHooks &hooks,
+                                  MemoryBudget &budget = unlimited_budget());
+
 // Dense index of an external id in an ascending id list, or -1.
 int64_t find_id(const std::vector<int64_t> &ids, int64_t id);
 

@@ -115,6 +115,15 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
     slot_getallattrs(slot);
     const bool *nulls = slot->tts_isnull;
     const bool timed = spec.time_column != nullptr;
+    if (spec.defects && (nulls[0] || nulls[1] || nulls[2] || (timed && nulls[3])))
+    {
+        SourceDefects &d = *spec.defects;
+        d.null_users += nulls[0];
+        d.null_items += nulls[1];
+        d.null_values += nulls[2];
+        d.null_times += timed && nulls[3];
+        return true;
+    }
     if (nulls[0] || nulls[1] || nulls[2] || (timed && nulls[3]))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("source \"%s\" has a NULL in column \"%s\"", spec.relation,
@@ -124,12 +133,12 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
                                           : spec.time_column),
                         errhint("Filter NULLs out in a view, or fill them in.")));
     const double time = timed ? DatumGetFloat8(slot->tts_values[3]) : 0;
-    if (!std::isfinite(time))
+    if (!std::isfinite(time) && !spec.defects)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("source \"%s\" has an infinite time in column \"%s\"", spec.relation, spec.time_column),
                         errhint("Filter rows with infinite times out in a view.")));
     const double value = DatumGetFloat8(slot->tts_values[2]);
-    if (!std::isfinite(value) || !std::isfinite(float(value)))
+    if ((!std::isfinite(value) || !std::isfinite(float(value))) && !spec.defects)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("source \"%s\" has a rating that is not a finite number: %g", spec.relation, value),
                         errdetail("Row %zu of the source.", out.count + 1),
@@ -288,7 +297,7 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
         elog(ERROR, "reading the source failed: %s", SPI_result_code_string(rc));
     end_spi(spi);
-    if (out.count == 0 && !filtered)
+    if (out.count == 0 && !filtered && !spec.defects)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("source \"%s\" has no rows", spec.relation),
                         errhint("A model needs at least one rating to learn from.")));
     return out;

@@ -29,8 +29,17 @@ struct SourceSpec
     // The id types of the caller's model (refreshes, evaluation, validation): a column holding
     // another kind of ids is refused. InvalidOid: any.
     Oid expect_user_type = InvalidOid, expect_item_type = InvalidOid;
-    const char *model_name = nullptr;    // for that error message
+    const char *model_name = nullptr;  // for that error message
+    // Profiling (rec.profile): rows with a NULL are counted here and skipped, NaN and infinite
+    // values kept, and an empty source is no error. NULL: such rows are errors.
+    struct SourceDefects *defects = nullptr;
     const char *function = "rec.train";  // the SQL function reading, for hints
+};
+
+// What a profiling read skipped.
+struct SourceDefects
+{
+    size_t null_users = 0, null_items = 0, null_values = 0, null_times = 0;
 };
 
 // palloc'd in the caller's memory context.

@@ -28,11 +28,26 @@ struct IndexedRows
     // What the run holds, counted from the rows read to the model trained: the peak is reported.
     rec::core::MemoryBudget budget;
     rec::core::Interactions data;
+    rec::core::CleaningReport cleaning;
+    bool cleaned = false;
     std::unique_ptr<rec::core::ValidationSet> validation;
     double seconds = 0;  // indexing
 };
 
 namespace {
+
+// `json` (an object) with "name": <value> added at its end, `value` being JSON already.
+const char *
+with_json_value(const char *json, const char *name, const char *value)
+{
+    StringInfoData out;
+    initStringInfo(&out);
+    appendBinaryStringInfo(&out, json, int(strlen(json) - 1));  // all but the closing brace
+    appendStringInfoString(&out, ", ");
+    escape_json(&out, name);
+    appendStringInfo(&out, ": %s}", value);
+    return out.data;
+}
 
 // What one training run produces; owned by a memory context so that an error while storing frees it.
 struct TrainedModel
@@ -214,6 +229,24 @@ index_training_rows(TrainingRows &rows, Algorithm algorithm, MemoryContext owner
         r.items = nullptr;
         r.ratings = nullptr;
     }
+    if (rows.cleaning.any())
+    {
+        const WorkerThreads workers;
+        BackendHooks hooks;
+        const size_t before = indexed->data.nnz();
+        indexed->cleaning =
+            rec::core::clean_interactions(indexed->data, rows.cleaning, workers.threads(), hooks, indexed->budget);
+        indexed->cleaned = true;
+        const rec::core::CleaningReport &c = indexed->cleaning;
+        pg_call([&] {
+            ereport(NOTICE, (errmsg("cleaning: max_user_interactions dropped %zu users, %zu items, %zu interactions; "
+                                    "min_user/item_interactions dropped %zu users, %zu items, %zu interactions in %d "
+                                    "rounds; %zu of %zu interactions left",
+                                    c.above_max_user.users, c.above_max_user.items, c.above_max_user.interactions,
+                                    c.k_core.users, c.k_core.items, c.k_core.interactions, c.rounds,
+                                    indexed->data.nnz(), before)));
+        });
+    }
     if (indexed->data.duplicates_merged > 0)
         pg_call([&] {
             ereport(NOTICE, (errmsg("%zu rows repeated an earlier (user, item) pair and were %s into it",
@@ -239,13 +272,28 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
         AllocSetContextCreate(CurrentMemoryContext, "pg_recommend training", ALLOCSET_DEFAULT_SIZES);
     TrainedModel *trained = train_model(spec, *indexed, run, job_context);
     const SourceRows &r = rows.rows;
+    const char *hyperparameters = spec.hyperparameters;
+    if (indexed->cleaned)
+    {
+        const rec::core::CleaningReport &c = indexed->cleaning;
+        const auto dropped = [](const rec::core::Dropped &d) {
+            return psprintf("{\"users\": %zu, \"items\": %zu, \"interactions\": %zu}", d.users, d.items,
+                            d.interactions);
+        };
+        hyperparameters = with_json_value(
+            hyperparameters, "cleaning",
+            psprintf("{\"max_user_interactions\": %zu, \"min_user_interactions\": %zu, "
+                     "\"min_item_interactions\": %zu, \"dropped_above_max_user\": %s, \"dropped_k_core\": %s}",
+                     rows.cleaning.max_user, rows.cleaning.min_user, rows.cleaning.min_item, dropped(c.above_max_user),
+                     dropped(c.k_core)));
+    }
     StoredFeatureMap features;
     if (run.item_features)
         features = attach_item_features(run.item_features, r.item_type, indexed->data, trained->model);
     ModelToStore store{model,
                        spec.algorithm_name,
                        r.qualified_name,
-                       spec.hyperparameters,
+                       hyperparameters,
                        rows.source.user_column,
                        rows.source.item_column,
                        rows.source.rating_column,
@@ -348,6 +396,9 @@ enum Arg
     TimeColumnArg,
     HalfLifeArg,
     ItemFeaturesArg,
+    MinUserInteractionsArg,
+    MinItemInteractionsArg,
+    MaxUserInteractionsArg,
     ArgCount
 };
 const char *const kArgNames[ArgCount] = {"model",
@@ -375,7 +426,10 @@ const char *const kArgNames[ArgCount] = {"model",
                                          "noise_variance",
                                          "time_column",
                                          "half_life",
-                                         "item_features"};
+                                         "item_features",
+                                         "min_user_interactions",
+                                         "min_item_interactions",
+                                         "max_user_interactions"};
 
 rec::pg::GivenNumber
 number_arg(FunctionCallInfo fcinfo, int arg)
@@ -466,6 +520,19 @@ PGREC_FUNCTION(rec_train)
                                 "rec.train.")));
     if (time_column)
         spec.hyperparameters = with_json_field(spec.hyperparameters, "time_column", time_column);
+    // Cleaning: counts of distinct (user, item) pairs, each at least 1 when given.
+    rec::core::CleaningOptions cleaning;
+    size_t *limits[] = {&cleaning.min_user, &cleaning.min_item, &cleaning.max_user};
+    for (int arg = MinUserInteractionsArg; arg <= MaxUserInteractionsArg; ++arg)
+    {
+        if (!has_arg(fcinfo, arg) || PG_ARGISNULL(arg))
+            continue;
+        if (PG_GETARG_INT32(arg) < 1)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("%s must be at least 1, not %d", kArgNames[arg], PG_GETARG_INT32(arg)),
+                            errhint("It counts distinct (user, item) pairs; NULL applies no limit (rec.train).")));
+        *limits[arg - MinUserInteractionsArg] = size_t(PG_GETARG_INT32(arg));
+    }
     if (has_arg(fcinfo, ItemFeaturesArg) && !PG_ARGISNULL(ItemFeaturesArg))
     {
         // Resolved now (an unknown table fails before training), stored schema-qualified for refreshes.
@@ -498,6 +565,7 @@ PGREC_FUNCTION(rec_train)
     // Without a half_life the time column is checked and recorded (rec.trending reads it), not weighed.
     rec::pg::TrainingRows rows = rec::pg::read_training_rows(
         model, source, validation_source, spec.algorithm != rec::pg::Algorithm::Als, budget, half_life);
+    rows.cleaning = cleaning;
     rec::pg::IndexedRows *indexed = rec::pg::index_training_rows(rows, spec.algorithm, context, budget);
     rec::pg::train_version(model, spec, rows, indexed, run);
     MemoryContextSwitchTo(caller_context);

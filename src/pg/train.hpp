@@ -15,6 +15,7 @@ struct TrainingRows
     const char *validation_source;  // NULL: none
     SourceRows validation;
     double half_life_seconds = 0;  // with source.time_column: the recency weights' half-life
+    rec::core::CleaningOptions cleaning;  // applied once the rows are indexed
 };
 
 // Reads the source (and the validation source, whose ids must be of the same types); values must not be
