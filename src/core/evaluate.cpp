@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/profile.hpp"
 #include "core/pure_cpp.hpp"
 
 namespace rec::core {
@@ -15,6 +16,87 @@ struct UserScore
     double hits = 0, positives = 0, recall = 0, ap = 0, ndcg = 0, auc = 0;
     bool evaluated = false;
 };
+
+// The beyond-accuracy metrics of the evaluated users' lists (see evaluate.hpp), in user order.
+void
+beyond_accuracy(const FactorModelView &model, const std::vector<std::vector<int32_t>> &tops, const int32_t *item_counts,
+                RankingMetrics &m)
+{
+    const size_t catalogue = model.items, k = size_t(model.k);
+    const double users = double(std::max<size_t>(model.users, 1));
+    // The head: most interacted items holding 80% of the interactions.
+    std::vector<int32_t> order(catalogue);
+    double total = 0;
+    for (size_t i = 0; i < catalogue; ++i)
+    {
+        order[i] = int32_t(i);
+        total += double(item_counts[i]);
+    }
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        return item_counts[a] > item_counts[b] || (item_counts[a] == item_counts[b] && a < b);
+    });
+    std::vector<uint8_t> head(catalogue, 0);
+    double cumulative = 0;
+    for (int32_t i : order)
+    {
+        if (cumulative >= 0.8 * total)
+            break;
+        head[size_t(i)] = 1;
+        cumulative += double(item_counts[i]);
+    }
+    std::vector<double> exposure(catalogue, 0.0);
+    std::vector<double> norms(catalogue, -1.0);
+    const auto norm = [&](int32_t i) {
+        if (norms[size_t(i)] < 0)
+        {
+            double sum = 0;
+            for (size_t f = 0; f < k; ++f)
+                sum += double(model.item_factors[size_t(i) * k + f]) * model.item_factors[size_t(i) * k + f];
+            norms[size_t(i)] = std::sqrt(sum);
+        }
+        return norms[size_t(i)];
+    };
+    double slots = 0, novelty = 0, popularity = 0, tail = 0, diversity = 0;
+    size_t lists = 0, diverse_lists = 0;
+    for (const std::vector<int32_t> &list : tops)
+    {
+        if (list.empty())
+            continue;
+        ++lists;
+        double list_popularity = 0;
+        for (int32_t i : list)
+        {
+            slots += 1;
+            novelty += -std::log2(std::max(double(item_counts[i]), 1.0) / users);
+            list_popularity += double(item_counts[i]);
+            tail += head[size_t(i)] ? 0.0 : 1.0;
+            exposure[size_t(i)] += 1;
+        }
+        popularity += list_popularity / double(list.size());
+        if (list.size() < 2)
+            continue;
+        double distance = 0, pairs = 0;
+        for (size_t a = 0; a < list.size(); ++a)
+            for (size_t b = a + 1; b < list.size(); ++b, pairs += 1)
+            {
+                double dot = 0;
+                for (size_t f = 0; f < k; ++f)
+                    dot += double(model.item_factors[size_t(list[a]) * k + f]) *
+                           model.item_factors[size_t(list[b]) * k + f];
+                const double denominator = norm(list[a]) * norm(list[b]);
+                distance += 1.0 - (denominator > 0 ? dot / denominator : 0.0);
+            }
+        diversity += distance / pairs;
+        ++diverse_lists;
+    }
+    if (lists == 0)
+        return;
+    m.novelty = novelty / slots;
+    m.popularity = popularity / double(lists);
+    m.long_tail = tail / slots;
+    m.exposure_gini = gini(exposure);
+    m.diversity = diverse_lists ? diversity / double(diverse_lists) : 0.0;
+}
 
 }  // namespace
 
@@ -38,7 +120,7 @@ group_positives(size_t users, const int64_t *user_of, const int32_t *item_of, si
 
 RankingMetrics
 ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test, int k, int threads,
-                HostHooks &hooks)
+                HostHooks &hooks, const int32_t *item_counts)
 {
     if (k < 1)
         throw std::invalid_argument("k must be at least 1");
@@ -137,6 +219,8 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
     for (char c : shown)
         covered += size_t(c);
     m.coverage = catalogue ? double(covered) / double(catalogue) : 0.0;
+    if (item_counts)
+        beyond_accuracy(model, tops, item_counts, m);
     return m;
 }
 

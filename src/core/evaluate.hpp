@@ -11,6 +11,20 @@
 //               tied with the remaining positives (implicit's "limited AUC")
 //   coverage  = distinct items in anyone's top k / catalogue size
 // (ranks i start at 1). Test items the model never saw count as positives that can never be ranked.
+//
+// Beyond accuracy, over the same top-k lists, with n_i an item's training interactions and U the
+// training users (given item_counts):
+//   novelty        = mean over recommended slots of −log2(max(n_i, 1) / U)   (self-information; Zhou
+//                    et al., PNAS 2010)
+//   popularity     = mean over users of the mean n_i of their list   (average recommendation
+//                    popularity, ARP; Abdollahpouri et al., 2019)
+//   long_tail      = share of recommended slots outside the head: the most interacted items that
+//                    together hold 80% of the training interactions
+//   exposure_gini  = Gini coefficient of how often each catalogue item is recommended (items never
+//                    recommended count 0; 0 equal exposure, towards 1 a few items get all)
+//   diversity      = mean over users (lists of two or more) of the mean pairwise cosine distance
+//                    1 − cos(q_i, q_j) of the list's item factors (intra-list diversity; Ziegler et
+//                    al., WWW 2005)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,7 +49,8 @@ TestPositives group_positives(size_t users, const int64_t *user_of, const int32_
 struct RankingMetrics
 {
     double precision = 0, recall = 0, map = 0, ndcg = 0, auc = 0, coverage = 0;
-    size_t users = 0;  // users evaluated
+    double novelty = 0, popularity = 0, long_tail = 0, exposure_gini = 0, diversity = 0;  // with item_counts
+    size_t users = 0;                                                                     // users evaluated
 };
 
 // Each user's training items, left out of the ranking: items[offsets[u] .. offsets[u+1]).
@@ -45,7 +60,8 @@ struct SeenItemsView
     const int32_t *items = nullptr;
 };
 
+// item_counts (each item's training interactions) may be null: no beyond-accuracy metrics.
 RankingMetrics ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test,
-                               int k, int threads, HostHooks &hooks);
+                               int k, int threads, HostHooks &hooks, const int32_t *item_counts = nullptr);
 
 }  // namespace rec::core

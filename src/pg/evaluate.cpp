@@ -7,6 +7,7 @@
 #include "pg/source_reader.hpp"
 #include "pg/worker_threads.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -50,7 +51,7 @@ rank_test_rows(const ServedModel *m, const rec::pg::SourceRows &rows, const int6
     rec::pg::BackendHooks hooks;
     const rec::pg::WorkerThreads workers;
     return rec::core::ranking_metrics(m->model, {m->seen_offsets, m->seen_items}, positives, k, workers.threads(),
-                                      hooks);
+                                      hooks, m->item_counts);
 }
 
 }  // namespace
@@ -105,6 +106,15 @@ PGREC_FUNCTION(rec_evaluate)
             CHECK_FOR_INTERRUPTS();
     }
     const rec::core::RankingMetrics metrics = rank_test_rows(m, rows, user_of, k);
+    // User coverage: the share of test users with a positive (known to the model or not) who got a
+    // personal list.
+    int64 *positive_users = (int64 *) palloc(sizeof(int64) * (rows.count + 1));
+    size_t positive_rows = 0;
+    for (size_t r = 0; r < rows.count; ++r)
+        if (has_threshold ? rows.ratings[r] >= threshold : rows.ratings[r] > 0)
+            positive_users[positive_rows++] = rows.users[r];
+    std::sort(positive_users, positive_users + positive_rows);
+    const size_t test_users = size_t(std::unique(positive_users, positive_users + positive_rows) - positive_users);
 
     if (spec.rating_column && m->model.clip)
     {
@@ -118,6 +128,12 @@ PGREC_FUNCTION(rec_evaluate)
     emit(fcinfo, "ndcg", metrics.ndcg, none);
     emit(fcinfo, "auc", metrics.auc, none);
     emit(fcinfo, "coverage", metrics.coverage, none);
+    emit(fcinfo, "novelty", metrics.novelty, none);
+    emit(fcinfo, "popularity", metrics.popularity, none);
+    emit(fcinfo, "long_tail", metrics.long_tail, none);
+    emit(fcinfo, "exposure_gini", metrics.exposure_gini, none);
+    emit(fcinfo, "diversity", metrics.diversity, none);
+    emit(fcinfo, "user_coverage", test_users > 0 ? double(metrics.users) / double(test_users) : 0.0, test_users == 0);
     emit(fcinfo, "users", double(metrics.users));
     emit(fcinfo, "unknown_user_rows", double(unknown_users));
     PG_RETURN_NULL();
