@@ -14,7 +14,7 @@ struct TrainingRows
     SourceRows rows;
     const char *validation_source;  // NULL: none
     SourceRows validation;
-    double half_life_seconds = 0;  // with source.time_column: the recency weights' half-life
+    double half_life_seconds = 0;         // with source.time_column: the recency weights' half-life
     rec::core::CleaningOptions cleaning;  // applied once the rows are indexed
 };
 
