@@ -181,3 +181,19 @@ RETURNS TABLE (finding text, severity text, value float8, detail text)
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_profile';
 COMMENT ON FUNCTION @extschema@.profile IS 'pg_recommend: what a source of interactions looks like before training: sizes, NULLs, NaN, duplicates, value histogram and out-of-range values, sparse users and items, suspected bots and bursts, popularity concentration, time span';
+
+-- rec.evaluate takes group_column and returns each metric's group (a new result column: replaced).
+DROP FUNCTION @extschema@.evaluate(text, text, integer, text, text, text, double precision);
+CREATE FUNCTION @extschema@.evaluate(
+    model               text,
+    test_source         text,
+    k                   integer DEFAULT 10,
+    user_column         text DEFAULT 'user_id',
+    item_column         text DEFAULT 'item_id',
+    rating_column       text DEFAULT 'rating',
+    relevance_threshold double precision DEFAULT NULL,
+    group_column        text DEFAULT NULL)      -- a column of the test source: every metric per group too
+RETURNS TABLE (metric text, value double precision, group_value text)   -- group_value NULL: all users
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_evaluate';
+COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';

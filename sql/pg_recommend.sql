@@ -353,8 +353,9 @@ CREATE FUNCTION @extschema@.evaluate(
     user_column         text DEFAULT 'user_id',
     item_column         text DEFAULT 'item_id',
     rating_column       text DEFAULT 'rating',
-    relevance_threshold double precision DEFAULT NULL)
-RETURNS TABLE (metric text, value double precision)
+    relevance_threshold double precision DEFAULT NULL,
+    group_column        text DEFAULT NULL)      -- a column of the test source: every metric per group too
+RETURNS TABLE (metric text, value double precision, group_value text)   -- group_value NULL: all users
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_evaluate';
 COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';

@@ -60,5 +60,21 @@ SELECT (SELECT pg_temp.gini(array_agg(coalesce(e.shown, 0)::float8))
        (SELECT avg(-log(2, greatest(n_ratings, 1)::numeric / (SELECT count(DISTINCT user_id) FROM ratings)))::float8
         FROM popular_lists)
        < (SELECT value FROM m WHERE metric = 'novelty') AS popularity_novelty_lower;
+-- group_column: every metric per group, each equal to evaluating that group's rows alone.
+CREATE TABLE grouped_test AS
+SELECT user_id, item_id, rating, CASE WHEN user_id % 2 = 0 THEN 'even' ELSE 'odd' END AS bucket
+FROM beyond_test WHERE user_id <= 40;
+CREATE TABLE even_test AS SELECT * FROM grouped_test WHERE bucket = 'even';
+CREATE TABLE odd_test AS SELECT * FROM grouped_test WHERE bucket = 'odd';
+SELECT g.group_value, count(*) AS metrics,
+       count(*) FILTER (WHERE abs(g.value - alone.value) < 1e-9) AS equal_to_the_group_alone
+FROM rec.evaluate('beyond', 'grouped_test', k => 10, group_column => 'bucket') g
+JOIN (SELECT 'even' AS bucket, metric, value FROM rec.evaluate('beyond', 'even_test', k => 10)
+      UNION ALL SELECT 'odd', metric, value FROM rec.evaluate('beyond', 'odd_test', k => 10)) alone
+  ON alone.bucket = g.group_value AND alone.metric = g.metric
+GROUP BY g.group_value ORDER BY g.group_value;
+SELECT metric, value FROM rec.evaluate('beyond', 'grouped_test', k => 10, group_column => 'bucket')
+WHERE metric = 'users' ORDER BY group_value NULLS FIRST;
+SELECT error_of($$SELECT * FROM rec.evaluate('beyond', 'grouped_test', group_column => 'no_such_column')$$);
 SELECT rec.drop_model('beyond');
-DROP TABLE beyond_test;
+DROP TABLE beyond_test, grouped_test, even_test, odd_test;
