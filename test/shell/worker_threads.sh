@@ -29,7 +29,9 @@ for run in 1 2 3 4; do train "pool$run" > "$notices/$run" & done
 # libgomp keeps idle between a run's phases (indexing may lease 3, training 1) sleep and do not count;
 # one still spinning down from the last phase can show as R for a moment, so an excess counts only when
 # two samples in a row see it.
-running_threads() { sed 's/.*) //' /proc/"$1"/task/*/stat 2>/dev/null | awk '$1 == "R"' | wc -l; }
+# A backend can end between the lease query and these reads: a missing /proc entry counts 0 (under
+# pipefail its failing sed or ls would otherwise end the whole script, silently).
+running_threads() { { sed 's/.*) //' /proc/"$1"/task/*/stat 2>/dev/null || true; } | awk '$1 == "R"' | wc -l; }
 most_workers=0; most_os_threads=0; most_runs=0; over_lease=""; declare -A over_before=()
 while [ -n "$(jobs -r)" ]; do
     leases=$(sql -c "SELECT pid || ' ' || threads FROM rec.worker_threads()")
@@ -38,7 +40,7 @@ while [ -n "$(jobs -r)" ]; do
         [ -z "$pid" ] && continue
         workers=$((workers + threads - 1)); runs=$((runs + 1))
         os_threads=$(running_threads "$pid")
-        tasks=$(ls "/proc/$pid/task" 2>/dev/null | wc -l)
+        tasks=$({ ls "/proc/$pid/task" 2>/dev/null || true; } | wc -l)
         [ "$tasks" -gt "$most_os_threads" ] && most_os_threads=$tasks
         if [ "$os_threads" -gt "$threads" ]; then
             over_now[$pid]=1
