@@ -376,36 +376,28 @@ clean_interactions(Interactions &data, const CleaningOptions &options, int threa
         user_count[u] = data.by_user.row_size(u);
     for (size_t i = 0; i < items; ++i)
         item_count[i] = data.by_item.row_size(i);
-    // Drops user u (its entries leave its items' counts); returns the entries dropped.
-    const auto drop_user = [&](size_t u) {
-        user_kept[u] = 0;
+    // Drops row r of one side (its entries leave the other side's counts); returns the entries dropped.
+    const auto drop = [](size_t r, const SparseRows &rows, std::vector<uint8_t> &kept, std::vector<size_t> &count,
+                         const std::vector<uint8_t> &other_kept, std::vector<size_t> &other_count) {
+        kept[r] = 0;
         size_t entries = 0;
-        for (size_t e = data.by_user.offsets[u]; e < data.by_user.offsets[u + 1]; ++e)
+        for (size_t e = rows.offsets[r]; e < rows.offsets[r + 1]; ++e)
         {
-            const size_t i = size_t(data.by_user.columns[e]);
-            if (item_kept[i])
+            const size_t other = size_t(rows.columns[e]);
+            if (other_kept[other])
             {
-                --item_count[i];
+                --other_count[other];
                 ++entries;
             }
         }
-        user_count[u] = 0;
+        count[r] = 0;
         return entries;
     };
+    const auto drop_user = [&](size_t u) {
+        return drop(u, data.by_user, user_kept, user_count, item_kept, item_count);
+    };
     const auto drop_item = [&](size_t i) {
-        item_kept[i] = 0;
-        size_t entries = 0;
-        for (size_t e = data.by_item.offsets[i]; e < data.by_item.offsets[i + 1]; ++e)
-        {
-            const size_t u = size_t(data.by_item.columns[e]);
-            if (user_kept[u])
-            {
-                --user_count[u];
-                ++entries;
-            }
-        }
-        item_count[i] = 0;
-        return entries;
+        return drop(i, data.by_item, item_kept, item_count, user_kept, user_count);
     };
     // Items left with no entries by a step are dropped by it.
     const auto drop_emptied_items = [&](Dropped &d) {

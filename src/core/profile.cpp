@@ -28,8 +28,9 @@ gini(std::vector<double> counts)
 }
 
 Profile
-profile_interactions(const ProfileInput &in)
+profile_interactions(const ProfileInput &in, HostHooks &hooks)
 {
+    hooks.poll();
     Profile out;
     ProfileCounts &p = out.counts;
     p.rows = in.count;
@@ -46,6 +47,7 @@ profile_interactions(const ProfileInput &in)
     }
     p.users = per_user.size();
     p.items = per_item.size();
+    hooks.poll();
     std::sort(pairs.begin(), pairs.end());
     const size_t distinct = size_t(std::unique(pairs.begin(), pairs.end()) - pairs.begin());
     p.duplicate_rows = in.count - distinct;
@@ -61,6 +63,7 @@ profile_interactions(const ProfileInput &in)
         else
             ++p.non_finite;
     }
+    hooks.poll();
     std::sort(finite.begin(), finite.end());
     if (!finite.empty())
     {
@@ -93,6 +96,7 @@ profile_interactions(const ProfileInput &in)
             }
     }
 
+    hooks.poll();
     // Sparse users and items; heavy users.
     std::vector<double> user_counts, item_counts;
     user_counts.reserve(per_user.size());
@@ -132,6 +136,7 @@ profile_interactions(const ProfileInput &in)
             p.future += in.times[r] > in.now;
             user_times[r] = {in.users[r], in.times[r]};
         }
+        hooks.poll();
         std::sort(user_times.begin(), user_times.end());
         for (size_t i = 0; i < user_times.size();)
         {

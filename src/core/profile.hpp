@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/parallel.hpp"
+
 namespace rec::core {
 
 struct ProfileInput
@@ -65,7 +67,8 @@ struct Profile
 constexpr size_t kSparseLimit = 5;
 constexpr size_t kBurstLimit = 100;
 
-Profile profile_interactions(const ProfileInput &input);
+// hooks.poll() is called between passes (each O(rows) or a sort: about a second on 10 M rows).
+Profile profile_interactions(const ProfileInput &input, HostHooks &hooks);
 
 // The Gini coefficient of non-negative counts (0 for fewer than two or all zero).
 double gini(std::vector<double> counts);

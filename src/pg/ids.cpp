@@ -360,4 +360,16 @@ item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const ServedMo
     return list;
 }
 
+char *
+allowed_items(const ServedModel *m, const ItemList &candidates, const ItemList &excluded)
+{
+    char *allowed = (char *) palloc(size_t(m->n_items) + 1);
+    memset(allowed, candidates.given ? 0 : 1, size_t(m->n_items));
+    for (size_t c = 0; c < candidates.count; ++c)
+        allowed[candidates.indexes[c]] = 1;
+    for (size_t e = 0; e < excluded.count; ++e)
+        allowed[excluded.indexes[e]] = 0;
+    return allowed;
+}
+
 }  // namespace rec::pg

@@ -58,6 +58,10 @@ struct ItemList
 };
 ItemList item_list_arg(FunctionCallInfo fcinfo, int arg, const char *name, const ServedModel *m, size_t extra_room = 0);
 
+// One byte per model item (palloc'd): 1 if it may be returned (a candidate, when candidates are
+// given, and not excluded), else 0.
+char *allowed_items(const ServedModel *m, const ItemList &candidates, const ItemList &excluded);
+
 // The id the model uses for the user (or item) id `value`, whether or not the model has it, and for
 // text and uuid ids its text in the model's form (*key; NULL for integer ids).
 int64 model_id_of(const ServedModel *m, bool items, Datum value, Oid type, const char **key);

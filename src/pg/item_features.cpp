@@ -273,31 +273,36 @@ factors_from_features(int64 model_id, const int64 *ids, size_t count, int64 *out
     if (rows == 0)
         return 0;
     const FeatureRows features = read_feature_rows(table, ids, count);
-    // Per item asked: its features' indexes and weights, then the prediction.
-    size_t found = 0;
+    // Each asked item's features as map indexes (PostgreSQL-side arrays), then every prediction in one
+    // C++ block with the map copied once.
     int32 *indexes = (int32 *) palloc(sizeof(int32) * (features.count + 1));
-    float *weights = (float *) palloc(sizeof(float) * (features.count + 1));
-    for (size_t w = 0; w < count; ++w)
-    {
-        size_t n = 0;
-        for (size_t r = 0; r < features.count; ++r)
-            if (features.ids[r] == ids[w])
-            {
-                indexes[n] = name_index(map.names, map.count, features.names[r]);
-                weights[n++] = features.weights[r];
-            }
-        if (n == 0)
-            continue;
-        cpp_call([&] {
-            rec::core::FeatureMap core_map;
-            core_map.k = k;
-            core_map.feature_count = map.count;
-            core_map.weights.assign(map.weights, map.weights + size_t(map.count + 1) * size_t(k + 1));
-            rec::core::predict_from_features(core_map, indexes, weights, n, out_factors + found * size_t(k),
-                                             &out_bias[found]);
-        });
-        out_ids[found++] = ids[w];
-    }
+    for (size_t r = 0; r < features.count; ++r)
+        indexes[r] = name_index(map.names, map.count, features.names[r]);
+    size_t found = 0;
+    cpp_call([&] {
+        rec::core::FeatureMap core_map;
+        core_map.k = k;
+        core_map.feature_count = map.count;
+        core_map.weights.assign(map.weights, map.weights + size_t(map.count + 1) * size_t(k + 1));
+        std::vector<int32_t> mine;
+        std::vector<float> weights;
+        for (size_t w = 0; w < count; ++w)
+        {
+            mine.clear();
+            weights.clear();
+            for (size_t r = 0; r < features.count; ++r)
+                if (features.ids[r] == ids[w])
+                {
+                    mine.push_back(indexes[r]);
+                    weights.push_back(features.weights[r]);
+                }
+            if (mine.empty())
+                continue;
+            rec::core::predict_from_features(core_map, mine.data(), weights.data(), mine.size(),
+                                             out_factors + found * size_t(k), &out_bias[found]);
+            out_ids[found++] = ids[w];
+        }
+    });
     return found;
 }
 

@@ -5,6 +5,7 @@
 // before training), 'error' (rec.train would refuse the source as it is).
 #include "pg/args.hpp"
 #include "pg/bridge.hpp"
+#include "pg/host_hooks.hpp"
 #include "pg/settings.hpp"
 #include "pg/source_reader.hpp"
 
@@ -89,7 +90,8 @@ PGREC_FUNCTION(rec_profile)
         input.times = rows.times;
         input.count = rows.count;
         input.now = now;
-        const rec::core::Profile p = rec::core::profile_interactions(input);
+        rec::pg::BackendHooks hooks;
+        const rec::core::Profile p = rec::core::profile_interactions(input, hooks);
         f = p.counts;
         histogram = copied(p.histogram);
         rare = copied(p.out_of_range_values);

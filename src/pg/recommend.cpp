@@ -87,13 +87,7 @@ size_t
 score_unknown_user(const ServedModel *m, const ItemList &candidates, const ItemList &excluded, size_t n,
                    const rec::core::RerankOptions &rules, int32 *items, float *scores)
 {
-    // 1: allowed; 0: not a candidate or excluded.
-    char *allowed = (char *) palloc(size_t(m->n_items) + 1);
-    memset(allowed, candidates.given ? 0 : 1, size_t(m->n_items));
-    for (size_t c = 0; c < candidates.count; ++c)
-        allowed[candidates.indexes[c]] = 1;
-    for (size_t e = 0; e < excluded.count; ++e)
-        allowed[excluded.indexes[e]] = 0;
+    const char *allowed = rec::pg::allowed_items(m, candidates, excluded);
     return copy_out(rec::pg::best_with_rules(m, n, rules,
                                              [&](size_t count) {
                                                  std::vector<rec::core::Scored> best;

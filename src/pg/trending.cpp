@@ -188,13 +188,7 @@ PGREC_FUNCTION(rec_trending)
     const Ranking &ranking = current_ranking(m, model_name, half_life);
     const ItemList candidates = rec::pg::item_list_arg(fcinfo, 3, "candidates", m);
     const ItemList excluded = rec::pg::item_list_arg(fcinfo, 4, "exclude", m);
-    // 1: may be returned.
-    char *allowed = (char *) palloc(size_t(m->n_items) + 1);
-    memset(allowed, candidates.given ? 0 : 1, size_t(m->n_items));
-    for (size_t c = 0; c < candidates.count; ++c)
-        allowed[candidates.indexes[c]] = 1;
-    for (size_t e = 0; e < excluded.count; ++e)
-        allowed[excluded.indexes[e]] = 0;
+    const char *allowed = rec::pg::allowed_items(m, candidates, excluded);
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
     size_t found = 0;
     for (size_t r = 0; r < ranking.count && found < size_t(n_arg); ++r)

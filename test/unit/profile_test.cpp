@@ -43,7 +43,8 @@ TEST(Profile, CountsDuplicatesRareValuesBotsAndBursts)
     users.push_back(1), items.push_back(7000), values.push_back(NAN), times.push_back(2);   // NaN
     users.push_back(2), items.push_back(7001), values.push_back(70), times.push_back(4e9);  // typo, future
     ProfileInput in{users.data(), items.data(), values.data(), times.data(), users.size(), 3e9};
-    const Profile p = profile_interactions(in);
+    NoHostHooks none;
+    const Profile p = profile_interactions(in, none);
     EXPECT_EQ(p.counts.rows, users.size());
     EXPECT_EQ(p.counts.users, 2001u);
     EXPECT_EQ(p.counts.duplicate_rows, 1u);
