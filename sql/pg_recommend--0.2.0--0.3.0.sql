@@ -2,7 +2,8 @@
 -- confidence alpha * value, or Hu, Koren and Volinsky's 1 + alpha * value) and noise_variance
 -- (explicit ALS by variational Bayes), solver and cg_steps now apply to explicit ALS too, the
 -- factor tables' arrays are stored without compression, and similar_items, recommend_for_items
--- and recommend_all take candidates and exclude, as recommend does.
+-- and recommend_all take candidates and exclude, as recommend does; rec.profile, cleaning and the
+-- bias report; A/B tests, impressions and online metrics.
 \echo Use "ALTER EXTENSION pg_recommend UPDATE TO '0.3.0'" to load this file. \quit
 
 -- Factor and id arrays barely compress: stored out of line without a compression attempt (storing a
@@ -117,7 +118,7 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10
 AS 'MODULE_PATHNAME', 'rec_trending';
 COMMENT ON FUNCTION @extschema@.trending IS 'pg_recommend: the model''s items by time-decayed interaction count in its source, highest first (kept per backend for a minute)';
 
--- diversity, group_table and per_group_limit on recommend (both forms), recommend_for_items (above) and
+-- diversity, group_table, per_group_limit and log_impressions on recommend (both forms), recommend_for_items (above) and
 -- because_you_watched: new arguments, so recommend is replaced too.
 DROP FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[]);
 DROP FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any");
@@ -130,11 +131,12 @@ CREATE FUNCTION @extschema@.recommend(
     exclude      bigint[] DEFAULT NULL,   -- never these
     diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
     group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
-    per_group_limit integer DEFAULT NULL)
+    per_group_limit integer DEFAULT NULL,
+    log_impressions boolean DEFAULT false)  -- record the list in rec.impressions
 RETURNS TABLE (item_id bigint, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend';
-COMMENT ON FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[], real, text, integer) IS 'pg_recommend: top n items for a user, best first (integer item ids)';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, integer, text, boolean, bigint[], bigint[], real, text, integer, boolean) IS 'pg_recommend: top n items for a user, best first (integer item ids)';
 
 -- The same for items of any id type: item_type => NULL::text (or ::uuid, ::integer) names the type
 -- of the returned item ids.
@@ -148,11 +150,12 @@ CREATE FUNCTION @extschema@.recommend(
     exclude      "any" DEFAULT NULL,
     diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
     group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
-    per_group_limit integer DEFAULT NULL)
+    per_group_limit integer DEFAULT NULL,
+    log_impressions boolean DEFAULT false)  -- record the list in rec.impressions
 RETURNS TABLE (item_id anyelement, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10
 AS 'MODULE_PATHNAME', 'rec_recommend_typed';
-COMMENT ON FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any", real, text, integer) IS 'pg_recommend: top n items for a user, best first, the item ids of the type named by item_type';
+COMMENT ON FUNCTION @extschema@.recommend(anycompatible, anyelement, integer, text, boolean, "any", "any", real, text, integer, boolean) IS 'pg_recommend: top n items for a user, best first, the item ids of the type named by item_type';
 
 -- "Because you watched X" rows: items similar to the user's strongest interactions, no item twice.
 CREATE FUNCTION @extschema@.because_you_watched(
@@ -197,3 +200,125 @@ RETURNS TABLE (metric text, value double precision, group_value text)   -- group
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_evaluate';
 COMMENT ON FUNCTION @extschema@.evaluate IS 'pg_recommend: a model''s error and ranking metrics on held-out rows';
+
+-- A/B tests: each deployment serves a share of users (traffic); rec.models shows each version's share.
+ALTER TABLE @extschema@.deployments ADD COLUMN traffic double precision NOT NULL DEFAULT 1
+    CHECK (traffic > 0 AND traffic <= 1);
+DROP VIEW @extschema@.models;
+CREATE VIEW @extschema@.models WITH (security_invoker = true) AS
+SELECT v.name, v.version,
+       v.model_id = served.main IS TRUE AS deployed,
+       v.revision, v.algorithm, v.hyperparameters, v.source, v.n_users, v.n_items, v.n_ratings,
+       v.train_metric, v.train_value, v.iterations_run, v.validation_metric, v.validation_value, v.learning_curve,
+       v.train_seconds, v.owner, v.trained_at, v.model_id,
+       CASE WHEN v.model_id = served.challenger THEN served.traffic
+            WHEN v.model_id = served.main THEN 1 - coalesce(served.traffic, 0) END AS traffic
+FROM @extschema@.model_versions v
+LEFT JOIN LATERAL (
+    -- The main deployment (traffic 1) and, newer than it, an A/B test's challenger.
+    SELECT m.model_id AS main, c.model_id AS challenger, c.traffic
+    FROM (SELECT d.deployment_id, d.model_id FROM @extschema@.deployments d
+          JOIN @extschema@.model_versions dv ON dv.model_id = d.model_id
+          WHERE d.name = v.name AND NOT d.rolled_back AND d.traffic >= 1
+          ORDER BY d.deployment_id DESC LIMIT 1) m
+    LEFT JOIN LATERAL (SELECT d.model_id, d.traffic FROM @extschema@.deployments d
+                       JOIN @extschema@.model_versions dv ON dv.model_id = d.model_id
+                       WHERE d.name = v.name AND NOT d.rolled_back AND d.deployment_id > m.deployment_id
+                       ORDER BY d.deployment_id DESC LIMIT 1) c ON true) served ON true;
+
+COMMENT ON VIEW @extschema@.models IS 'pg_recommend: one row per trained model version, with its hyperparameters and training metrics';
+GRANT SELECT ON @extschema@.models TO PUBLIC;
+
+DROP FUNCTION @extschema@.deploy(text, integer);
+CREATE FUNCTION @extschema@.deploy(model text, version integer, traffic double precision DEFAULT 1)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_deploy';
+COMMENT ON FUNCTION @extschema@.deploy IS 'pg_recommend: serve this version of the model from now on, to everyone or (traffic < 1, an A/B test) to that share of users (transactional); returns the version';
+
+-- A/B tests between versions: rec.deploy(model, version, traffic => 0.1) serves a version to a share of
+-- users, chosen by a hash of the user id and the model name (the same in every session and server).
+CREATE FUNCTION @extschema@.served_version(model text, user_id anycompatible)
+RETURNS integer
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_served_version';
+COMMENT ON FUNCTION @extschema@.served_version IS 'pg_recommend: the version of the model that serves this user now (an A/B test''s challenger or the version deployed to everyone)';
+
+CREATE FUNCTION @extschema@.promote(model text)
+RETURNS integer
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_promote';
+COMMENT ON FUNCTION @extschema@.promote IS 'pg_recommend: deploy the A/B test''s challenger to everyone, ending the test (transactional); returns its version';
+
+-- Feedback: what was shown to whom, by which version, when. One row per list; an item's position is its
+-- index in items. Written by rec.recommend(..., log_impressions => true) and rec.log_impressions only
+-- (as the extension's owner); readable like the model itself. Append-only and without an index:
+-- rec.prune_impressions deletes old rows.
+CREATE TABLE @extschema@.impressions (
+    model     text NOT NULL,
+    version   integer NOT NULL,
+    user_id   text NOT NULL,                        -- ids as text: integer digits, a text or uuid id's text
+    items     text[] NOT NULL,                      -- best first
+    shown_at  timestamptz NOT NULL,
+    served_by text NOT NULL                         -- 'recommend', or 'application' (rec.log_impressions)
+);
+ALTER TABLE @extschema@.impressions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.impressions FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.name = impressions.model));
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.impressions', '');
+GRANT SELECT ON @extschema@.impressions TO PUBLIC;
+COMMENT ON TABLE @extschema@.impressions IS 'pg_recommend: the lists shown to users (model, version, user, items best first, when, by what), for online metrics and A/B tests';
+
+CREATE FUNCTION @extschema@.log_impressions(
+    model    text,
+    user_id  anycompatible,
+    items    anycompatiblearray,                    -- as shown, best first
+    version  integer DEFAULT NULL)                  -- NULL: the version serving the user now
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_log_impressions';
+COMMENT ON FUNCTION @extschema@.log_impressions IS 'pg_recommend: record a list of items the application showed a user; returns how many items';
+
+CREATE FUNCTION @extschema@.prune_impressions(model text, older_than interval DEFAULT '30 days')
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_prune_impressions';
+COMMENT ON FUNCTION @extschema@.prune_impressions IS 'pg_recommend: delete the model''s impressions shown longer ago than older_than; owner only; returns how many lists';
+
+-- Online metrics: an impression (an item at position <= k of a logged list) is clicked when the feedback
+-- source has a row for its user and item within click_window after it was shown.
+CREATE FUNCTION @extschema@.online_metrics(
+    model           text,
+    feedback_source text,
+    since           timestamptz DEFAULT now() - interval '7 days',
+    k               integer DEFAULT 10,
+    user_column     text DEFAULT 'user_id',
+    item_column     text DEFAULT 'item_id',
+    time_column     text DEFAULT 'created_at',      -- timestamp[tz], date or epoch seconds
+    click_window    interval DEFAULT '1 day')
+RETURNS TABLE (version integer, users bigint, lists bigint, impressions bigint, clicks bigint,
+               ctr double precision, ctr_low double precision, ctr_high double precision,
+               hit_rate double precision, hit_rate_low double precision, hit_rate_high double precision,
+               mrr double precision, mrr_low double precision, mrr_high double precision)
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'rec_online_metrics';
+COMMENT ON FUNCTION @extschema@.online_metrics IS 'pg_recommend: per served version: users, lists, impressions, clicks, CTR, hit rate@k and MRR of clicked items, with 95% intervals';
+
+CREATE FUNCTION @extschema@.compare_versions(
+    model           text,
+    feedback_source text,
+    since           timestamptz DEFAULT now() - interval '7 days',
+    k               integer DEFAULT 10,
+    user_column     text DEFAULT 'user_id',
+    item_column     text DEFAULT 'item_id',
+    time_column     text DEFAULT 'created_at',
+    click_window    interval DEFAULT '1 day')
+RETURNS TABLE (version integer, role text, users bigint, lists bigint, impressions bigint, clicks bigint,
+               ctr double precision, ctr_low double precision, ctr_high double precision,
+               hit_rate double precision, hit_rate_low double precision, hit_rate_high double precision,
+               mrr double precision, mrr_low double precision, mrr_high double precision,
+               ctr_difference double precision, difference_low double precision, difference_high double precision,
+               p_value double precision, verdict text)
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'rec_compare_versions';
+COMMENT ON FUNCTION @extschema@.compare_versions IS 'pg_recommend: the online metrics of the served version and of every other version shown since, each against the served one: CTR difference, its 95% interval, the two-proportion z-test''s p-value and a verdict';

@@ -52,7 +52,10 @@ PGREC_FUNCTION(rec_because_you_watched)
     const int n_arg = rec::pg::checked_n(fcinfo, 2);
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
-    const ServedModel *m = rec::pg::serving_model(rec::pg::text_arg(fcinfo, 3));
+    // During an A/B test, the version this user is assigned to.
+    const ServedModel *m =
+        rec::pg::serving_model_for_user(rec::pg::text_arg(fcinfo, 3), PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0))
+            .model;
     rec::pg::check_id_result_type(m, true, INT8OID,
                                   "rec.because_you_watched returns bigint item ids: it serves models with integer "
                                   "item ids.");

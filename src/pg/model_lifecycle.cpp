@@ -70,22 +70,44 @@ delete_versions(const int64 *ids, int32 count)
     serving_changed();
 }
 
-// The deployment served now for `name`: its model_id, or 0 if none.
-int64
+// What serves `name` now: the main version's model_id (0 if none) and the challenger's (0 if no A/B
+// test runs), as find_deployment tells it but for every version, also those the caller may not read.
+struct Served
+{
+    int64 main, challenger;
+    int32 challenger_version;
+};
+
+Served
 current_deployment(const char *name)
 {
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID};
     Datum args[] = {CStringGetTextDatum(name)};
     run_sql(spi,
-            "SELECT d.model_id FROM rec.deployments d JOIN rec.model_versions v USING (model_id) "
-            "WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
+            deployments_have_traffic()
+                ? "WITH d AS (SELECT d.deployment_id, d.model_id, d.traffic, v.version FROM rec.deployments d "
+                  "JOIN rec.model_versions v USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back), "
+                  "m AS (SELECT * FROM d WHERE traffic >= 1 ORDER BY deployment_id DESC LIMIT 1) "
+                  "SELECT m.model_id, c.model_id, c.version FROM m LEFT JOIN LATERAL (SELECT * FROM d "
+                  "WHERE d.deployment_id > m.deployment_id ORDER BY d.deployment_id DESC LIMIT 1) c ON true"
+                : "SELECT d.model_id, NULL::int8, NULL::int4 FROM rec.deployments d JOIN rec.model_versions v "
+                  "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
             1, types, args, SPI_OK_SELECT);
-    bool isnull;
-    const int64 model_id =
-        SPI_processed == 0 ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    Served served{0, 0, 0};
+    if (SPI_processed > 0)
+    {
+        bool isnull;
+        served.main = DatumGetInt64(result_value(0, 1));
+        const Datum challenger = result_value(0, 2, &isnull);
+        if (!isnull)
+        {
+            served.challenger = DatumGetInt64(challenger);
+            served.challenger_version = DatumGetInt32(result_value(0, 3));
+        }
+    }
     end_spi(spi);
-    return model_id;
+    return served;
 }
 
 }  // namespace
@@ -128,7 +150,7 @@ grant_model(const char *name, const char *role, bool grant)
 bool
 deployed_validation(const char *name, const char *metric, double *value)
 {
-    const int64 deployed = current_deployment(name);
+    const int64 deployed = current_deployment(name).main;
     if (deployed == 0)
         return false;
     const SpiSession spi = begin_spi(SpiRole::Owner);
@@ -147,14 +169,23 @@ deployed_validation(const char *name, const char *metric, double *value)
 }
 
 void
-record_deployment(const char *name, int64 model_id)
+record_deployment(const char *name, int64 model_id, double traffic)
 {
     const Oid caller = GetUserId();
     const SpiSession spi = begin_spi(SpiRole::Owner);
-    Oid types[] = {TEXTOID, INT8OID, OIDOID};
-    Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(model_id), ObjectIdGetDatum(caller)};
-    run_sql(spi, "INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ($1, $2, $3::regrole)", 3, types,
-            args, SPI_OK_INSERT);
+    Oid types[] = {TEXTOID, INT8OID, OIDOID, FLOAT8OID};
+    Datum args[] = {CStringGetTextDatum(name), Int64GetDatum(model_id), ObjectIdGetDatum(caller),
+                    Float8GetDatum(traffic)};
+    // Traffic 1 without naming the column: tables not yet updated to 0.3.0 have none.
+    if (traffic < 1 && !deployments_have_traffic())
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("A/B tests need pg_recommend 0.3.0's tables"),
+                        errhint("Run ALTER EXTENSION pg_recommend UPDATE.")));
+    run_sql(spi,
+            traffic < 1
+                ? "INSERT INTO rec.deployments (name, model_id, deployed_by, traffic) VALUES ($1, $2, $3::regrole, $4)"
+                : "INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ($1, $2, $3::regrole)",
+            traffic < 1 ? 4 : 3, types, args, SPI_OK_INSERT);
     end_spi(spi);
     serving_changed();
 }
@@ -177,19 +208,43 @@ drop_model(const char *name)
             "DELETE FROM rec.model_grants g WHERE name = $1 AND NOT EXISTS "
             "(SELECT 1 FROM rec.model_versions v WHERE v.name = g.name)",
             1, types, args, SPI_OK_DELETE);
+    // So do its impressions: a new model of that name starts with no feedback (tables not yet updated to
+    // 0.3.0 have none).
+    if (OidIsValid(get_relname_relid("impressions", get_namespace_oid("rec", false))))
+        run_sql(spi,
+                "DELETE FROM rec.impressions i WHERE model = $1 AND NOT EXISTS "
+                "(SELECT 1 FROM rec.model_versions v WHERE v.name = i.model)",
+                1, types, args, SPI_OK_DELETE);
     end_spi(spi);
     return count;
 }
 
 int32
-deploy_model(const char *name, int32 version)
+deploy_model(const char *name, int32 version, double traffic)
 {
+    // NaN fails both comparisons.
+    if (!(traffic > 0 && traffic <= 1))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("traffic must be in (0, 1], not %g", traffic),
+                        errhint("rec.deploy(model, version, traffic => 0.1) serves the version to 10%% of users; "
+                                "traffic => 1 (the default) to everyone.")));
     int32 count;
     VersionRow *versions = owned_versions(name, "deploy", CurrentMemoryContext, &count);
     for (int32 v = 0; v < count; ++v)
         if (versions[v].version == version)
         {
-            record_deployment(name, versions[v].model_id);
+            if (traffic < 1)
+            {
+                const Served served = current_deployment(name);
+                if (served.main == 0)
+                    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                                    errmsg("model \"%s\" has no version deployed to everyone to test against", name),
+                                    errhint("Deploy one first: SELECT rec.deploy('%s', version).", name)));
+                if (served.main == versions[v].model_id)
+                    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                    errmsg("version %d of model \"%s\" already serves everyone", version, name),
+                                    errhint("An A/B test deploys another version with traffic < 1.")));
+            }
+            record_deployment(name, versions[v].model_id, traffic);
             return version;
         }
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" has no version %d", name, version),
@@ -202,7 +257,8 @@ rollback_model(const char *name)
 {
     int32 count;
     VersionRow *versions = owned_versions(name, "roll back", CurrentMemoryContext, &count);
-    const int64 current = current_deployment(name);
+    const Served served = current_deployment(name);
+    const int64 current = served.challenger != 0 ? served.challenger : served.main;
     // The newest earlier deployment of another version that still exists.
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID, INT8OID};
@@ -242,23 +298,46 @@ prune_model(const char *name, int32 keep)
                         errhint("rec.drop_model deletes every version.")));
     int32 count;
     VersionRow *versions = owned_versions(name, "prune", CurrentMemoryContext, &count);
-    const int64 deployed = current_deployment(name);
+    const Served served = current_deployment(name);
     int64 *ids = (int64 *) palloc(sizeof(int64) * size_t(count));
     int32 doomed = 0;
-    // Newest first: the first `keep` versions stay, and so does the deployed one.
+    // Newest first: the first `keep` versions stay, and so do the deployed one and an A/B test's challenger.
     for (int32 v = keep; v < count; ++v)
-        if (versions[v].model_id != deployed)
+        if (versions[v].model_id != served.main && versions[v].model_id != served.challenger)
             ids[doomed++] = versions[v].model_id;
     delete_versions(ids, doomed);
     return doomed;
 }
 
+int32
+promote_model(const char *name)
+{
+    int32 count;
+    owned_versions(name, "promote", CurrentMemoryContext, &count);
+    const Served served = current_deployment(name);
+    if (served.challenger == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("model \"%s\" has no A/B test under way", name),
+                        errhint("rec.deploy('%s', version, traffic => 0.1) starts one; rec.models shows each "
+                                "version's traffic.",
+                                name)));
+    record_deployment(name, served.challenger, 1);
+    return served.challenger_version;
+}
+
 }  // namespace rec::pg
 
-// rec.deploy(model, version) RETURNS integer
+// rec.deploy(model, version, traffic) RETURNS integer (STRICT)
 PGREC_FUNCTION(rec_deploy)
 {
-    PG_RETURN_INT32(rec::pg::deploy_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_INT32(1)));
+    PG_RETURN_INT32(
+        rec::pg::deploy_model(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2)));
+}
+
+// rec.promote(model) RETURNS integer
+PGREC_FUNCTION(rec_promote)
+{
+    PG_RETURN_INT32(rec::pg::promote_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 
 // rec.rollback(model) RETURNS integer

@@ -15,13 +15,16 @@ void require_model_owner(const char *name, const char *action);
 void require_model_owner_unless_new(const char *name, const char *action);
 
 // Makes a version the one served (a row of rec.deployments).
-void record_deployment(const char *name, int64 model_id);
+void record_deployment(const char *name, int64 model_id, double traffic = 1);
 
 // The deployed version's validation value for `metric`, if it has one.
 bool deployed_validation(const char *name, const char *metric, double *value);
 
 int32 drop_model(const char *name);                   // deletes every version; returns how many
-int32 deploy_model(const char *name, int32 version);  // serves `version` from now on; returns it
+// Serves `version` from now on, to everyone (traffic 1) or, as an A/B test's challenger, to that share
+// of users (the main version keeps the rest); returns it.
+int32 deploy_model(const char *name, int32 version, double traffic = 1);
+int32 promote_model(const char *name);  // deploys the A/B test's challenger to everyone; returns it
 int32 rollback_model(const char *name);               // serves the previously deployed version; returns it
 int32 prune_model(const char *name, int32 keep);      // deletes all but the newest `keep` and the deployed
                                                       // version; returns how many were deleted

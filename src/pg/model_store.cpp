@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "core/key_id.hpp"
+
 namespace rec::pg {
 
 namespace {
@@ -206,27 +208,48 @@ kept_plan(SPIPlanPtr *plan, const char *query, int nargs, Oid *types)
 
 }  // namespace
 
-ModelRef
-find_model(const char *name)
+// The main deployment of a name (its newest with traffic 1 not rolled back) and, newer than it, the
+// newest one with traffic < 1 (the challenger), with their versions and revisions, and the name.
+#define DEPLOYMENT_QUERY(NAME, TRAFFIC)                                                                                \
+    "WITH d AS (SELECT d.deployment_id, d.model_id, " TRAFFIC ", v.revision, v.version, d.name "                       \
+    "FROM rec.deployments d JOIN rec.model_versions v USING (model_id) WHERE d.name = " NAME                           \
+    " AND NOT d.rolled_back), m AS (SELECT * FROM d WHERE traffic >= 1 ORDER BY deployment_id DESC LIMIT 1) "          \
+    "SELECT m.model_id, m.revision, m.version, c.model_id, c.revision, c.version, c.traffic, m.name FROM m "           \
+    "LEFT JOIN LATERAL (SELECT * FROM d WHERE d.deployment_id > m.deployment_id "                                      \
+    "ORDER BY d.deployment_id DESC LIMIT 1) c ON true"
+
+#define NEWEST_NAME                                                                                                    \
+    "(SELECT d.name FROM rec.deployments d JOIN rec.model_versions v USING (model_id) WHERE NOT d.rolled_back "        \
+    "ORDER BY d.deployment_id DESC LIMIT 1)"
+
+bool
+deployments_have_traffic()
 {
-    static SPIPlanPtr by_name = nullptr, newest = nullptr, any_version = nullptr;
+    const Oid table = get_relname_relid("deployments", get_namespace_oid("rec", false));
+    return OidIsValid(table) && get_attnum(table, "traffic") != InvalidAttrNumber;
+}
+
+Deployment
+find_deployment(const char *name)
+{
+    // [by name, newest] x [0.3.0's tables, older ones not updated yet: no A/B tests]
+    static SPIPlanPtr plans[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}}, any_version = nullptr;
+    const int tables = deployments_have_traffic() ? 0 : 1;
     Oid types[] = {TEXTOID};
     const SpiSession spi = begin_spi(SpiRole::Caller, true);
     Datum values[] = {name ? CStringGetTextDatum(name) : (Datum) 0};
     if (name)
         execute_sql(spi,
-                    kept_plan(&by_name,
-                              "SELECT d.model_id, v.revision FROM rec.deployments d "
-                              "JOIN rec.model_versions v USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back "
-                              "ORDER BY d.deployment_id DESC LIMIT 1",
+                    kept_plan(&plans[0][tables],
+                              tables == 0 ? DEPLOYMENT_QUERY("$1", "d.traffic")
+                                          : DEPLOYMENT_QUERY("$1", "1::float8 AS traffic"),
                               1, types),
                     values, SPI_OK_SELECT);
     else
         execute_sql(spi,
-                    kept_plan(&newest,
-                              "SELECT d.model_id, v.revision FROM rec.deployments d "
-                              "JOIN rec.model_versions v USING (model_id) WHERE NOT d.rolled_back "
-                              "ORDER BY d.deployment_id DESC LIMIT 1",
+                    kept_plan(&plans[1][tables],
+                              tables == 0 ? DEPLOYMENT_QUERY(NEWEST_NAME, "d.traffic")
+                                          : DEPLOYMENT_QUERY(NEWEST_NAME, "1::float8 AS traffic"),
                               0, nullptr),
                     values, SPI_OK_SELECT);
     if (SPI_processed == 0)
@@ -254,11 +277,32 @@ find_model(const char *name)
                  errmsg("model \"%s\" has no deployed version", name),
                  errhint("Deploy one with SELECT rec.deploy('%s', version); rec.models lists the versions.", name)));
     }
-    ModelRef ref;
-    ref.model_id = DatumGetInt64(result_value(0, 1));
-    ref.revision = DatumGetInt32(result_value(0, 2));
+    Deployment d;
+    d.main.model_id = DatumGetInt64(result_value(0, 1));
+    d.main.revision = DatumGetInt32(result_value(0, 2));
+    d.main.version = DatumGetInt32(result_value(0, 3));
+    bool no_challenger;
+    const Datum challenger = result_value(0, 4, &no_challenger);
+    d.challenger = {0, 0, 0};
+    d.traffic = 0;
+    if (!no_challenger)
+    {
+        d.challenger.model_id = DatumGetInt64(challenger);
+        d.challenger.revision = DatumGetInt32(result_value(0, 5));
+        d.challenger.version = DatumGetInt32(result_value(0, 6));
+        d.traffic = DatumGetFloat8(result_value(0, 7));
+    }
+    const text *served_name = DatumGetTextPP(result_value(0, 8));
+    const int length = VARSIZE_ANY_EXHDR(served_name);
+    d.name_hash = uint64(rec::core::key_id(VARDATA_ANY(served_name), size_t(length)));
+    d.name[0] = '\0';
+    if (length < kMaxServedName)
+    {
+        memcpy(d.name, VARDATA_ANY(served_name), size_t(length));
+        d.name[length] = '\0';
+    }
     end_spi(spi);
-    return ref;
+    return d;
 }
 
 TrainingSource

@@ -41,16 +41,36 @@ struct StoredVersion
 // Writes a new version: its row in rec.model_versions, then every user and item row in bulk.
 StoredVersion store_model(const ModelToStore &m);
 
-// The deployed version of `name` (rec.deployments), or of the most recently deployed model when
-// `name` is NULL, and its revision (refreshes change a version's user and item rows in place and bump
-// it), as the caller may read it (row-level security). Raises 42704 if there is none, 42501 if the
-// caller may not read it, 55000 if the model has versions but none is deployed.
+// A model version at a revision (refreshes change a version's user and item rows in place and bump
+// it).
 struct ModelRef
 {
-    int64 model_id;
+    int64 model_id;  // 0: none
     int32 revision;
+    int32 version;
 };
-ModelRef find_model(const char *name);
+
+// What serves a model name (rec.deployments): the main version, deployed to everyone (its newest
+// deployment with traffic 1 not rolled back), and, while an A/B test runs, the challenger: a newer
+// deployment with traffic < 1 that serves that share of users (core/key_id.hpp, traffic_position).
+constexpr int kMaxServedName = 64;  // longer names are not copied into `name`
+struct Deployment
+{
+    ModelRef main;
+    ModelRef challenger;        // model_id 0: no test under way
+    double traffic;             // the challenger's share of users
+    uint64 name_hash;           // core::key_id of the name: where each user falls (traffic_position)
+    char name[kMaxServedName];  // the name (that of the most recently deployed model for NULL); "" if longer
+};
+
+// The deployment of `name`, or of the most recently deployed model when `name` is NULL, as the caller
+// may read it (row-level security). Raises 42704 if there is none, 42501 if the caller may not read
+// it, 55000 if the model has versions but none is deployed.
+Deployment find_deployment(const char *name);
+
+// Whether rec.deployments has its traffic column: false between installing a new library and
+// ALTER EXTENSION pg_recommend UPDATE, when serving goes on without A/B tests.
+bool deployments_have_traffic();
 
 // Where a version was trained from: the quoted source and its columns (rating_column NULL: count 1).
 struct TrainingSource

@@ -8,6 +8,7 @@
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
 #include "pg/ids.hpp"
+#include "pg/impressions.hpp"
 #include "pg/page_rules.hpp"
 #include "pg/serving.hpp"
 #include "pg/worker_threads.hpp"
@@ -216,7 +217,12 @@ recommend(FunctionCallInfo fcinfo, int first)
     if (PG_ARGISNULL(exclude_seen_arg))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("exclude_seen must not be NULL")));
     const bool exclude_seen = PG_GETARG_BOOL(exclude_seen_arg);
-    const ServedModel *m = model_arg(fcinfo, model_arg_at);
+    const int log_arg = first + 8;
+    const bool log_impressions = PG_NARGS() > log_arg && !PG_ARGISNULL(log_arg) && PG_GETARG_BOOL(log_arg);
+    // During an A/B test, the version this user is assigned to.
+    const rec::pg::ServedVersion served = rec::pg::serving_model_for_user(
+        rec::pg::text_arg(fcinfo, model_arg_at), PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
+    const ServedModel *m = served.model;
     // The results' type: bigint in the first form, item_type's in the second.
     rec::pg::check_id_result_type(m, true, first == 1 ? INT8OID : result_id_type(fcinfo),
                                   "Name the type of the results: rec.recommend(user_id, item_type => NULL::%s).");
@@ -241,7 +247,18 @@ recommend(FunctionCallInfo fcinfo, int first)
     const size_t found = user >= 0 ? score_known_user(m, user, candidates, excluded, n, rules, items, scores)
                                    : score_unknown_user(m, candidates, excluded, n, rules, items, scores);
     emit_pairs(fcinfo, m, true, items, scores, found);
+    if (log_impressions)
+        rec::pg::log_served_list(served, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0), items, found, "recommend");
     PG_RETURN_NULL();
+}
+
+// The version serving the user of argument `user_arg` (an A/B test's challenger or the main version).
+const ServedModel *
+model_for_user(FunctionCallInfo fcinfo, int model_arg_at, int user_arg)
+{
+    return rec::pg::serving_model_for_user(rec::pg::text_arg(fcinfo, model_arg_at), PG_GETARG_DATUM(user_arg),
+                                           rec::pg::arg_type(fcinfo, user_arg))
+        .model;
 }
 
 }  // namespace
@@ -349,7 +366,7 @@ PGREC_FUNCTION(rec_predict)
 {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         PG_RETURN_NULL();
-    const ServedModel *m = model_arg(fcinfo, 2);
+    const ServedModel *m = model_for_user(fcinfo, 2, 0);
     const int64 user = rec::pg::user_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
     const int64 item = rec::pg::item_index_of(m, PG_GETARG_DATUM(1), rec::pg::arg_type(fcinfo, 1));
     PG_RETURN_FLOAT4(float(m->model.predict(user, item)));
@@ -363,7 +380,7 @@ PGREC_FUNCTION(rec_explain)
     const int n_arg = rec::pg::checked_n(fcinfo, 2);
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         PG_RETURN_NULL();
-    const ServedModel *m = model_arg(fcinfo, 3);
+    const ServedModel *m = model_for_user(fcinfo, 3, 0);
     refuse_bpr(m, "explain");
     rec::pg::check_id_result_type(m, true, result_id_type(fcinfo),
                                   "Pass item_id as text or uuid, as the model's ids are: the results have its type.");

@@ -1,6 +1,11 @@
 #include "pg/serving.hpp"
+#include "pg/args.hpp"
+#include "pg/bridge.hpp"
+#include "pg/ids.hpp"
 #include "pg/model_cache.hpp"
 #include "pg/model_store.hpp"
+
+#include "core/key_id.hpp"
 
 namespace rec::pg {
 
@@ -61,7 +66,7 @@ struct KeptAnswer
     SnapshotCopy snapshot;
     bool any_model;  // the name was NULL: the most recently deployed model
     char name[kMaxKeptName];
-    ModelRef ref;
+    Deployment deployment;
     uint64 last_used;
 };
 
@@ -118,7 +123,7 @@ find_kept(const char *name, Oid role, const SnapshotCopy &snapshot)
 }
 
 void
-keep_answer(const char *name, Oid role, const SnapshotCopy &snapshot, const ModelRef &ref, uint64 found_at)
+keep_answer(const char *name, Oid role, const SnapshotCopy &snapshot, const Deployment &deployment, uint64 found_at)
 {
     if (name && strlen(name) >= size_t(kMaxKeptName))
         return;
@@ -131,7 +136,7 @@ keep_answer(const char *name, Oid role, const SnapshotCopy &snapshot, const Mode
     slot->snapshot = snapshot;
     slot->any_model = name == nullptr;
     strlcpy(slot->name, name ? name : "", sizeof(slot->name));
-    slot->ref = ref;
+    slot->deployment = deployment;
     slot->last_used = ++use_clock;
 }
 
@@ -151,9 +156,15 @@ serving_changed()
     CacheInvalidateRelcacheByRelid(deployments_table());
 }
 
-const ServedModel *
-serving_model(const char *name)
+namespace {
+
+// The deployment serving `name`, kept or found (see serving.hpp).
+// *found_now: it was looked up by this call with the latest snapshot (READ COMMITTED), which the
+// version's load must use too.
+Deployment
+serving_deployment(const char *name, bool *found_now)
 {
+    *found_now = false;
     const Oid role = GetUserId();
     // Changes committed by other sessions since this transaction's last look; this transaction's
     // own changes arrive at each command boundary.
@@ -171,31 +182,85 @@ serving_model(const char *name)
         if (KeptAnswer *answer = comparable ? find_kept(name, role, snapshot) : nullptr)
         {
             answer->last_used = ++use_clock;
-            return cached_model(answer->ref.model_id, answer->ref.revision);
+            return answer->deployment;
         }
-        const ModelRef ref = find_model(name);
-        const ServedModel *m = cached_model(ref.model_id, ref.revision);
+        const Deployment found = find_deployment(name);
         if (comparable && generation == found_at)
-            keep_answer(name, role, snapshot, ref, found_at);
-        return m;
+            keep_answer(name, role, snapshot, found, found_at);
+        return found;
     }
 
     const SnapshotCopy latest{};
     if (KeptAnswer *answer = find_kept(name, role, latest))
     {
         answer->last_used = ++use_clock;
-        return cached_model(answer->ref.model_id, answer->ref.revision);
+        return answer->deployment;
     }
     // A snapshot taken now, after the generation was read: a commit it misses sends its invalidation
-    // later, which bumps the generation this answer is kept for. The model is loaded with it too, so
-    // that the version found is visible to the load.
+    // later, which bumps the generation this answer is kept for. The model is loaded with it too (by
+    // the caller, in the same command), so that the version found is visible to the load.
     PushActiveSnapshot(GetLatestSnapshot());
-    const ModelRef ref = find_model(name);
-    const ServedModel *m = cached_model(ref.model_id, ref.revision);
+    const Deployment found = find_deployment(name);
     PopActiveSnapshot();
     if (generation == found_at)
-        keep_answer(name, role, latest, ref, found_at);
+        keep_answer(name, role, latest, found, found_at);
+    *found_now = true;
+    return found;
+}
+
+// Loads a version found above; one just found with the latest snapshot is loaded with it too, so that
+// it is visible to the load even if it committed after this command's snapshot.
+const ServedModel *
+load_version(const ModelRef &ref, bool found_now)
+{
+    if (!found_now)
+        return cached_model(ref.model_id, ref.revision);
+    PushActiveSnapshot(GetLatestSnapshot());
+    const ServedModel *m = cached_model(ref.model_id, ref.revision);
+    PopActiveSnapshot();
     return m;
 }
 
+}  // namespace
+
+const ServedModel *
+serving_model(const char *name)
+{
+    bool found_now;
+    const Deployment d = serving_deployment(name, &found_now);
+    return load_version(d.main, found_now);
+}
+
+ServedVersion
+serving_model_for_user(const char *name, Datum user_id, Oid type)
+{
+    bool found_now;
+    const Deployment d = serving_deployment(name, &found_now);
+    const ServedModel *main = load_version(d.main, found_now);
+    ServedVersion served{main, d.main.version, false};
+    strlcpy(served.name, d.name, sizeof(served.name));
+    if (d.challenger.model_id == 0)
+        return served;
+    // Where the user falls: their id as the main version reads it (an integer id itself, a text or
+    // uuid id's hash), whether or not either version knows them.
+    const char *key;
+    const int64 id = model_id_of(main, false, user_id, type, &key);
+    if (rec::core::traffic_position(id, d.name_hash) < d.traffic)
+    {
+        served.model = load_version(d.challenger, found_now);
+        served.version = d.challenger.version;
+        served.challenger = true;
+    }
+    return served;
+}
 }  // namespace rec::pg
+
+// rec.served_version(model, user_id) RETURNS integer: the version serving this user now.
+PGREC_FUNCTION(rec_served_version)
+{
+    if (PG_ARGISNULL(1))
+        PG_RETURN_NULL();
+    const rec::pg::ServedVersion served =
+        rec::pg::serving_model_for_user(rec::pg::text_arg(fcinfo, 0), PG_GETARG_DATUM(1), rec::pg::arg_type(fcinfo, 1));
+    PG_RETURN_INT32(served.version);
+}

@@ -18,7 +18,7 @@
 // the generation. Inside a parallel query (no new snapshot may be taken there) the query's snapshot is
 // used in the same way.
 #pragma once
-#include "pg/model_image.hpp"
+#include "pg/model_store.hpp"
 
 namespace rec::pg {
 
@@ -26,8 +26,20 @@ namespace rec::pg {
 void setup_serving();
 
 // The deployed version of `name` (or of the most recently deployed model when NULL), loaded at its
-// current revision. Valid until the end of the current transaction.
+// current revision: the main version, deployed to everyone, also while an A/B test runs. Valid until
+// the end of the current transaction.
 const ServedModel *serving_model(const char *name);
+
+// The version that serves one user: during an A/B test (rec.deploy with traffic < 1) the challenger
+// for the users whose traffic_position (core/key_id.hpp) is below its traffic, else the main version.
+struct ServedVersion
+{
+    const ServedModel *model;
+    int32 version;
+    bool challenger;
+    char name[kMaxServedName];  // the model's name ("" if longer)
+};
+ServedVersion serving_model_for_user(const char *name, Datum user_id, Oid type);
 
 // Tells every session (at commit) that the deployed versions or who may read them may have changed.
 void serving_changed();

@@ -54,4 +54,33 @@ like($err, qr/cannot refresh a model on a standby/, 'refresh_users on the standb
 like($err, qr/read-only transaction/, 'deploy on the standby fails as a write');
 is($standby->safe_psql('postgres', 'SELECT 1'), '1', 'the standby still answers');
 
+# An A/B test (issue 14): version 1 serves 10% of users again. Every server, session and restart
+# assigns each of 10,000 users to the same version: the assignment is a hash, not state.
+$primary->safe_psql('postgres', q{SELECT rec.deploy('m', 1, traffic => 0.1)});
+$primary->wait_for_catchup($standby);
+my $assignment = q{SELECT count(*) FILTER (WHERE v = 1) || ' ' || md5(string_agg(v::text, ',' ORDER BY u))
+                   FROM (SELECT u, rec.served_version('m', u) AS v FROM generate_series(1, 10000) u) s};
+my $on_primary_ab = $primary->safe_psql('postgres', $assignment);
+my ($challenger_users) = split / /, $on_primary_ab;
+ok($challenger_users >= 850 && $challenger_users <= 1150, "the challenger serves $challenger_users of 10,000 users");
+is($standby->safe_psql('postgres', $assignment), $on_primary_ab, 'the standby assigns every user alike');
+$standby->restart;
+is($standby->safe_psql('postgres', $assignment), $on_primary_ab, 'and so it does after a restart');
+my $served_lists = q{SELECT string_agg(u || ':' || (SELECT string_agg(item_id::text, ',') FROM rec.recommend(u, 5, 'm')), ';'
+                     ORDER BY u) FROM generate_series(1, 200) u};
+is($standby->safe_psql('postgres', $served_lists), $primary->safe_psql('postgres', $served_lists),
+    'both serve each user the list of the version the user is assigned to');
+
+# Impressions on a standby: serving still answers, nothing is written, a NOTICE says so once;
+# rec.log_impressions, an explicit write, fails as one.
+($rc, $out, $err) = $standby->psql('postgres',
+    q{SELECT count(*) FROM rec.recommend(1, 5, 'm', log_impressions => true);
+      SELECT count(*) FROM rec.recommend(2, 5, 'm', log_impressions => true)});
+is($out, "5
+5", 'a standby serves with log_impressions => true');
+is(() = $err =~ /impressions are not logged here: this server is a standby/g, 1, 'and says once that it logs nothing');
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM rec.impressions'), '0', 'no impression was written');
+($rc, $out, $err) = $standby->psql('postgres', q{SELECT rec.log_impressions('m', 1, ARRAY[1, 2])});
+like($err, qr/cannot log impressions in a read-only transaction/, 'rec.log_impressions on the standby fails clearly');
+
 done_testing();
