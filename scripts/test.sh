@@ -55,7 +55,7 @@ pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buf
     suite ""
     exit $status
 '
-suite_name=""; suite "TAP tests (PostgreSQL::Test::Cluster: hot standby, crash recovery, dump and restore)"
+suite_name=""; suite "TAP tests (PostgreSQL::Test::Cluster: hot standby, crash recovery, dump and restore, cancel, pg_cron)"
 # Each test makes its own clusters, run by postgres (a server never runs as root).
 tap_dir=$(mktemp -d)
 tap_command="cd $PWD/test/tap && PATH=/usr/lib/postgresql/15/bin:\$PATH \

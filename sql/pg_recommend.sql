@@ -423,7 +423,8 @@ CREATE FUNCTION @extschema@.because_you_watched(
     exclude    "any" DEFAULT NULL,                -- an array of item ids: never these
     diversity    real DEFAULT 0,          -- 0: relevance alone .. 1: most diverse (maximal marginal relevance)
     group_table  text DEFAULT NULL,       -- (item id, group): with per_group_limit, at most that many of a group
-    per_group_limit integer DEFAULT NULL)
+    per_group_limit integer DEFAULT NULL,
+    log_impressions boolean DEFAULT false)  -- record each row in rec.impressions
 RETURNS TABLE (anchor_item bigint, rank integer, item_id bigint, score real)
 LANGUAGE C STABLE PARALLEL SAFE ROWS 30
 AS 'MODULE_PATHNAME', 'rec_because_you_watched';
@@ -465,7 +466,7 @@ CREATE TABLE @extschema@.impressions (
     user_id   text NOT NULL,                        -- ids as text: integer digits, a text or uuid id's text
     items     text[] NOT NULL,                      -- best first
     shown_at  timestamptz NOT NULL,
-    served_by text NOT NULL                         -- 'recommend', or 'application' (rec.log_impressions)
+    served_by text NOT NULL                         -- 'recommend', 'because_you_watched', or 'application' (rec.log_impressions)
 );
 ALTER TABLE @extschema@.impressions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY readable ON @extschema@.impressions FOR SELECT USING (
@@ -527,3 +528,154 @@ RETURNS TABLE (version integer, role text, users bigint, lists bigint, impressio
 LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'rec_compare_versions';
 COMMENT ON FUNCTION @extschema@.compare_versions IS 'pg_recommend: the online metrics of the served version and of every other version shown since, each against the served one: CTR difference, its 95% interval, the two-proportion z-test''s p-value and a verdict';
+
+-- Model health: is the deployed version still fit for what arrives? See docs/sql.md, "Model health".
+CREATE FUNCTION @extschema@.model_health(model text)
+RETURNS TABLE (name text, version integer, trained_at timestamptz, age interval, source text,
+               source_rows bigint, new_interactions bigint, new_share double precision,
+               unknown_users bigint, cold_user_share double precision,
+               unknown_items bigint, cold_item_share double precision,
+               popularity_psi double precision,
+               ctr_last_week double precision, ctr_week_before double precision,
+               action text, reason text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $health$
+DECLARE
+    v @extschema@.model_versions;
+    time_column text := NULL;
+    time_type regtype;
+    time_expr text;
+    newer text := 'true';                   -- an interaction after the training data
+    user_col text;
+    item_col text;
+    source_users bigint;
+    source_items bigint;
+    week_impressions bigint;                -- the deployed version's, the last 7 days and the last 14
+    week_clicks bigint;
+    fortnight_impressions bigint;
+    fortnight_clicks bigint;
+BEGIN
+    IF model IS NULL THEN
+        RAISE EXCEPTION 'model must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT mv.* INTO v FROM @extschema@.models m JOIN @extschema@.model_versions mv ON mv.model_id = m.model_id
+    WHERE m.name = model_health.model AND m.deployed;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.model_versions mv WHERE mv.name = model_health.model) THEN
+            RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = '42704',
+                HINT = 'SELECT name FROM rec.models lists the models you may read.';
+        END IF;
+        RAISE EXCEPTION 'model "%" has no deployed version', model USING ERRCODE = '55000',
+            HINT = format('Deploy one with SELECT rec.deploy(%L, version).', model);
+    END IF;
+    name := v.name;
+    version := v.version;
+    trained_at := v.trained_at;
+    age := now() - v.trained_at;
+    source := v.source;
+    user_col := quote_ident(v.user_column);
+    item_col := quote_ident(v.item_column);
+
+    -- New interactions: those after the newest one trained on, by the model's time_column; without
+    -- one, the rows beyond those trained on.
+    time_column := v.hyperparameters->>'time_column';
+    IF time_column IS NOT NULL THEN
+        SELECT a.atttypid::regtype INTO time_type FROM pg_attribute a
+        WHERE a.attrelid = v.source::regclass AND a.attname = time_column AND NOT a.attisdropped;
+        time_expr := CASE WHEN time_type IN ('timestamp'::regtype, 'timestamptz'::regtype, 'date'::regtype)
+                          THEN format('extract(epoch FROM s.%I)::float8', time_column)
+                          ELSE format('s.%I::float8', time_column) END;
+        newer := format('%s > %s', time_expr,
+                        coalesce(v.hyperparameters->>'newest_time', extract(epoch FROM v.trained_at)::text));
+    END IF;
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE %s) FROM %s s', newer, v.source)
+        INTO source_rows, new_interactions;
+    IF time_column IS NULL THEN
+        new_interactions := greatest(source_rows - v.n_ratings, 0);
+    END IF;
+    new_share := new_interactions::float8 / greatest(v.n_ratings, 1);
+
+    -- Users and items of the source the model does not know (text and uuid ids by their text).
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM @extschema@.user_factors f '
+                   'WHERE f.model_id = $1 AND %s)) FROM (SELECT DISTINCT s.%s AS id FROM %s s WHERE s.%s IS NOT NULL) d',
+                   CASE WHEN v.user_type IN ('text'::regtype, 'varchar'::regtype, 'uuid'::regtype)
+                        THEN 'f.user_key = d.id::text' ELSE 'f.user_id = d.id::int8' END,
+                   user_col, v.source, user_col)
+        USING v.model_id INTO source_users, unknown_users;
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM @extschema@.item_factors f '
+                   'WHERE f.model_id = $1 AND %s)) FROM (SELECT DISTINCT s.%s AS id FROM %s s WHERE s.%s IS NOT NULL) d',
+                   CASE WHEN v.item_type IN ('text'::regtype, 'varchar'::regtype, 'uuid'::regtype)
+                        THEN 'f.item_key = d.id::text' ELSE 'f.item_id = d.id::int8' END,
+                   item_col, v.source, item_col)
+        USING v.model_id INTO source_items, unknown_items;
+    cold_user_share := unknown_users::float8 / nullif(source_users, 0);
+    cold_item_share := unknown_items::float8 / nullif(source_items, 0);
+
+    -- Drift: the population stability index of item popularity, training against the new interactions,
+    -- over 11 bins: the training popularity deciles (by interactions) and the items the model lacks.
+    IF new_interactions > 0 THEN
+        EXECUTE format(
+            'WITH trained AS (SELECT f.item_id, f.item_key, f.n_ratings, sum(f.n_ratings) OVER () AS total, '
+            '  sum(f.n_ratings) OVER (ORDER BY f.n_ratings DESC, f.item_id ROWS UNBOUNDED PRECEDING) - f.n_ratings AS before '
+            '  FROM @extschema@.item_factors f WHERE f.model_id = $1), '
+            'bins AS (SELECT item_id, item_key, n_ratings, least(9, floor(10 * before / greatest(total, 1)))::int AS bin FROM trained), '
+            'p AS (SELECT bin, sum(n_ratings)::float8 / greatest((SELECT sum(n_ratings) FROM bins), 1) AS share FROM bins GROUP BY bin), '
+            'recent AS (SELECT s.%s AS id, count(*) AS n FROM %s s WHERE %s AND s.%s IS NOT NULL GROUP BY 1), '
+            'q AS (SELECT coalesce(b.bin, 10) AS bin, sum(r.n)::float8 / (SELECT sum(n) FROM recent) AS share '
+            '  FROM recent r LEFT JOIN bins b ON %s GROUP BY 1) '
+            'SELECT sum((coalesce(q.share, 0) - coalesce(p.share, 0)) '
+            '           * ln((coalesce(q.share, 0) + 1e-4) / (coalesce(p.share, 0) + 1e-4))) '
+            'FROM generate_series(0, 10) g(bin) LEFT JOIN p USING (bin) LEFT JOIN q USING (bin)',
+            item_col, v.source, newer, item_col,
+            CASE WHEN v.item_type IN ('text'::regtype, 'varchar'::regtype, 'uuid'::regtype)
+                 THEN 'b.item_key = r.id::text' ELSE 'b.item_id = r.id::int8' END)
+            USING v.model_id INTO popularity_psi;
+    END IF;
+
+    -- Online CTR of the deployed version, the last 7 days against the 7 before, clicks being the model's
+    -- source's own rows (needs its time_column and logged impressions).
+    IF time_column IS NOT NULL THEN
+        SELECT o.impressions, o.clicks INTO week_impressions, week_clicks
+        FROM @extschema@.online_metrics(v.name, v.source, now() - interval '7 days', 10, v.user_column,
+                                        v.item_column, time_column) o WHERE o.version = v.version;
+        SELECT o.impressions, o.clicks INTO fortnight_impressions, fortnight_clicks
+        FROM @extschema@.online_metrics(v.name, v.source, now() - interval '14 days', 10, v.user_column,
+                                        v.item_column, time_column) o WHERE o.version = v.version;
+        ctr_last_week := week_clicks::float8 / nullif(week_impressions, 0);
+        ctr_week_before := (fortnight_clicks - coalesce(week_clicks, 0))::float8
+                           / nullif(fortnight_impressions - coalesce(week_impressions, 0), 0);
+    END IF;
+
+    -- The rule (docs/sql.md, "Model health"): retrain for a popularity shift, much new data or a CTR
+    -- fall; refresh for new users or some new data; else ok.
+    IF popularity_psi >= 0.25 AND new_interactions >= 100 THEN
+        action := 'retrain';
+        reason := format('item popularity shifted: PSI %s >= 0.25 over %s new interactions',
+                         round(popularity_psi::numeric, 3), new_interactions);
+    ELSIF new_share >= 0.5 THEN
+        action := 'retrain';
+        reason := format('%s new interactions, %s%% of those trained on', new_interactions, round(100 * new_share::numeric, 1));
+    ELSIF ctr_last_week < 0.8 * ctr_week_before AND week_impressions >= 1000
+          AND fortnight_impressions - week_impressions >= 1000 THEN
+        action := 'retrain';
+        reason := format('CTR fell from %s to %s week on week', round(ctr_week_before::numeric, 4),
+                         round(ctr_last_week::numeric, 4));
+    ELSIF new_share >= 0.05 OR cold_user_share >= 0.05 THEN
+        action := 'refresh';
+        reason := format('%s new interactions (%s%%), %s users the model does not know: rec.refresh_users folds them in',
+                         new_interactions, round(100 * new_share::numeric, 1), unknown_users);
+    ELSE
+        action := 'ok';
+        reason := NULL;
+    END IF;
+    RETURN NEXT;
+END
+$health$;
+COMMENT ON FUNCTION @extschema@.model_health IS 'pg_recommend: whether a model''s deployed version still fits its source: new interactions, unknown users and items, popularity drift (PSI), online CTR week on week, and a recommended action (ok, refresh, retrain)';
+
+CREATE VIEW @extschema@.model_health WITH (security_invoker = true) AS
+SELECT h.* FROM (SELECT DISTINCT m.name FROM @extschema@.models m WHERE m.deployed) d,
+     LATERAL @extschema@.model_health(d.name) h;
+COMMENT ON VIEW @extschema@.model_health IS 'pg_recommend: rec.model_health(model) for every deployed model the caller may read (reads each model''s source: a periodic check, not a hot path)';
+GRANT SELECT ON @extschema@.model_health TO PUBLIC;

@@ -8,6 +8,7 @@
 #include "pg/args.hpp"
 #include "pg/bridge.hpp"
 #include "pg/ids.hpp"
+#include "pg/impressions.hpp"
 #include "pg/page_rules.hpp"
 #include "pg/serving.hpp"
 
@@ -53,9 +54,10 @@ PGREC_FUNCTION(rec_because_you_watched)
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     // During an A/B test, the version this user is assigned to.
-    const ServedModel *m =
-        rec::pg::serving_model_for_user(rec::pg::text_arg(fcinfo, 3), PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0))
-            .model;
+    const rec::pg::ServedVersion served =
+        rec::pg::serving_model_for_user(rec::pg::text_arg(fcinfo, 3), PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
+    const ServedModel *m = served.model;
+    const bool log_impressions = PG_NARGS() > 9 && !PG_ARGISNULL(9) && PG_GETARG_BOOL(9);
     rec::pg::check_id_result_type(m, true, INT8OID,
                                   "rec.because_you_watched returns bigint item ids: it serves models with integer "
                                   "item ids.");
@@ -105,6 +107,9 @@ PGREC_FUNCTION(rec_because_you_watched)
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
             excluded.indexes[excluded.count++] = items[r];
         }
+        if (log_impressions)  // each row is a list shown
+            rec::pg::log_served_list(served, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0), items, found,
+                                     "because_you_watched");
         ++done;
     }
     PG_RETURN_NULL();

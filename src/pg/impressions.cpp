@@ -100,12 +100,11 @@ insert_impression(const char *model, int32 version, Datum user_text, Datum *item
     end_spi(spi);
 }
 
-// Whether this transaction may write: not on a standby, not in a read-only transaction, not inside a
-// parallel query.
+// Whether this transaction may write: not on a standby, not in a read-only transaction.
 bool
 can_write()
 {
-    return !RecoveryInProgress() && !XactReadOnly && !IsInParallelMode();
+    return !RecoveryInProgress() && !XactReadOnly;
 }
 
 }  // namespace
@@ -114,6 +113,12 @@ void
 log_served_list(const ServedVersion &served, Datum user_id, Oid user_type, const int32 *items, size_t count,
                 const char *served_by)
 {
+    // A parallel query's processes may not write; dropping its lists silently would bias every metric.
+    if (IsInParallelMode())
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("log_impressions cannot write inside a parallel query"),
+                 errhint("Run the query with SET max_parallel_workers_per_gather = 0, or log the lists "
+                         "with rec.log_impressions.")));
     if (!can_write())
     {
         static bool told = false;

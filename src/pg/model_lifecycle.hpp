@@ -20,14 +20,14 @@ void record_deployment(const char *name, int64 model_id, double traffic = 1);
 // The deployed version's validation value for `metric`, if it has one.
 bool deployed_validation(const char *name, const char *metric, double *value);
 
-int32 drop_model(const char *name);                   // deletes every version; returns how many
+int32 drop_model(const char *name);  // deletes every version; returns how many
 // Serves `version` from now on, to everyone (traffic 1) or, as an A/B test's challenger, to that share
 // of users (the main version keeps the rest); returns it.
 int32 deploy_model(const char *name, int32 version, double traffic = 1);
-int32 promote_model(const char *name);  // deploys the A/B test's challenger to everyone; returns it
-int32 rollback_model(const char *name);               // serves the previously deployed version; returns it
-int32 prune_model(const char *name, int32 keep);      // deletes all but the newest `keep` and the deployed
-                                                      // version; returns how many were deleted
+int32 promote_model(const char *name);            // deploys the A/B test's challenger to everyone; returns it
+int32 rollback_model(const char *name);           // serves the previously deployed version; returns it
+int32 prune_model(const char *name, int32 keep);  // deletes all but the newest `keep` and the deployed
+                                                  // version; returns how many were deleted
 // Lets `role` (a role name, or PUBLIC) serve and read every version of `name`, or stops it; returns 1
 // if that changed anything, else 0.
 int32 grant_model(const char *name, const char *role, bool grant);

@@ -287,6 +287,9 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
                      rows.cleaning.max_user, rows.cleaning.min_user, rows.cleaning.min_item, dropped(c.above_max_user),
                      dropped(c.k_core)));
     }
+    // The newest interaction trained on (seconds since 1970): rec.model_health counts what came after.
+    if (rows.source.time_column != nullptr && r.count > 0)
+        hyperparameters = with_json_value(hyperparameters, "newest_time", psprintf("%.17g", r.time_max));
     StoredFeatureMap features;
     if (run.item_features)
         features = attach_item_features(run.item_features, r.item_type, indexed->data, trained->model);

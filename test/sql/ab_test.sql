@@ -69,6 +69,13 @@ SELECT count(*) AS rows_served FROM rec.recommend(1, 5, 'ab', log_impressions =>
 SELECT error_of($$SELECT rec.log_impressions('ab', 1, ARRAY[1])$$);
 COMMIT;
 SELECT count(*) AS lists FROM rec.impressions WHERE model = 'ab';
+-- because_you_watched logs each row as a list, in the row's order.
+SELECT count(DISTINCT anchor_item) AS rows_served FROM rec.because_you_watched(7, 3, 5, 'ab', log_impressions => true);
+SELECT count(*) AS lists, bool_and(cardinality(items) = 5) AS five_each,
+       bool_and(version = rec.served_version('ab', 7)) AS serving_version,
+       count(*) FILTER (WHERE items = (SELECT array_agg(item_id::text ORDER BY rank) FROM rec.because_you_watched(7, 3, 5, 'ab') b
+                                       GROUP BY anchor_item HAVING array_agg(item_id::text ORDER BY rank) = items)) AS as_served
+FROM rec.impressions WHERE served_by = 'because_you_watched';
 -- What the application showed itself: the version serving the user, or the one named; any id type.
 SELECT rec.log_impressions('ab', 5, ARRAY[1, 2, 3]) AS logged,
        rec.log_impressions('ab', '5'::text, ARRAY['4', '5']::text[], version => 1) AS logged_named;
