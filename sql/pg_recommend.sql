@@ -562,7 +562,8 @@ BEGIN
     SELECT mv.* INTO v FROM @extschema@.models m JOIN @extschema@.model_versions mv ON mv.model_id = m.model_id
     WHERE m.name = model_health.model AND m.deployed;
     IF NOT FOUND THEN
-        IF NOT EXISTS (SELECT 1 FROM @extschema@.model_versions mv WHERE mv.name = model_health.model) THEN
+        PERFORM FROM @extschema@.model_versions mv WHERE mv.name = model_health.model;
+        IF NOT FOUND THEN
             RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = '42704',
                 HINT = 'SELECT name FROM rec.models lists the models you may read.';
         END IF;

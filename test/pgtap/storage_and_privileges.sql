@@ -1,7 +1,7 @@
 -- Models are ordinary, durable tables; training reads with the caller's rights and row-level
 -- security; only pg_recommend writes the model tables; only a model's owner may drop it.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 SET LOCAL client_min_messages = warning;
 
 SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
@@ -11,10 +11,13 @@ SELECT has_table('rec', 'deployments', 'the deployment history is stored in a ta
 SELECT has_table('rec', 'feature_weights', 'the item-feature maps of versions are stored in a table');
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.feature_weights'::regclass),
           'feature weights are readable only as their model is (row-level security)');
+SELECT has_table('rec', 'impressions', 'the lists shown to users are stored in a table');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.impressions'::regclass),
+          'impressions are readable only as their model is (row-level security)');
 SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 6,
+           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 7,
           'the model tables are WAL-logged (not unlogged or temporary), so they survive crashes and replicate');
-SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 8,
+SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 9,
           'model tables and their sequences are marked for pg_dump');
 
 CREATE TABLE plays (user_id int, item_id int, rating int, region text);
@@ -37,6 +40,8 @@ SELECT is((SELECT count(*)::int FROM rec.recommend(1, 5, 'alice_model')), 5, 'th
 SELECT throws_ok($$INSERT INTO rec.user_factors VALUES (1, 1, 0, '{}', '{}')$$, '42501', NULL,
                  'users cannot write model tables directly');
 SELECT throws_ok($$DELETE FROM rec.model_versions$$, '42501', NULL, 'users cannot delete model rows directly');
+SELECT throws_ok($$INSERT INTO rec.impressions VALUES ('alice_model', 1, '1', '{1}', now(), 'recommend')$$, '42501',
+                 NULL, 'nor write impressions directly, even of their own model (only pg_recommend does)');
 
 SET LOCAL ROLE rec_bob;
 SELECT throws_ok($$CALL rec.train('bob_model', 'plays')$$, '42501', NULL,
@@ -46,6 +51,7 @@ SELECT throws_ok($$SELECT rec.drop_model('alice_model')$$, '42501', NULL,
 SELECT throws_ok($$SELECT rec.deploy('alice_model', 1)$$, '42501', NULL, 'nor deploy a version of it');
 SELECT throws_ok($$SELECT rec.rollback('alice_model')$$, '42501', NULL, 'nor roll it back');
 SELECT throws_ok($$SELECT rec.prune('alice_model', 1)$$, '42501', NULL, 'nor prune it');
+SELECT throws_ok($$SELECT rec.promote('alice_model')$$, '42501', NULL, 'nor promote a challenger');
 SELECT throws_ok($$SELECT rec.refresh_users('alice_model', ARRAY[1])$$, '42501', NULL, 'nor refresh it');
 SELECT throws_ok($$INSERT INTO rec.deployments (name, model_id, deployed_by) VALUES ('alice_model', 1, 'rec_bob')$$,
                  '42501', NULL, 'nor write the deployment history directly');
