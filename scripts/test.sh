@@ -68,6 +68,11 @@ else
     bash -c "$tap_command" || exit 1
 fi
 rm -rf "$tap_dir"
+suite "distributed tests on a three-node Citus cluster (issue 15)"
+source scripts/citus.sh
+if ensure_citus; then
+    if [ "$(id -u)" = 0 ]; then su postgres -c "bash test/shell/distributed.sh"; else bash test/shell/distributed.sh; fi
+fi
 suite "pg_regress under valgrind memcheck: setup, train, serve (./scripts/valgrind.sh runs every file)"
 ./scripts/valgrind.sh setup train serve
 suite ""

@@ -1,4 +1,5 @@
 #include "pg/source_reader.hpp"
+#include "pg/citus.hpp"
 #include "pg/safe_sql.hpp"
 #include "pg/spi_session.hpp"
 
@@ -189,6 +190,10 @@ read_source(const SourceSpec &spec, size_t max_bytes)
     const char *quoted;
     const Oid relid = readable_relation(spec.relation, &quoted);
     out.qualified_name = pstrdup(quoted);
+    if (const char *distributed_by = citus_distribution_column(relid))
+        ereport(NOTICE, (errmsg("%s is distributed by Citus (by %s): %s reads its rows through the coordinator", quoted,
+                                distributed_by, spec.function),
+                         errdetail("Training and evaluation run on the coordinator, which holds every row read.")));
     const char *user_col = checked_column(spec, relid, "user_column", spec.user_column, false, &out.user_type);
     const char *item_col = checked_column(spec, relid, "item_column", spec.item_column, false, &out.item_type);
     Oid unused;

@@ -1,0 +1,31 @@
+#include "pg/citus.hpp"
+#include "pg/spi_session.hpp"
+
+namespace rec::pg {
+
+const char *
+citus_distribution_column(Oid relid)
+{
+    if (!OidIsValid(get_extension_oid("citus", true)))
+        return nullptr;
+    MemoryContext caller_context = CurrentMemoryContext;
+    const SpiSession spi = begin_spi(SpiRole::Caller);
+    Oid types[] = {OIDOID};
+    Datum args[] = {ObjectIdGetDatum(relid)};
+    run_sql(spi,
+            "SELECT pg_catalog.column_to_column_name(logicalrelid, partkey) FROM pg_catalog.pg_dist_partition "
+            "WHERE logicalrelid = $1 AND partkey IS NOT NULL",
+            1, types, args, SPI_OK_SELECT);
+    const char *column = nullptr;
+    if (SPI_processed == 1)
+    {
+        bool isnull;
+        const Datum value = result_value(0, 1, &isnull);
+        if (!isnull)
+            column = MemoryContextStrdup(caller_context, TextDatumGetCString(value));
+    }
+    end_spi(spi);
+    return column;
+}
+
+}  // namespace rec::pg

@@ -1,0 +1,13 @@
+// What Citus (the distributed PostgreSQL extension) says about a relation, where it is installed:
+// read from its catalogue with SQL, never through its C API (not linked; see docs/architecture.md,
+// "Citus"). PostgreSQL-style: raises errors.
+#pragma once
+#include "pg/postgres_headers.hpp"
+
+namespace rec::pg {
+
+// The distribution column of a Citus distributed table, or NULL for any other relation (a reference
+// or local table, or Citus not installed in this database).
+const char *citus_distribution_column(Oid relid);
+
+}  // namespace rec::pg
