@@ -39,6 +39,12 @@ SELECT version, deployed, traffic FROM rec.models WHERE name = 'ab' ORDER BY ver
 SELECT error_of($$SELECT rec.rollback('ab')$$);
 SELECT count(*) AS users_of_version_2 FROM generate_series(1, 1000) u WHERE rec.served_version('ab', u) = 2;
 
+-- Starting a test is transactional, as deploy is: rolled back, nothing changed.
+BEGIN;
+SELECT rec.deploy('ab', 2, traffic => 0.3) AS started_then_rolled_back;
+SELECT count(*) > 0 AS some_users_on_2_inside FROM generate_series(1, 1000) u WHERE rec.served_version('ab', u) = 2;
+ROLLBACK;
+SELECT count(*) AS users_on_2_after FROM generate_series(1, 1000) u WHERE rec.served_version('ab', u) = 2;
 -- A rollback during a test ends it.
 SELECT rec.deploy('ab', 2, traffic => 0.2);
 SELECT rec.rollback('ab') AS rolled_back_to;
