@@ -224,14 +224,50 @@ solve_row_cholesky(const SolveContext &ctx, size_t r, Matrix &a, Vector &b, Eige
         (*ctx.row_losses)[r] = row_loss(ctx, r, nullptr, b);
 }
 
-void
-solve_side(const SparseRows &rows, const LargeVector<float> &other, size_t other_rows, LargeVector<float> &own,
-           const ImplicitParams &p, const SolveParams &solve, const std::vector<size_t> &bounds,
-           std::vector<double> *row_losses, HostHooks &hooks)
+SolveParams
+solve_params(const ImplicitParams &p)
 {
+    SolveParams solve;
+    solve.regularization = p.regularization;
+    solve.alpha = p.alpha;
+    solve.confidence = p.confidence;
+    return solve;
+}
+
+void
+init_small_random(LargeVector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
+{
+    // As `implicit`: small positive-centred values, so the first half-step starts well conditioned.
+    factors.resize(rows * size_t(k));
+    for (size_t r = 0; r < rows; ++r)
+    {
+        RowRandom rng(seed, stream, r);
+        for (int f = 0; f < k; ++f)
+            factors[r * size_t(k) + size_t(f)] = float(rng.uniform() * 0.01);
+    }
+}
+
+}  // namespace
+
+ImplicitHalfStep::ImplicitHalfStep(const LargeVector<float> &other, size_t other_rows, const ImplicitParams &params,
+                                   HostHooks &hooks)
+    : other_(other), params_(params)
+{
+    params_.threads = resolve_threads(params.threads);
+    const Matrix gram =
+        gram_plus_ridge(other, other_rows, params_.factors, params_.regularization, params_.threads, hooks);
+    gram_.assign(gram.data(), gram.data() + gram.size());
+}
+
+void
+ImplicitHalfStep::solve(const SparseRows &rows, LargeVector<float> &own, std::vector<double> *row_losses,
+                        HostHooks &hooks, const std::vector<size_t> *chunks) const
+{
+    const ImplicitParams &p = params_;
     const int k = p.factors;
-    const Matrix gram = gram_plus_ridge(other, other_rows, k, p.regularization, p.threads, hooks);
-    SolveContext ctx{&rows,           &other,    &own, &gram, &solve, k, p.cg_steps, float(p.regularization),
+    const Matrix gram = Eigen::Map<const Matrix>(gram_.data(), k, k);
+    const SolveParams solve = solve_params(p);
+    SolveContext ctx{&rows,           &other_,   &own, &gram, &solve, k, p.cg_steps, float(p.regularization),
                      &best_kernels(), row_losses};
     struct Scratch
     {
@@ -260,7 +296,9 @@ solve_side(const SparseRows &rows, const LargeVector<float> &other, size_t other
                 v->resize(Eigen::Index(kGatherEntries));
         }
     }
-    parallel_rows(bounds, p.threads, hooks, [&](size_t r, int thread) {
+    const std::vector<size_t> own_chunks =
+        chunks ? std::vector<size_t>() : implicit_chunks(rows, k, p.solver == Solver::Cholesky, p.threads);
+    parallel_rows(chunks ? *chunks : own_chunks, p.threads, hooks, [&](size_t r, int thread) {
         Scratch &s = scratch[size_t(thread)];
         if (p.solver == Solver::Cholesky)
             solve_row_cholesky(ctx, r, s.a, s.b, s.llt);
@@ -268,31 +306,6 @@ solve_side(const SparseRows &rows, const LargeVector<float> &other, size_t other
             solve_row_cg(ctx, r, s.cg);
     });
 }
-
-SolveParams
-solve_params(const ImplicitParams &p)
-{
-    SolveParams solve;
-    solve.regularization = p.regularization;
-    solve.alpha = p.alpha;
-    solve.confidence = p.confidence;
-    return solve;
-}
-
-void
-init_small_random(LargeVector<float> &factors, size_t rows, int k, uint64_t seed, uint64_t stream)
-{
-    // As `implicit`: small positive-centred values, so the first half-step starts well conditioned.
-    factors.resize(rows * size_t(k));
-    for (size_t r = 0; r < rows; ++r)
-    {
-        RowRandom rng(seed, stream, r);
-        for (int f = 0; f < k; ++f)
-            factors[r * size_t(k) + size_t(f)] = float(rng.uniform() * 0.01);
-    }
-}
-
-}  // namespace
 
 void
 check_implicit_params(const ImplicitParams &p)
@@ -383,10 +396,10 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
         total_confidence += 1.0 + double(model.solve.extra_weight(v));
     const double unobserved = double(users) * double(items) - double(data.nnz());
     run_iterations(model, p.iterations, hooks, "try a larger regularization or a smaller alpha", [&](int) {
-        solve_side(data.by_user, model.item_factors, items, model.user_factors, p, model.solve, user_chunks, nullptr,
-                   hooks);
-        solve_side(data.by_item, model.user_factors, users, model.item_factors, p, model.solve, item_chunks,
-                   &item_losses, hooks);
+        ImplicitHalfStep(model.item_factors, items, p, hooks)
+            .solve(data.by_user, model.user_factors, nullptr, hooks, &user_chunks);
+        ImplicitHalfStep(model.user_factors, users, p, hooks)
+            .solve(data.by_item, model.item_factors, &item_losses, hooks, &item_chunks);
         double loss = 0, norms = 0;
         for (double l : item_losses)
             loss += l;

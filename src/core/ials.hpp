@@ -37,6 +37,29 @@ void check_implicit_params(const ImplicitParams &params);
 // calculate_loss: the objective above divided by the total confidence of all cells.
 FactorModel train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks);
 
+// One half-step of implicit ALS over any subset of a side's rows, as train_implicit_als runs it over
+// all of them: YᵀY + λI from the whole other side, computed once (block by block in a fixed order,
+// independent of the thread count), then each row solved from its own interactions, its previous
+// factors and that matrix alone. So solving the rows of a side in any partition (the shards a Citus
+// worker holds, issue 15) gives the factors of the whole half-step bit for bit.
+class ImplicitHalfStep
+{
+public:
+    // `other`: the other side's factors, other_rows × params.factors, row-major; kept by reference.
+    ImplicitHalfStep(const LargeVector<float> &other, size_t other_rows, const ImplicitParams &params,
+                     HostHooks &hooks);
+    // Solves every row of `rows` (its columns index the other side's rows) in place in `own` (rows ×
+    // factors), warm-started from what `own` holds. With row_losses (one entry per row), each row's
+    // share of the training loss. `chunks`: train_implicit_als's scheduling of the rows, or NULL.
+    void solve(const SparseRows &rows, LargeVector<float> &own, std::vector<double> *row_losses, HostHooks &hooks,
+               const std::vector<size_t> *chunks = nullptr) const;
+
+private:
+    const LargeVector<float> &other_;
+    ImplicitParams params_;      // threads resolved
+    std::vector<float> gram_;    // YᵀY + λI, factors × factors, column-major
+};
+
 // The normalised objective for given factors, computed in O(nnz k + (users + items) k²).
 double implicit_loss(const Interactions &data, const FactorModel &model, const ImplicitParams &params,
                      HostHooks &hooks);

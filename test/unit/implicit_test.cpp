@@ -255,3 +255,71 @@ TEST(ImplicitAls, ConfidenceOfTheImplicitLibraryMatchesItsAlgorithm)
     const FactorModel hu = train_implicit_als(data, p, hooks);
     EXPECT_NE(hu.item_factors, ours.item_factors);
 }
+
+namespace {
+
+// Rows [begin, end) of a side as their own SparseRows (columns unchanged), as a worker holding those
+// rows would have them.
+SparseRows
+row_subset(const SparseRows &rows, size_t begin, size_t end)
+{
+    SparseRows out;
+    out.offsets.push_back(0);
+    for (size_t r = begin; r < end; ++r)
+    {
+        for (size_t e = rows.offsets[r]; e < rows.offsets[r + 1]; ++e)
+        {
+            out.columns.push_back(rows.columns[e]);
+            out.values.push_back(rows.values[e]);
+            if (rows.weighted())
+                out.weights.push_back(rows.weights[e]);
+        }
+        out.offsets.push_back(out.columns.size());
+    }
+    return out;
+}
+
+}  // namespace
+
+// The invariant distributed training rests on (issue 15): a half-step solved in pieces, each piece
+// with the whole other side, gives the whole half-step's factors bit for bit, for both solvers and any
+// thread count.
+TEST(ImplicitAls, AHalfStepSolvedInPiecesEqualsTheWholeBitForBit)
+{
+    const auto data = communities(5, 90, 50);
+    for (Solver solver : {Solver::ConjugateGradient, Solver::Cholesky})
+    {
+        ImplicitParams p;
+        p.factors = 6;
+        p.iterations = 2;
+        p.alpha = 2.0;
+        p.solver = solver;
+        p.threads = 2;
+        Losses none;
+        const FactorModel trained = train_implicit_als(data, p, none);
+        const size_t users = data.user_ids.size(), items = data.item_ids.size(), k = size_t(p.factors);
+        NoHostHooks hooks;
+        // The next user half-step, whole.
+        LargeVector<float> whole = trained.user_factors;
+        std::vector<double> whole_losses(users);
+        ImplicitHalfStep(trained.item_factors, items, p, hooks).solve(data.by_user, whole, &whole_losses, hooks);
+        // The same in three pieces of uneven size, each on one thread.
+        ImplicitParams one_thread = p;
+        one_thread.threads = 1;
+        const ImplicitHalfStep step(trained.item_factors, items, one_thread, hooks);
+        const size_t cuts[] = {0, 7, 61, users};
+        for (int piece = 0; piece < 3; ++piece)
+        {
+            const size_t begin = cuts[piece], end = cuts[piece + 1];
+            LargeVector<float> own(trained.user_factors.begin() + std::ptrdiff_t(begin * k),
+                                   trained.user_factors.begin() + std::ptrdiff_t(end * k));
+            std::vector<double> losses(end - begin);
+            step.solve(row_subset(data.by_user, begin, end), own, &losses, hooks);
+            for (size_t i = 0; i < own.size(); ++i)
+                ASSERT_EQ(own[i], whole[begin * k + i]) << "piece " << piece << ", entry " << i;
+            for (size_t r = 0; r < losses.size(); ++r)
+                ASSERT_EQ(losses[r], whole_losses[begin + r]);
+        }
+        EXPECT_NE(whole[0], trained.user_factors[0]);  // the half-step did change the factors
+    }
+}
