@@ -322,6 +322,67 @@ longest_row(const SparseRows &rows)
 
 }  // namespace
 
+ExplicitHalfStep::ExplicitHalfStep(const AlsParams &params, double global_mean)
+    : params_(params), global_mean_(global_mean)
+{
+    params_.threads = resolve_threads(params.threads);
+}
+
+void
+ExplicitHalfStep::solve(const SparseRows &rows, const Side &other, const MutableSide &own, double *squared_error,
+                        HostHooks &hooks, const std::vector<size_t> *chunks) const
+{
+    const AlsParams &p = params_;
+    const int k = p.factors;
+    const bool cholesky = p.solver == Solver::Cholesky;
+    const size_t longest = longest_row(rows);
+    std::vector<Scratch> scratch(size_t(p.threads));
+    for (Scratch &s : scratch)
+    {
+        const Eigen::Index dim = cholesky ? k + 1 : k;
+        s.gathered.resize(Eigen::Index(kGatherRows), dim);
+        s.target.resize(Eigen::Index(cholesky ? kGatherRows : longest));
+        s.error.resize(Eigen::Index(longest));
+        s.products.resize(Eigen::Index(kGatherRows));
+        for (Vector *v : {&s.residual, &s.direction, &s.product})
+            v->resize(k);
+        if (cholesky)
+        {
+            s.gram.resize(k + 1, k + 1);
+            if (p.noise_variance > 0)
+                s.inverse.resize(k + 1, k + 1);
+            s.rhs.resize(k + 1);
+            // Sized by factoring the identity: LLT's sizing constructor leaves its status unset, and
+            // moving that is undefined (UndefinedBehaviorSanitizer caught it).
+            s.llt.compute(Matrix::Identity(k + 1, k + 1));
+        }
+    }
+    const bool variational = p.noise_variance > 0;
+    const HalfStep h{&rows,
+                     other.factors->data(),
+                     other.bias->data(),
+                     own.factors->data(),
+                     own.bias->data(),
+                     float(global_mean_),
+                     float(p.regularization),
+                     float(p.bias_regularization.value_or(p.regularization)),
+                     float(p.unweighted_regularization),
+                     k,
+                     p.cg_steps,
+                     squared_error,
+                     float(p.noise_variance),
+                     variational ? other.covariance->data() : nullptr,
+                     variational ? own.covariance->data() : nullptr};
+    const RowKernels &kernels = best_kernels();
+    const std::vector<size_t> own_chunks = chunks ? std::vector<size_t>() : side_chunks(rows, p);
+    parallel_rows(chunks ? *chunks : own_chunks, p.threads, hooks, [&](size_t r, int thread) {
+        if (cholesky)
+            solve_row_cholesky(h, r, scratch[size_t(thread)]);
+        else
+            solve_row_cg(h, r, scratch[size_t(thread)], kernels);
+    });
+}
+
 void
 check_als_params(const AlsParams &p)
 {
@@ -364,75 +425,24 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     model.user_bias.assign(users, 0.0f);
     model.item_bias.assign(items, 0.0f);
 
-    const bool cholesky = p.solver == Solver::Cholesky;
-    const size_t longest = std::max(longest_row(data.by_user), longest_row(data.by_item));
-    std::vector<Scratch> scratch(size_t(p.threads));
-    for (Scratch &s : scratch)
-    {
-        const Eigen::Index dim = cholesky ? k + 1 : k;
-        s.gathered.resize(Eigen::Index(kGatherRows), dim);
-        s.target.resize(Eigen::Index(cholesky ? kGatherRows : longest));
-        s.error.resize(Eigen::Index(longest));
-        s.products.resize(Eigen::Index(kGatherRows));
-        for (Vector *v : {&s.residual, &s.direction, &s.product})
-            v->resize(k);
-        if (cholesky)
-        {
-            s.gram.resize(k + 1, k + 1);
-            if (p.noise_variance > 0)
-                s.inverse.resize(k + 1, k + 1);
-            s.rhs.resize(k + 1);
-            // Sized by factoring the identity: LLT's sizing constructor leaves its status unset, and
-            // moving that is undefined (UndefinedBehaviorSanitizer caught it).
-            s.llt.compute(Matrix::Identity(k + 1, k + 1));
-        }
-    }
     const auto user_chunks = side_chunks(data.by_user, p);
     const auto item_chunks = side_chunks(data.by_item, p);
     std::vector<double> item_error(items);
-    const RowKernels &kernels = best_kernels();
-    const float lambda = float(p.regularization), bias_lambda = float(model.solve.bias_regularization),
-                unweighted = float(p.unweighted_regularization);
-
+    const ExplicitHalfStep step(p, model.global_mean);
     // Variational Bayes: each row's posterior covariance; the items' start at zero, so the first user
     // half-step is the plain one.
     const bool variational = p.noise_variance > 0;
     const size_t covariance_size = variational ? size_t(k + 1) * size_t(k + 1) : 0;
     LargeVector<float> user_covariance(users * covariance_size), item_covariance(items * covariance_size, 0.0f);
-    auto half_step = [&](const SparseRows &rows, const std::vector<size_t> &chunks, const LargeVector<float> &other,
-                         const LargeVector<float> &other_bias, LargeVector<float> &own, LargeVector<float> &own_bias,
-                         double *squared_error, LargeVector<float> &other_covariance,
-                         LargeVector<float> &own_covariance) {
-        const HalfStep h{&rows,
-                         other.data(),
-                         other_bias.data(),
-                         own.data(),
-                         own_bias.data(),
-                         float(model.global_mean),
-                         lambda,
-                         bias_lambda,
-                         unweighted,
-                         k,
-                         p.cg_steps,
-                         squared_error,
-                         float(p.noise_variance),
-                         variational ? other_covariance.data() : nullptr,
-                         variational ? own_covariance.data() : nullptr};
-        parallel_rows(chunks, p.threads, hooks, [&](size_t r, int thread) {
-            if (cholesky)
-                solve_row_cholesky(h, r, scratch[size_t(thread)]);
-            else
-                solve_row_cg(h, r, scratch[size_t(thread)], kernels);
-        });
-    };
     run_iterations(
         model, p.iterations, hooks,
         "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
         [&](int) {
-            half_step(data.by_user, user_chunks, model.item_factors, model.item_bias, model.user_factors,
-                      model.user_bias, nullptr, item_covariance, user_covariance);
-            half_step(data.by_item, item_chunks, model.user_factors, model.user_bias, model.item_factors,
-                      model.item_bias, item_error.data(), user_covariance, item_covariance);
+            step.solve(data.by_user, {&model.item_factors, &model.item_bias, &item_covariance},
+                       {&model.user_factors, &model.user_bias, &user_covariance}, nullptr, hooks, &user_chunks);
+            step.solve(data.by_item, {&model.user_factors, &model.user_bias, &user_covariance},
+                       {&model.item_factors, &model.item_bias, &item_covariance}, item_error.data(), hooks,
+                       &item_chunks);
             double total = 0;  // summed in row order: the same for any thread count
             for (double e : item_error)
                 total += e;

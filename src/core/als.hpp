@@ -52,4 +52,33 @@ void check_als_params(const AlsParams &params);
 // and whatever hooks throw. IterationStats::value is the training RMSE.
 FactorModel train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks);
 
+// One half-step of explicit ALS over any subset of a side's rows, as train_explicit_als runs it over
+// all of them: each row of [bias; factors] solved from its own ratings, its previous values (CG's warm
+// start) and the whole other side alone (and, under variational Bayes, the other side's covariances).
+// So solving a side's rows in any partition (the shards a Citus worker holds, issue 15) gives the
+// whole half-step's values bit for bit.
+class ExplicitHalfStep
+{
+public:
+    struct Side  // the other side: factors (rows × k), bias (rows), covariance (rows × (k+1)², or unused)
+    {
+        const LargeVector<float> *factors, *bias, *covariance;
+    };
+    struct MutableSide  // this side's rows, solved in place
+    {
+        LargeVector<float> *factors, *bias, *covariance;
+    };
+    // global_mean: μ of every rating trained on (not only those of the rows solved).
+    ExplicitHalfStep(const AlsParams &params, double global_mean);
+    // Solves every row of `rows` (its columns index the other side's rows). With squared_error (one
+    // entry per row), each row's squared training error after its solve. `chunks`: the scheduling of
+    // the rows, or NULL.
+    void solve(const SparseRows &rows, const Side &other, const MutableSide &own, double *squared_error,
+               HostHooks &hooks, const std::vector<size_t> *chunks = nullptr) const;
+
+private:
+    AlsParams params_;  // threads resolved
+    double global_mean_;
+};
+
 }  // namespace rec::core

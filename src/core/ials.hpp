@@ -56,8 +56,8 @@ public:
 
 private:
     const LargeVector<float> &other_;
-    ImplicitParams params_;      // threads resolved
-    std::vector<float> gram_;    // YᵀY + λI, factors × factors, column-major
+    ImplicitParams params_;    // threads resolved
+    std::vector<float> gram_;  // YᵀY + λI, factors × factors, column-major
 };
 
 // The normalised objective for given factors, computed in O(nnz k + (users + items) k²).

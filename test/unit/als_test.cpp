@@ -295,3 +295,85 @@ TEST(Als, WeightsOfOneChangeNothingAndSmallWeightsPullLess)
         EXPECT_LT(weighted.first, 0.6 * unweighted.first);
     }
 }
+
+namespace {
+
+// Rows [begin, end) of a side as their own SparseRows (columns unchanged), as a worker holding them has.
+SparseRows
+rows_between(const SparseRows &rows, size_t begin, size_t end)
+{
+    SparseRows out;
+    out.offsets.push_back(0);
+    for (size_t r = begin; r < end; ++r)
+    {
+        for (size_t e = rows.offsets[r]; e < rows.offsets[r + 1]; ++e)
+        {
+            out.columns.push_back(rows.columns[e]);
+            out.values.push_back(rows.values[e]);
+        }
+        out.offsets.push_back(out.columns.size());
+    }
+    return out;
+}
+
+LargeVector<float>
+slice(const LargeVector<float> &v, size_t begin, size_t end, size_t width)
+{
+    return LargeVector<float>(v.begin() + std::ptrdiff_t(begin * width), v.begin() + std::ptrdiff_t(end * width));
+}
+
+}  // namespace
+
+// The invariant distributed training rests on (issue 15): an explicit half-step solved in pieces, each
+// with the whole other side and the global mean, equals the whole half-step bit for bit (factors,
+// biases, covariances, squared errors), for CG, Cholesky and variational Bayes, on any thread count.
+TEST(Als, AHalfStepSolvedInPiecesEqualsTheWholeBitForBit)
+{
+    const Synthetic s = low_rank(11);
+    for (int variant = 0; variant < 3; ++variant)
+    {
+        AlsParams p;
+        p.factors = 4;
+        p.iterations = 2;
+        p.threads = 2;
+        p.solver = variant == 0 ? Solver::ConjugateGradient : Solver::Cholesky;
+        p.noise_variance = variant == 2 ? 0.5 : 0;
+        Recorder recorder;
+        Interactions data;
+        const FactorModel trained = train(s, p, recorder, &data);
+        const size_t users = data.user_ids.size(), items = data.item_ids.size(), k = size_t(p.factors);
+        const size_t cov = variant == 2 ? (k + 1) * (k + 1) : 0;
+        LargeVector<float> item_cov(items * cov, 0.0f);
+        for (size_t i = 0; i < item_cov.size(); i += cov + 1)
+            item_cov[i] = 0.01f;  // some uncertainty on each item's bias and factors
+        NoHostHooks hooks;
+        const ExplicitHalfStep::Side items_side{&trained.item_factors, &trained.item_bias, &item_cov};
+        LargeVector<float> whole = trained.user_factors, whole_bias = trained.user_bias, whole_cov(users * cov);
+        std::vector<double> whole_error(users);
+        ExplicitHalfStep(p, trained.global_mean)
+            .solve(data.by_user, items_side, {&whole, &whole_bias, &whole_cov}, whole_error.data(), hooks);
+        AlsParams one_thread = p;
+        one_thread.threads = 1;
+        const ExplicitHalfStep step(one_thread, trained.global_mean);
+        const size_t cuts[] = {0, 5, 33, users};
+        for (int piece = 0; piece < 3; ++piece)
+        {
+            const size_t begin = cuts[piece], end = cuts[piece + 1];
+            LargeVector<float> own = slice(trained.user_factors, begin, end, k),
+                               bias = slice(trained.user_bias, begin, end, 1), own_cov((end - begin) * cov);
+            std::vector<double> error(end - begin);
+            step.solve(rows_between(data.by_user, begin, end), items_side, {&own, &bias, &own_cov}, error.data(),
+                       hooks);
+            for (size_t i = 0; i < own.size(); ++i)
+                ASSERT_EQ(own[i], whole[begin * k + i]) << "variant " << variant << ", piece " << piece;
+            for (size_t r = 0; r < bias.size(); ++r)
+            {
+                ASSERT_EQ(bias[r], whole_bias[begin + r]);
+                ASSERT_EQ(error[r], whole_error[begin + r]);
+            }
+            for (size_t i = 0; i < own_cov.size(); ++i)
+                ASSERT_EQ(own_cov[i], whole_cov[begin * cov + i]);
+        }
+        EXPECT_NE(whole_bias[0], trained.user_bias[0]);  // the half-step did change something
+    }
+}
