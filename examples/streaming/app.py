@@ -3,7 +3,8 @@
 
 Python 3 standard library plus psycopg2 (Debian: python3-psycopg2). Connects with the libpq
 environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE, ...); the database must have been set
-up by setup.sql. Each page is one call of streaming.home_page(user).
+up by setup.sql. Each page is one call of streaming.home_page(user); what the page showed, row by row,
+is then recorded with rec.log_impressions, for rec.online_metrics and rec.compare_versions.
 
     /usr/bin/python3 examples/streaming/app.py --port 8080
     open http://127.0.0.1:8080/?user=1
@@ -25,6 +26,9 @@ PAGE_SQL = """
 SELECT row_no, row_kind, row_title, anchor_item, position, item_id, title, year, genres, score
 FROM streaming.home_page(%s, %s) ORDER BY row_no, position
 """
+# One list per row of the page, in one transaction without waiting for the WAL flush: losing the
+# last impressions in a crash is acceptable, slowing every page is not (docs/benchmarks.md).
+LOG_SQL = "SELECT rec.log_impressions(%s, %s, %s::integer[])"
 USER_SQL = """
 SELECT (SELECT count(*) FROM streaming.ratings WHERE user_id = %s),
        (SELECT min(user_id) FROM streaming.ratings), (SELECT max(user_id) FROM streaming.ratings)
@@ -94,6 +98,27 @@ class Database:
         started = time.perf_counter()
         rows = self.query(PAGE_SQL, (user, self.model))
         return rows, (time.perf_counter() - started) * 1000
+
+    def log_shown(self, user, rows):
+        """Records each row of the page as a list shown to the user (rec.log_impressions)."""
+        lists = {}
+        for row_no, _kind, _title, _anchor, _position, item_id, *_ in rows:
+            lists.setdefault(row_no, []).append(item_id)
+        with self.slots:
+            conn = self.pool.getconn()
+            try:
+                conn.autocommit = False
+                with conn.cursor() as cur:
+                    cur.execute("SET LOCAL synchronous_commit = off")
+                    for row_no in sorted(lists):
+                        cur.execute(LOG_SQL, (self.model, user, lists[row_no]))
+                conn.commit()
+            except psycopg2.Error:
+                conn.rollback()
+                self.pool.putconn(conn, close=True)
+                raise
+            conn.autocommit = True
+            self.pool.putconn(conn)
 
 
 def render_tile(item_id, title, year, genres, score):
@@ -188,6 +213,7 @@ class Handler(BaseHTTPRequestHandler):
                                                 error=f"Not a user id ({error}): {raw}"))
                 return
             rows, millis = self.db.page(user)
+            self.db.log_shown(user, rows)
         except psycopg2.Error as e:
             self.log_error("database error: %s", str(e).strip())
             self.send_html(500, "<!DOCTYPE html><title>error</title><p>Database error: "

@@ -56,8 +56,11 @@ browse "?user=%3Cscript%3Ealert(1)%3C/script%3E" "$work/bad.html"
 # What the page must show: streaming.home_page's items in page order, and the new releases.
 expected=$(psql -X -At -c "SELECT string_agg(item_id::text, ' ' ORDER BY row_no, position) FROM streaming.home_page($user)")
 new_releases=$(psql -X -At -c "SELECT string_agg(item_id::text, ' ') FROM streaming.new_releases")
+# What the page showed, as the app logged it (rec.log_impressions): one list per row, in page order.
+logged=$(psql -X -At -c "SELECT string_agg(array_to_string(items, ' '), ' ' ORDER BY shown_at) FROM rec.impressions
+                         WHERE model = 'home' AND user_id = '$user' AND served_by = 'application'")
 
-"$python" - "$work" "$user" "$expected" "$new_releases" <<'PY'
+"$python" - "$work" "$user" "$expected" "$new_releases" "$logged" <<'PY'
 import sys
 from html.parser import HTMLParser
 
@@ -144,6 +147,8 @@ byw = [h for h in headings if h.startswith("Because you watched ") and len(h) > 
 check(len(byw) == 3, f"user {user}: three 'Because you watched <title>' headings", f"headings: {headings}")
 check(ids == expected, f"user {user}: the page shows streaming.home_page's items in its order",
       f"page {ids}, function {expected}")
+check(sys.argv[5].split() == ids, f"user {user}: the app logged what the page showed (rec.log_impressions)",
+      f"logged {sys.argv[5].split()}, page {ids}")
 common_checks(parse("unknown.html"), "unknown user 99999", 0)
 bad = open(f"{work}/bad.html", encoding="utf-8").read()
 check("&lt;script&gt;alert(1)&lt;/script&gt;" in bad and parse("bad.html").scripts == 0,
