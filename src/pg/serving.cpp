@@ -158,9 +158,11 @@ serving_changed()
 
 namespace {
 
-// The deployment serving `name`, kept or found (see serving.hpp).
-// *found_now: it was looked up by this call with the latest snapshot (READ COMMITTED), which the
-// version's load must use too.
+// The deployment serving `name`, kept or found (see serving.hpp). *found_now: it was looked up by this
+// call with the latest snapshot (READ COMMITTED), which is then left pushed as the active snapshot,
+// so that the caller loads the versions found with the same snapshot (they are visible to it even if
+// they committed after the command's snapshot, and still there if a later commit dropped them); the
+// caller pops it (an error in between leaves it to the transaction's abort, which pops it).
 Deployment
 serving_deployment(const char *name, bool *found_now)
 {
@@ -201,24 +203,10 @@ serving_deployment(const char *name, bool *found_now)
     // the caller, in the same command), so that the version found is visible to the load.
     PushActiveSnapshot(GetLatestSnapshot());
     const Deployment found = find_deployment(name);
-    PopActiveSnapshot();
     if (generation == found_at)
         keep_answer(name, role, latest, found, found_at);
     *found_now = true;
     return found;
-}
-
-// Loads a version found above; one just found with the latest snapshot is loaded with it too, so that
-// it is visible to the load even if it committed after this command's snapshot.
-const ServedModel *
-load_version(const ModelRef &ref, bool found_now)
-{
-    if (!found_now)
-        return cached_model(ref.model_id, ref.revision);
-    PushActiveSnapshot(GetLatestSnapshot());
-    const ServedModel *m = cached_model(ref.model_id, ref.revision);
-    PopActiveSnapshot();
-    return m;
 }
 
 }  // namespace
@@ -228,7 +216,10 @@ serving_model(const char *name)
 {
     bool found_now;
     const Deployment d = serving_deployment(name, &found_now);
-    return load_version(d.main, found_now);
+    const ServedModel *m = cached_model(d.main.model_id, d.main.revision);
+    if (found_now)
+        PopActiveSnapshot();
+    return m;
 }
 
 ServedVersion
@@ -236,21 +227,24 @@ serving_model_for_user(const char *name, Datum user_id, Oid type)
 {
     bool found_now;
     const Deployment d = serving_deployment(name, &found_now);
-    const ServedModel *main = load_version(d.main, found_now);
+    const ServedModel *main = cached_model(d.main.model_id, d.main.revision);
     ServedVersion served{main, d.main.version, false};
     strlcpy(served.name, d.name, sizeof(served.name));
-    if (d.challenger.model_id == 0)
-        return served;
-    // Where the user falls: their id as the main version reads it (an integer id itself, a text or
-    // uuid id's hash), whether or not either version knows them.
-    const char *key;
-    const int64 id = model_id_of(main, false, user_id, type, &key);
-    if (rec::core::traffic_position(id, d.name_hash) < d.traffic)
+    if (d.challenger.model_id != 0)
     {
-        served.model = load_version(d.challenger, found_now);
-        served.version = d.challenger.version;
-        served.challenger = true;
+        // Where the user falls: their id as the main version reads it (an integer id itself, a text or
+        // uuid id's hash), whether or not either version knows them.
+        const char *key;
+        const int64 id = model_id_of(main, false, user_id, type, &key);
+        if (rec::core::traffic_position(id, d.name_hash) < d.traffic)
+        {
+            served.model = cached_model(d.challenger.model_id, d.challenger.revision);
+            served.version = d.challenger.version;
+            served.challenger = true;
+        }
     }
+    if (found_now)
+        PopActiveSnapshot();
     return served;
 }
 }  // namespace rec::pg
