@@ -55,12 +55,12 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 
 # Unit tests of the numeric core: no PostgreSQL headers or libraries involved.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
-test/unit/run_unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+test/unit/run_unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
 	$(CXX) -std=c++17 -fopenmp -O2 -g -Wall -Wextra -Werror -Isrc -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE \
 		$(UNIT_SRCS) $(CORE_SRCS) -o $@ -lgtest -lgtest_main -pthread
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer; any report fails the run.
-test/unit/run_unit_tests_sanitized: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+test/unit/run_unit_tests_sanitized: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp test/unit/*.hpp)
 	$(CXX) -std=c++17 -fopenmp -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		-fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc -I$(EIGEN_INCLUDE) -DEIGEN_DONT_PARALLELIZE \
 		$(UNIT_SRCS) $(CORE_SRCS) -o $@ -lgtest -lgtest_main -pthread

@@ -9,20 +9,7 @@ CREATE TABLE ratings (user_id integer, item_id integer, rating real, ts bigint);
 COPY ratings FROM :'ratings_csv' WITH (FORMAT csv, HEADER true);
 CALL rec.train('ab', 'ratings', algorithm => 'ials', factors => 64, rating_column => NULL);
 CALL rec.train('ab', 'ratings', algorithm => 'ials', factors => 64, rating_column => NULL, seed => 7, deploy => false);
-CREATE TEMP TABLE timings (what text, ms float8);
-CREATE FUNCTION pg_temp.time_calls(what text, statement text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE started timestamptz;
-BEGIN
-    FOR pass IN 1..2 LOOP
-        FOR u IN 1..610 LOOP
-            started := clock_timestamp();
-            EXECUTE statement USING u;
-            IF pass = 2 THEN
-                INSERT INTO timings VALUES (what, extract(epoch FROM clock_timestamp() - started) * 1000);
-            END IF;
-        END LOOP;
-    END LOOP;
-END $$;
+\ir time_calls.sql
 SELECT pg_temp.time_calls('no test', $q$SELECT count(*) FROM rec.recommend($1, 10, 'ab')$q$) \gset
 SELECT rec.deploy('ab', 2, traffic => 0.5) \gset
 SELECT pg_temp.time_calls('A/B test, traffic 0.5', $q$SELECT count(*) FROM rec.recommend($1, 10, 'ab')$q$) \gset

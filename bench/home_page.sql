@@ -4,20 +4,7 @@
 -- table, streaming.home_page). Run: bench/home_page.sh
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-CREATE TEMP TABLE timings (what text, ms float8);
-CREATE FUNCTION pg_temp.time_calls(what text, statement text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE started timestamptz;
-BEGIN
-    FOR pass IN 1..2 LOOP
-        FOR u IN 1..610 LOOP
-            started := clock_timestamp();
-            EXECUTE statement USING u;
-            IF pass = 2 THEN
-                INSERT INTO timings VALUES (what, extract(epoch FROM clock_timestamp() - started) * 1000);
-            END IF;
-        END LOOP;
-    END LOOP;
-END $$;
+\ir time_calls.sql
 SELECT pg_temp.time_calls('rec.recommend, 10', $q$SELECT count(*) FROM rec.recommend($1, 10, 'home')$q$);
 SELECT pg_temp.time_calls('rec.because_you_watched, 3 rows of 10',
                           $q$SELECT count(*) FROM rec.because_you_watched($1, 3, 10, 'home')$q$);

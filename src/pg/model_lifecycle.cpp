@@ -70,46 +70,6 @@ delete_versions(const int64 *ids, int32 count)
     serving_changed();
 }
 
-// What serves `name` now: the main version's model_id (0 if none) and the challenger's (0 if no A/B
-// test runs), as find_deployment tells it but for every version, also those the caller may not read.
-struct Served
-{
-    int64 main, challenger;
-    int32 challenger_version;
-};
-
-Served
-current_deployment(const char *name)
-{
-    const SpiSession spi = begin_spi(SpiRole::Owner);
-    Oid types[] = {TEXTOID};
-    Datum args[] = {CStringGetTextDatum(name)};
-    run_sql(spi,
-            deployments_have_traffic()
-                ? "WITH d AS (SELECT d.deployment_id, d.model_id, d.traffic, v.version FROM rec.deployments d "
-                  "JOIN rec.model_versions v USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back), "
-                  "m AS (SELECT * FROM d WHERE traffic >= 1 ORDER BY deployment_id DESC LIMIT 1) "
-                  "SELECT m.model_id, c.model_id, c.version FROM m LEFT JOIN LATERAL (SELECT * FROM d "
-                  "WHERE d.deployment_id > m.deployment_id ORDER BY d.deployment_id DESC LIMIT 1) c ON true"
-                : "SELECT d.model_id, NULL::int8, NULL::int4 FROM rec.deployments d JOIN rec.model_versions v "
-                  "USING (model_id) WHERE d.name = $1 AND NOT d.rolled_back ORDER BY d.deployment_id DESC LIMIT 1",
-            1, types, args, SPI_OK_SELECT);
-    Served served{0, 0, 0};
-    if (SPI_processed > 0)
-    {
-        bool isnull;
-        served.main = DatumGetInt64(result_value(0, 1));
-        const Datum challenger = result_value(0, 2, &isnull);
-        if (!isnull)
-        {
-            served.challenger = DatumGetInt64(challenger);
-            served.challenger_version = DatumGetInt32(result_value(0, 3));
-        }
-    }
-    end_spi(spi);
-    return served;
-}
-
 }  // namespace
 
 void
@@ -150,7 +110,7 @@ grant_model(const char *name, const char *role, bool grant)
 bool
 deployed_validation(const char *name, const char *metric, double *value)
 {
-    const int64 deployed = current_deployment(name).main;
+    const int64 deployed = every_version_deployment(name).main.model_id;
     if (deployed == 0)
         return false;
     const SpiSession spi = begin_spi(SpiRole::Owner);
@@ -234,12 +194,12 @@ deploy_model(const char *name, int32 version, double traffic)
         {
             if (traffic < 1)
             {
-                const Served served = current_deployment(name);
-                if (served.main == 0)
+                const Deployment served = every_version_deployment(name);
+                if (served.main.model_id == 0)
                     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                                     errmsg("model \"%s\" has no version deployed to everyone to test against", name),
                                     errhint("Deploy one first: SELECT rec.deploy('%s', version).", name)));
-                if (served.main == versions[v].model_id)
+                if (served.main.model_id == versions[v].model_id)
                     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                                     errmsg("version %d of model \"%s\" already serves everyone", version, name),
                                     errhint("An A/B test deploys another version with traffic < 1.")));
@@ -257,8 +217,8 @@ rollback_model(const char *name)
 {
     int32 count;
     VersionRow *versions = owned_versions(name, "roll back", CurrentMemoryContext, &count);
-    const Served served = current_deployment(name);
-    const int64 current = served.challenger != 0 ? served.challenger : served.main;
+    const Deployment served = every_version_deployment(name);
+    const int64 current = served.challenger.model_id != 0 ? served.challenger.model_id : served.main.model_id;
     // The newest earlier deployment of another version that still exists.
     const SpiSession spi = begin_spi(SpiRole::Owner);
     Oid types[] = {TEXTOID, INT8OID};
@@ -298,12 +258,12 @@ prune_model(const char *name, int32 keep)
                         errhint("rec.drop_model deletes every version.")));
     int32 count;
     VersionRow *versions = owned_versions(name, "prune", CurrentMemoryContext, &count);
-    const Served served = current_deployment(name);
+    const Deployment served = every_version_deployment(name);
     int64 *ids = (int64 *) palloc(sizeof(int64) * size_t(count));
     int32 doomed = 0;
     // Newest first: the first `keep` versions stay, and so do the deployed one and an A/B test's challenger.
     for (int32 v = keep; v < count; ++v)
-        if (versions[v].model_id != served.main && versions[v].model_id != served.challenger)
+        if (versions[v].model_id != served.main.model_id && versions[v].model_id != served.challenger.model_id)
             ids[doomed++] = versions[v].model_id;
     delete_versions(ids, doomed);
     return doomed;
@@ -314,15 +274,15 @@ promote_model(const char *name)
 {
     int32 count;
     owned_versions(name, "promote", CurrentMemoryContext, &count);
-    const Served served = current_deployment(name);
-    if (served.challenger == 0)
+    const Deployment served = every_version_deployment(name);
+    if (served.challenger.model_id == 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("model \"%s\" has no A/B test under way", name),
                         errhint("rec.deploy('%s', version, traffic => 0.1) starts one; rec.models shows each "
                                 "version's traffic.",
                                 name)));
-    record_deployment(name, served.challenger, 1);
-    return served.challenger_version;
+    record_deployment(name, served.challenger.model_id, 1);
+    return served.challenger.version;
 }
 
 }  // namespace rec::pg

@@ -229,6 +229,41 @@ deployments_have_traffic()
     return OidIsValid(table) && get_attnum(table, "traffic") != InvalidAttrNumber;
 }
 
+namespace {
+
+// The row of DEPLOYMENT_QUERY in SPI's result, as a Deployment.
+Deployment
+deployment_from_result()
+{
+    Deployment d;
+    d.main.model_id = DatumGetInt64(result_value(0, 1));
+    d.main.revision = DatumGetInt32(result_value(0, 2));
+    d.main.version = DatumGetInt32(result_value(0, 3));
+    bool no_challenger;
+    const Datum challenger = result_value(0, 4, &no_challenger);
+    d.challenger = {0, 0, 0};
+    d.traffic = 0;
+    if (!no_challenger)
+    {
+        d.challenger.model_id = DatumGetInt64(challenger);
+        d.challenger.revision = DatumGetInt32(result_value(0, 5));
+        d.challenger.version = DatumGetInt32(result_value(0, 6));
+        d.traffic = DatumGetFloat8(result_value(0, 7));
+    }
+    const text *served_name = DatumGetTextPP(result_value(0, 8));
+    const int length = VARSIZE_ANY_EXHDR(served_name);
+    d.name_hash = uint64(rec::core::key_id(VARDATA_ANY(served_name), size_t(length)));
+    d.name[0] = '\0';
+    if (length < kMaxServedName)
+    {
+        memcpy(d.name, VARDATA_ANY(served_name), size_t(length));
+        d.name[length] = '\0';
+    }
+    return d;
+}
+
+}  // namespace
+
 Deployment
 find_deployment(const char *name)
 {
@@ -277,30 +312,24 @@ find_deployment(const char *name)
                  errmsg("model \"%s\" has no deployed version", name),
                  errhint("Deploy one with SELECT rec.deploy('%s', version); rec.models lists the versions.", name)));
     }
-    Deployment d;
-    d.main.model_id = DatumGetInt64(result_value(0, 1));
-    d.main.revision = DatumGetInt32(result_value(0, 2));
-    d.main.version = DatumGetInt32(result_value(0, 3));
-    bool no_challenger;
-    const Datum challenger = result_value(0, 4, &no_challenger);
-    d.challenger = {0, 0, 0};
-    d.traffic = 0;
-    if (!no_challenger)
-    {
-        d.challenger.model_id = DatumGetInt64(challenger);
-        d.challenger.revision = DatumGetInt32(result_value(0, 5));
-        d.challenger.version = DatumGetInt32(result_value(0, 6));
-        d.traffic = DatumGetFloat8(result_value(0, 7));
-    }
-    const text *served_name = DatumGetTextPP(result_value(0, 8));
-    const int length = VARSIZE_ANY_EXHDR(served_name);
-    d.name_hash = uint64(rec::core::key_id(VARDATA_ANY(served_name), size_t(length)));
-    d.name[0] = '\0';
-    if (length < kMaxServedName)
-    {
-        memcpy(d.name, VARDATA_ANY(served_name), size_t(length));
-        d.name[length] = '\0';
-    }
+    const Deployment d = deployment_from_result();
+    end_spi(spi);
+    return d;
+}
+
+Deployment
+every_version_deployment(const char *name)
+{
+    const SpiSession spi = begin_spi(SpiRole::Owner);
+    Oid types[] = {TEXTOID};
+    Datum values[] = {CStringGetTextDatum(name)};
+    run_sql(spi,
+            deployments_have_traffic() ? DEPLOYMENT_QUERY("$1", "d.traffic")
+                                       : DEPLOYMENT_QUERY("$1", "1::float8 AS traffic"),
+            1, types, values, SPI_OK_SELECT);
+    Deployment d{};
+    if (SPI_processed > 0)
+        d = deployment_from_result();
     end_spi(spi);
     return d;
 }

@@ -68,6 +68,10 @@ struct Deployment
 // it, 55000 if the model has versions but none is deployed.
 Deployment find_deployment(const char *name);
 
+// The same for every version of `name`, also those the caller may not read (as the extension's
+// owner), without errors: main.model_id is 0 when nothing is deployed.
+Deployment every_version_deployment(const char *name);
+
 // Whether rec.deployments has its traffic column: false between installing a new library and
 // ALTER EXTENSION pg_recommend UPDATE, when serving goes on without A/B tests.
 bool deployments_have_traffic();

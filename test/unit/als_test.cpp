@@ -5,6 +5,7 @@
 
 #include "core/als.hpp"
 #include "core/random.hpp"
+#include "row_subset.hpp"
 
 using namespace rec::core;
 
@@ -298,24 +299,6 @@ TEST(Als, WeightsOfOneChangeNothingAndSmallWeightsPullLess)
 
 namespace {
 
-// Rows [begin, end) of a side as their own SparseRows (columns unchanged), as a worker holding them has.
-SparseRows
-rows_between(const SparseRows &rows, size_t begin, size_t end)
-{
-    SparseRows out;
-    out.offsets.push_back(0);
-    for (size_t r = begin; r < end; ++r)
-    {
-        for (size_t e = rows.offsets[r]; e < rows.offsets[r + 1]; ++e)
-        {
-            out.columns.push_back(rows.columns[e]);
-            out.values.push_back(rows.values[e]);
-        }
-        out.offsets.push_back(out.columns.size());
-    }
-    return out;
-}
-
 LargeVector<float>
 slice(const LargeVector<float> &v, size_t begin, size_t end, size_t width)
 {
@@ -362,8 +345,7 @@ TEST(Als, AHalfStepSolvedInPiecesEqualsTheWholeBitForBit)
             LargeVector<float> own = slice(trained.user_factors, begin, end, k),
                                bias = slice(trained.user_bias, begin, end, 1), own_cov((end - begin) * cov);
             std::vector<double> error(end - begin);
-            step.solve(rows_between(data.by_user, begin, end), items_side, {&own, &bias, &own_cov}, error.data(),
-                       hooks);
+            step.solve(row_subset(data.by_user, begin, end), items_side, {&own, &bias, &own_cov}, error.data(), hooks);
             for (size_t i = 0; i < own.size(); ++i)
                 ASSERT_EQ(own[i], whole[begin * k + i]) << "variant " << variant << ", piece " << piece;
             for (size_t r = 0; r < bias.size(); ++r)

@@ -11,6 +11,7 @@
 #include "core/evaluate.hpp"
 #include "core/ials.hpp"
 #include "core/random.hpp"
+#include "row_subset.hpp"
 
 using namespace rec::core;
 
@@ -255,31 +256,6 @@ TEST(ImplicitAls, ConfidenceOfTheImplicitLibraryMatchesItsAlgorithm)
     const FactorModel hu = train_implicit_als(data, p, hooks);
     EXPECT_NE(hu.item_factors, ours.item_factors);
 }
-
-namespace {
-
-// Rows [begin, end) of a side as their own SparseRows (columns unchanged), as a worker holding those
-// rows would have them.
-SparseRows
-row_subset(const SparseRows &rows, size_t begin, size_t end)
-{
-    SparseRows out;
-    out.offsets.push_back(0);
-    for (size_t r = begin; r < end; ++r)
-    {
-        for (size_t e = rows.offsets[r]; e < rows.offsets[r + 1]; ++e)
-        {
-            out.columns.push_back(rows.columns[e]);
-            out.values.push_back(rows.values[e]);
-            if (rows.weighted())
-                out.weights.push_back(rows.weights[e]);
-        }
-        out.offsets.push_back(out.columns.size());
-    }
-    return out;
-}
-
-}  // namespace
 
 // The invariant distributed training rests on (issue 15): a half-step solved in pieces, each piece
 // with the whole other side, gives the whole half-step's factors bit for bit, for both solvers and any
