@@ -475,3 +475,11 @@ SELECT h.* FROM (SELECT DISTINCT m.name FROM @extschema@.models m WHERE m.deploy
      LATERAL @extschema@.model_health(d.name) h;
 COMMENT ON VIEW @extschema@.model_health IS 'pg_recommend: rec.model_health(model) for every deployed model the caller may read (reads each model''s source: a periodic check, not a hot path)';
 GRANT SELECT ON @extschema@.model_health TO PUBLIC;
+
+-- What a Citus worker runs for a distributed rec.train (issue 15): one row's new bias and factors from
+-- its raw interactions and the half-step the coordinator packed (a bytea it broadcasts to each worker).
+CREATE FUNCTION @extschema@.distributed_solve_row(own_id bigint, ids bigint[], vals real[], half_step bytea)
+RETURNS double precision[]
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'rec_distributed_solve_row';
+COMMENT ON FUNCTION @extschema@.distributed_solve_row IS 'pg_recommend: internal, run by rec.train on Citus workers: a row''s [bias, factors, loss, entries] from its interactions and a packed half-step';

@@ -402,18 +402,13 @@ check_als_params(const AlsParams &p)
 }
 
 FactorModel
-train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks)
+initial_explicit_model(size_t users, size_t items, const AlsParams &p, double global_mean)
 {
-    check_als_params(params);
-    AlsParams p = params;
-    p.threads = resolve_threads(params.threads);
-    const size_t users = data.user_ids.size(), items = data.item_ids.size();
     const int k = p.factors;
-
     FactorModel model;
     model.kind = ModelKind::ExplicitAls;
     model.factors = k;
-    model.global_mean = data.value_mean;
+    model.global_mean = global_mean;
     model.train_metric = "training RMSE";
     model.solve.regularization = p.regularization;
     model.solve.bias_regularization = p.bias_regularization.value_or(p.regularization);
@@ -424,6 +419,19 @@ train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks
     init_factors(model.item_factors, items, k, p.seed, 2);
     model.user_bias.assign(users, 0.0f);
     model.item_bias.assign(items, 0.0f);
+    return model;
+}
+
+FactorModel
+train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks)
+{
+    check_als_params(params);
+    AlsParams p = params;
+    p.threads = resolve_threads(params.threads);
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    const int k = p.factors;
+
+    FactorModel model = initial_explicit_model(users, items, p, data.value_mean);
 
     const auto user_chunks = side_chunks(data.by_user, p);
     const auto item_chunks = side_chunks(data.by_item, p);

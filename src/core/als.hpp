@@ -52,6 +52,10 @@ void check_als_params(const AlsParams &params);
 // and whatever hooks throw. IterationStats::value is the training RMSE.
 FactorModel train_explicit_als(const Interactions &data, const AlsParams &params, TrainHooks &hooks);
 
+// The model before the first iteration, as train_explicit_als starts it: users zero, items small and
+// random by (seed, row), biases zero. The distributed trainer starts from it too.
+FactorModel initial_explicit_model(size_t users, size_t items, const AlsParams &params, double global_mean);
+
 // One half-step of explicit ALS over any subset of a side's rows, as train_explicit_als runs it over
 // all of them: each row of [bias; factors] solved from its own ratings, its previous values (CG's warm
 // start) and the whole other side alone (and, under variational Bayes, the other side's covariances).

@@ -370,12 +370,8 @@ implicit_loss(const Interactions &data, const FactorModel &model, const Implicit
 }
 
 FactorModel
-train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks)
+initial_implicit_model(size_t users, size_t items, const ImplicitParams &p)
 {
-    check_implicit_params(params);
-    ImplicitParams p = params;
-    p.threads = resolve_threads(params.threads);
-    const size_t users = data.user_ids.size(), items = data.item_ids.size();
     FactorModel model;
     model.kind = ModelKind::ImplicitAls;
     model.factors = p.factors;
@@ -385,6 +381,17 @@ train_implicit_als(const Interactions &data, const ImplicitParams &params, Train
     init_small_random(model.item_factors, items, p.factors, p.seed, 2);
     model.user_bias.assign(users, 0.0f);
     model.item_bias.assign(items, 0.0f);
+    return model;
+}
+
+FactorModel
+train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks)
+{
+    check_implicit_params(params);
+    ImplicitParams p = params;
+    p.threads = resolve_threads(params.threads);
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    FactorModel model = initial_implicit_model(users, items, p);
     const bool cholesky = p.solver == Solver::Cholesky;
     const auto user_chunks = implicit_chunks(data.by_user, p.factors, cholesky, p.threads);
     const auto item_chunks = implicit_chunks(data.by_item, p.factors, cholesky, p.threads);

@@ -37,6 +37,10 @@ void check_implicit_params(const ImplicitParams &params);
 // calculate_loss: the objective above divided by the total confidence of all cells.
 FactorModel train_implicit_als(const Interactions &data, const ImplicitParams &params, TrainHooks &hooks);
 
+// The model before the first iteration, as train_implicit_als starts it (small random factors by
+// (seed, row) on both sides). The distributed trainer starts from it too.
+FactorModel initial_implicit_model(size_t users, size_t items, const ImplicitParams &params);
+
 // One half-step of implicit ALS over any subset of a side's rows, as train_implicit_als runs it over
 // all of them: YᵀY + λI from the whole other side, computed once (block by block in a fixed order,
 // independent of the thread count), then each row solved from its own interactions, its previous

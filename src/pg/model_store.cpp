@@ -46,9 +46,9 @@ insert_version_row(const SpiSession &spi, const ModelToStore &m, int32 version)
                       CStringGetTextDatum(m.algorithm),
                       CStringGetTextDatum(m.hyperparameters),
                       CStringGetTextDatum(m.source),
-                      Int32GetDatum(int32(m.data->user_ids.size())),
-                      Int32GetDatum(int32(m.data->item_ids.size())),
-                      Int64GetDatum(int64(m.data->nnz())),
+                      Int32GetDatum(int32(m.distributed ? m.distributed->users : m.data->user_ids.size())),
+                      Int32GetDatum(int32(m.distributed ? m.distributed->items : m.data->item_ids.size())),
+                      Int64GetDatum(int64(m.distributed ? m.distributed->nnz : m.data->nnz())),
                       Float8GetDatum(m.model->global_mean),
                       Float4GetDatum(m.rating_min),
                       Float4GetDatum(m.rating_max),
@@ -113,27 +113,15 @@ insert_user_rows(int64 model_id, const ModelToStore &m)
     const rec::core::SparseRows &by_user = m.data->by_user;
     int64 *seen = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext,
                                                    sizeof(int64) * Max(m.data->item_ids.size(), (size_t) 1));
-    BulkInsert *bulk = begin_bulk_insert(model_table("user_factors"));
+    BulkInsert *bulk = begin_user_rows();
     for (size_t u = 0; u < m.data->user_ids.size(); ++u)
     {
         const size_t begin = by_user.offsets[u], count = by_user.row_size(u);
         for (size_t j = 0; j < count; ++j)
             seen[j] = m.data->item_ids[size_t(by_user.columns[begin + j])];
-        TupleTableSlot *slot = next_bulk_slot(bulk);
-        MemoryContext outer = MemoryContextSwitchTo(bulk_row_context(bulk));
-        Datum *v = slot->tts_values;
-        v[0] = Int64GetDatum(model_id);
-        v[1] = Int64GetDatum(m.data->user_ids[u]);
-        v[2] = Float4GetDatum(m.model->user_bias[u]);
-        v[3] = float_array(m.model->user_factors.data() + u * size_t(k), size_t(k));
-        v[4] = bigint_array(seen, count);
-        v[5] = float_array(by_user.values.data() + begin, count);
-        v[6] = Int32GetDatum(0);
-        v[7] = key_datum(m.user_keys, m.data->user_ids[u]);
-        MemoryContextSwitchTo(outer);
-        memset(slot->tts_isnull, 0, sizeof(bool) * 8);
-        slot->tts_isnull[7] = m.user_keys == nullptr;
-        add_bulk_row(bulk);
+        add_user_row(bulk, model_id, m.data->user_ids[u], m.model->user_bias[u],
+                     m.model->user_factors.data() + u * size_t(k), k, seen, by_user.values.data() + begin, count,
+                     m.user_keys);
     }
     end_bulk_insert(bulk);
     pfree(seen);
@@ -144,19 +132,22 @@ void
 insert_item_rows(int64 model_id, const ModelToStore &m)
 {
     const int k = m.model->factors;
+    const DistributedShape *d = m.distributed;
+    const size_t items = d ? d->items : m.data->item_ids.size();
     BulkInsert *bulk = begin_bulk_insert(model_table("item_factors"));
-    for (size_t i = 0; i < m.data->item_ids.size(); ++i)
+    for (size_t i = 0; i < items; ++i)
     {
+        const int64 item_id = d ? d->item_ids[i] : m.data->item_ids[i];
         TupleTableSlot *slot = next_bulk_slot(bulk);
         MemoryContext outer = MemoryContextSwitchTo(bulk_row_context(bulk));
         Datum *v = slot->tts_values;
         v[0] = Int64GetDatum(model_id);
-        v[1] = Int64GetDatum(m.data->item_ids[i]);
+        v[1] = Int64GetDatum(item_id);
         v[2] = Float4GetDatum(m.model->item_bias[i]);
         v[3] = float_array(m.model->item_factors.data() + i * size_t(k), size_t(k));
-        v[4] = Int32GetDatum(int32(m.data->by_item.row_size(i)));
+        v[4] = Int32GetDatum(d ? d->item_counts[i] : int32(m.data->by_item.row_size(i)));
         v[5] = Int32GetDatum(0);
-        v[6] = key_datum(m.item_keys, m.data->item_ids[i]);
+        v[6] = key_datum(m.item_keys, item_id);
         MemoryContextSwitchTo(outer);
         memset(slot->tts_isnull, 0, sizeof(bool) * 7);
         slot->tts_isnull[6] = m.item_keys == nullptr;
@@ -166,6 +157,33 @@ insert_item_rows(int64 model_id, const ModelToStore &m)
 }
 
 }  // namespace
+
+BulkInsert *
+begin_user_rows()
+{
+    return begin_bulk_insert(model_table("user_factors"));
+}
+
+void
+add_user_row(BulkInsert *bulk, int64 model_id, int64 user_id, float bias, const float *factors, int k,
+             const int64 *seen, const float *seen_values, size_t count, const KeyDictionary *keys)
+{
+    TupleTableSlot *slot = next_bulk_slot(bulk);
+    MemoryContext outer = MemoryContextSwitchTo(bulk_row_context(bulk));
+    Datum *v = slot->tts_values;
+    v[0] = Int64GetDatum(model_id);
+    v[1] = Int64GetDatum(user_id);
+    v[2] = Float4GetDatum(bias);
+    v[3] = float_array(factors, size_t(k));
+    v[4] = bigint_array(seen, count);
+    v[5] = float_array(seen_values, count);
+    v[6] = Int32GetDatum(0);
+    v[7] = key_datum(keys, user_id);
+    MemoryContextSwitchTo(outer);
+    memset(slot->tts_isnull, 0, sizeof(bool) * 8);
+    slot->tts_isnull[7] = keys == nullptr;
+    add_bulk_row(bulk);
+}
 
 StoredVersion
 store_model(const ModelToStore &m)
@@ -183,9 +201,13 @@ store_model(const ModelToStore &m)
     out.model_id = insert_version_row(spi, m, out.version);
     // The factor rows as the extension owner too (the switch above): bulk inserts bypass SQL, so no
     // trigger, rule or policy of the tables applies to them either.
-    insert_user_rows(out.model_id, m);
+    if (m.distributed == nullptr)
+        insert_user_rows(out.model_id, m);
     insert_item_rows(out.model_id, m);
     end_spi(spi);
+    // The user rows of a distributed model come from the workers, read with the caller's rights.
+    if (m.distributed)
+        m.distributed->write_user_rows(out.model_id, m.distributed->arg);
     serving_changed();
     return out;
 }

@@ -12,6 +12,17 @@
 
 namespace rec::pg {
 
+// A model trained on a Citus cluster (distributed_train.cpp) has no Interactions on the coordinator:
+// its ids and counts, and a callback that writes its user rows (add_user_row) from the workers' rows.
+struct DistributedShape
+{
+    const int64_t *user_ids, *item_ids;  // ascending
+    size_t users, items, nnz;
+    const int32 *item_counts;  // each item's distinct users
+    void (*write_user_rows)(int64 model_id, void *arg);
+    void *arg;
+};
+
 struct ModelToStore
 {
     const char *name;
@@ -30,6 +41,7 @@ struct ModelToStore
     const char *validation_metric = nullptr;
     double validation_value = 0;
     const char *learning_curve = nullptr;
+    const DistributedShape *distributed = nullptr;  // set: `data` is NULL
 };
 
 struct StoredVersion
@@ -40,6 +52,12 @@ struct StoredVersion
 
 // Writes a new version: its row in rec.model_versions, then every user and item row in bulk.
 StoredVersion store_model(const ModelToStore &m);
+
+// rec.user_factors opened for bulk inserts (end with end_bulk_insert), and one user's row added: its
+// factors (k) and seen items (ids ascending) with their values; `keys` NULL for integer ids.
+struct BulkInsert *begin_user_rows();
+void add_user_row(struct BulkInsert *bulk, int64 model_id, int64 user_id, float bias, const float *factors, int k,
+                  const int64 *seen, const float *seen_values, size_t count, const KeyDictionary *keys);
 
 // A model version at a revision (refreshes change a version's user and item rows in place and bump
 // it).

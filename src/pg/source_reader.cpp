@@ -16,8 +16,8 @@ is_numeric_type(Oid type)
            type == NUMERICOID;
 }
 
-// Checks that `column` exists in `relid` with an acceptable type; returns its quoted name and, in
-// *type, its base type.
+}  // namespace
+
 const char *
 checked_column(const SourceSpec &spec, Oid relid, const char *role, const char *column, bool numeric, Oid *type_out)
 {
@@ -40,8 +40,6 @@ checked_column(const SourceSpec &spec, Oid relid, const char *role, const char *
     *type_out = type;
     return quote_identifier(get_attname(relid, attnum, false));
 }
-
-}  // namespace
 
 const char *
 time_expression(const char *relation, const char *column, Oid type, const char *function)

@@ -73,6 +73,11 @@ constexpr size_t kBytesPerSourceTime = sizeof(double);
 // Raises 42804 for a type that is no time.
 const char *time_expression(const char *relation, const char *column, Oid type, const char *function);
 
+// Checks that `column` (the argument `role`) exists in the source `relid` with a type fit for ids, or
+// with `numeric` for values; returns its quoted name and, in *type, its base type.
+const char *checked_column(const SourceSpec &spec, Oid relid, const char *role, const char *column, bool numeric,
+                           Oid *type);
+
 // PostgreSQL-style: raises errors with ereport. Refuses to hold more than `max_bytes` of rows.
 SourceRows read_source(const SourceSpec &spec, size_t max_bytes);
 

@@ -2,6 +2,7 @@
 #include "pg/train.hpp"
 #include "pg/args.hpp"
 #include "pg/bridge.hpp"
+#include "pg/distributed_train.hpp"
 #include "pg/host_hooks.hpp"
 #include "pg/item_features.hpp"
 #include "pg/model_lifecycle.hpp"
@@ -562,6 +563,16 @@ PGREC_FUNCTION(rec_train)
     // Another role's model name cannot get versions (and deployments) from this caller.
     rec::pg::require_model_owner_unless_new(model, "train a new version of");
     const size_t budget = rec::pg::memory_budget_bytes();
+    // A Citus table distributed by user trains on the workers, unless an option needs every row here.
+    const char *coordinator_only =
+        validation_source  ? "validation_source needs the rows on one node"
+        : time_column      ? "time_column needs the rows on one node"
+        : cleaning.any()   ? "min_user_interactions, min_item_interactions and max_user_interactions need the rows "
+                             "on one node"
+        : run.item_features ? "item_features needs the rows on one node"
+                            : nullptr;
+    if (rec::pg::train_distributed(model, spec, source, run, coordinator_only))
+        PG_RETURN_VOID();
 
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend rows", ALLOCSET_DEFAULT_SIZES);
     MemoryContext caller_context = MemoryContextSwitchTo(context);
