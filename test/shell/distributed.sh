@@ -44,16 +44,56 @@ top10() {
                                              FROM rec.recommend(u, 10, '$1')), ';' ORDER BY u)
                FROM generate_series(1, 100) u"
 }
+# Rows that differ between the stored versions of two models (users, then items): factors, biases,
+# seen lists, counts; then whether the global mean and the training metric are equal.
+differences() {
+    node 0 -c "SELECT (SELECT count(*) FROM rec.user_factors x FULL JOIN (SELECT * FROM rec.user_factors
+                                 WHERE model_id = b.model_id) y USING (user_id)
+                       WHERE x.model_id = a.model_id AND (y.user_id IS NULL OR x.factors <> y.factors
+                             OR x.bias <> y.bias OR x.seen_items <> y.seen_items OR x.seen_values <> y.seen_values))
+                    + (SELECT count(*) FROM rec.user_factors WHERE model_id = b.model_id)
+                    - (SELECT count(*) FROM rec.user_factors WHERE model_id = a.model_id),
+                      (SELECT count(*) FROM rec.item_factors x JOIN rec.item_factors y USING (item_id)
+                       WHERE x.model_id = a.model_id AND y.model_id = b.model_id
+                             AND (x.factors <> y.factors OR x.bias <> y.bias OR x.n_ratings <> y.n_ratings))
+                    + (SELECT count(*) FROM rec.item_factors WHERE model_id = b.model_id)
+                    - (SELECT count(*) FROM rec.item_factors WHERE model_id = a.model_id),
+                      a.global_mean = b.global_mean AND a.train_value = b.train_value AND a.n_ratings = b.n_ratings
+                      AND a.rating_min = b.rating_min AND a.rating_max = b.rating_max
+               FROM rec.model_versions a, rec.model_versions b WHERE a.name = '$1' AND b.name = '$2'"
+}
 for algorithm in als ials; do
     notice=$(node 0 -c "SET client_min_messages = notice;
                         CALL rec.train('dist_$algorithm', 'ratings', algorithm => '$algorithm', factors => 16, iterations => 5)" 2>&1)
     node 0 -c "SET client_min_messages = warning;
                CALL rec.train('plain_$algorithm', 'ratings_plain', algorithm => '$algorithm', factors => 16, iterations => 5)"
-    check "$algorithm: training on the distributed source says how it reads it" \
-        "$(grep -c 'is distributed by Citus (by user_id): rec.train reads its rows through the coordinator' <<<"$notice")" "1"
+    check "$algorithm: a source distributed by user trains on the workers" \
+        "$(grep -c 'is distributed by Citus: training on the workers' <<<"$notice")" "1"
+    check "$algorithm: iterations are reported as they end" "$(grep -c 'iteration [0-9]/5: ' <<<"$notice")" "5"
+    check "$algorithm: factors, biases, seen lists, counts, mean and metric equal the plain table's bit for bit" \
+        "$(differences "dist_$algorithm" "plain_$algorithm")" "0|0|t"
     check "$algorithm: the same top 10 for 100 users as the same call on a plain table" "$(top10 "dist_$algorithm")" \
         "$(top10 "plain_$algorithm")"
 done
+check "cholesky ials with the implicit library's confidence also equals the plain table's" \
+    "$(node 0 -c "SET client_min_messages = warning;
+                  CALL rec.train('dist_exact', 'ratings', algorithm => 'ials', solver => 'cholesky',
+                                 confidence => 'implicit', alpha => 4, factors => 8, iterations => 3);
+                  CALL rec.train('plain_exact', 'ratings_plain', algorithm => 'ials', solver => 'cholesky',
+                                 confidence => 'implicit', alpha => 4, factors => 8, iterations => 3)" >/dev/null
+      differences dist_exact plain_exact)" "0|0|t"
+check "bpr on a distributed source says why it trains on the coordinator" \
+    "$(node 0 -c "SET client_min_messages = notice;
+                  CALL rec.train('dist_bpr', 'ratings', algorithm => 'bpr', factors => 8, iterations => 2)" 2>&1 |
+       grep -c 'but rec.train trains on the coordinator: bpr trains on one node')" "1"
+node 0 -c "CREATE ROLE reader LOGIN; GRANT SELECT ON ratings TO reader"
+check "a role that may only read the source trains on the workers" \
+    "$(node 0 -U reader -c "SET client_min_messages = notice;
+                            CALL rec.train('reader_ials', 'ratings', algorithm => 'ials', factors => 8, iterations => 2)" 2>&1 |
+       grep -c 'on the Citus workers')|$(node 0 -U reader -c "SELECT count(*) FROM rec.recommend(1, 10, 'reader_ials')")" "1|10"
+node 0 -c "REVOKE SELECT ON ratings FROM reader; GRANT SELECT (user_id, item_id) ON ratings TO reader"
+check "a role that may not read the rating column is refused" \
+    "$(node 0 -U reader -c "CALL rec.train('reader_als', 'ratings', algorithm => 'als')" 2>&1 | grep -c 'permission denied')" "1"
 
 check "evaluate on a distributed test source equals evaluate on a plain one" \
     "$(node 0 -c "SET client_min_messages = warning;
@@ -75,4 +115,57 @@ check "profile of a distributed source counts its rows" \
 node 0 -c "INSERT INTO ratings VALUES (1, 1682, 5, 0), (100001, 1, 4, 0)"
 check "refresh_users reads a distributed source" \
     "$(node 0 -c "SET client_min_messages = warning; SELECT rec.refresh_users('dist_als', ARRAY[1, 100001])")" "2"
+# What a run leaves behind on every node: copies of the rows, and versions of the model.
+leftovers() {
+    local n tables=0
+    for n in 0 1 2; do
+        tables=$((tables + $(node "$n" -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'training_rows%'")))
+    done
+    echo "$tables tables, $(node 0 -c "SELECT count(*) FROM rec.model_versions WHERE name = '$1'") versions"
+}
+# Seconds from now until no worker runs a half-step any more.
+seconds_until_workers_idle() {
+    local start=$(date +%s.%N) n busy
+    for _ in $(seq 100); do
+        busy=0
+        for n in 1 2; do
+            busy=$((busy + $(node "$n" -c "SELECT count(*) FROM pg_stat_activity
+                                           WHERE state = 'active' AND query LIKE '%distributed_solve_row%'
+                                             AND pid <> pg_backend_pid()")))
+        done
+        [ "$busy" = 0 ] && break
+        sleep 0.05
+    done
+    awk -v start="$start" -v end="$(date +%s.%N)" 'BEGIN { printf "%.2f", end - start }'
+}
+# Starts a long training in the background; returns once the workers are solving rows.
+long_training() {
+    (node 0 -c "CALL rec.train('$1', 'ratings', algorithm => 'ials', factors => 128, iterations => 500)" \
+        >"$CITUS_DIR/long.out" 2>&1 || true) &
+    for _ in $(seq 200); do
+        [ "$(node 1 -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%distributed_solve_row%'
+                                                              AND pid <> pg_backend_pid()")" != 0 ] && return
+        sleep 0.05
+    done
+}
+long_training dist_cancelled
+node 0 -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CALL rec.train(%dist_cancelled%'" >/dev/null
+idle=$(seconds_until_workers_idle)
+wait
+echo "   the workers stopped solving rows $idle s after the cancel"
+check "a cancel on the coordinator stops the workers' half-step within about a second" \
+    "$(awk -v idle="$idle" 'BEGIN { print (idle < 1.5) }')" "1"
+check "the cancelled call says so" "$(grep -c 'canceling statement due to user request' "$CITUS_DIR/long.out")" "1"
+check "a cancelled run leaves no table and no version on any node" "$(leftovers dist_cancelled)" "0 tables, 0 versions"
+
+before=$(top10 dist_als)
+long_training dist_als
+"$PG_BIN/pg_ctl" -D "$CITUS_DIR/node2" -m fast stop >/dev/null
+wait
+echo "   the call said: $(grep ERROR "$CITUS_DIR/long.out")"
+check "a worker stopped mid-training fails the call with Citus's connection error" \
+    "$(grep -c -i -E 'ERROR: .*(connection|server closed|terminat)' "$CITUS_DIR/long.out")" "1"
+"$PG_BIN/pg_ctl" -D "$CITUS_DIR/node2" -l "$CITUS_DIR/node2.log" -w start >/dev/null
+check "after it, the previous version still serves the same lists" "$(top10 dist_als)" "$before"
+check "and no node keeps a table or a version of it" "$(leftovers dist_als)" "0 tables, 1 versions"
 finish
