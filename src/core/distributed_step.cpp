@@ -212,7 +212,8 @@ RowSolver::solve(int64_t own_id, const int64_t *ids, const float *values, size_t
         return false;
     row.offsets.push_back(row.columns.size());
     const size_t k = size_t(s.k);
-    LargeVector<float> factors(s.own_factors.begin() + own * int64_t(k), s.own_factors.begin() + (own + 1) * int64_t(k));
+    LargeVector<float> factors(s.own_factors.begin() + own * int64_t(k),
+                               s.own_factors.begin() + (own + 1) * int64_t(k));
     LargeVector<float> bias(1, s.own_bias[size_t(own)]);
     if (s.implicit_step)
     {

@@ -22,11 +22,11 @@ namespace {
 // The run's SQL pieces, each quoted once.
 struct RunSql
 {
-    const char *source;                     // schema-qualified
-    const char *user_col, *item_col;        // the source's columns
-    const char *value;                      // its value column, or 1
-    const char *copy = nullptr;             // the copy distributed by item, rec.<name>
-    rec::core::DuplicatePolicy policy;      // repeats: averaged (als) or summed (ials)
+    const char *source;                 // schema-qualified
+    const char *user_col, *item_col;    // the source's columns
+    const char *value;                  // its value column, or 1
+    const char *copy = nullptr;         // the copy distributed by item, rec.<name>
+    rec::core::DuplicatePolicy policy;  // repeats: averaged (als) or summed (ials)
 };
 
 // The source's value as rec.train reads it: float8, then float4 (read_source's arithmetic).
@@ -57,7 +57,9 @@ source_stats(const RunSql &q, const SourceSpec &source, bool implicit, const rec
                      "min(v), max(v) FROM (SELECT %s AS u, %s AS i, CAST(%s AS pg_catalog.float8) AS v FROM %s) s",
                      q.user_col, q.item_col, q.value, q.source),
             0, nullptr, nullptr, SPI_OK_SELECT);
-    const auto count = [](int column) { return size_t(DatumGetInt64(result_value(0, column))); };
+    const auto count = [](int column) {
+        return size_t(DatumGetInt64(result_value(0, column)));
+    };
     st.rows = count(1);
     const char *null_column = count(2) ? source.user_column : count(3) ? source.item_column : source.rating_column;
     if (count(2) || count(3) || count(4))
@@ -83,9 +85,10 @@ source_stats(const RunSql &q, const SourceSpec &source, bool implicit, const rec
     const char *merged = q.policy == rec::core::DuplicatePolicy::Average
                              ? "sum(CAST(v AS pg_catalog.float8)) / count(*)"
                              : "sum(CAST(v AS pg_catalog.float8))";
-    const char *extra = ials.confidence == rec::core::Confidence::OnePlusAlpha ? "CAST(%.17g AS pg_catalog.float4) * m"
-                                                                              : "CAST(%.17g AS pg_catalog.float4) * m - "
-                                                                                "CAST(1 AS pg_catalog.float4)";
+    const char *extra = ials.confidence == rec::core::Confidence::OnePlusAlpha
+                            ? "CAST(%.17g AS pg_catalog.float4) * m"
+                            : "CAST(%.17g AS pg_catalog.float4) * m - "
+                              "CAST(1 AS pg_catalog.float4)";
     run_sql(spi,
             psprintf("SELECT count(*), sum(CAST(m AS pg_catalog.float8)), sum(CAST(%s AS pg_catalog.float8)) FROM "
                      "(SELECT CAST(%s AS pg_catalog.float4) AS m FROM (SELECT %s AS u, %s AS i, %s AS v FROM %s) s "
@@ -105,8 +108,9 @@ void
 list_ids(const RunSql &q, const char *column, std::vector<int64_t> &out)
 {
     const SpiSession spi = begin_spi(SpiRole::Caller);
-    run_sql(spi, psprintf("SELECT CAST(%s AS pg_catalog.int8) FROM %s GROUP BY %s ORDER BY 1", column, q.source, column),
-            0, nullptr, nullptr, SPI_OK_SELECT);
+    run_sql(spi,
+            psprintf("SELECT CAST(%s AS pg_catalog.int8) FROM %s GROUP BY %s ORDER BY 1", column, q.source, column), 0,
+            nullptr, nullptr, SPI_OK_SELECT);
     out.resize(SPI_processed);
     for (uint64 r = 0; r < SPI_processed; ++r)
         out[r] = DatumGetInt64(result_value(r, 1));
@@ -133,17 +137,17 @@ copy_by_item(RunSql &q, Oid relid, const SourceSpec &source)
     const char *name = psprintf("training_rows_%d_%d", MyProcPid, ++runs);
     q.copy = psprintf("rec.%s", quote_identifier(name));
     const SpiSession spi = begin_spi(SpiRole::Owner);
-    run_sql(spi,
-            psprintf("CREATE TABLE %s (item_id pg_catalog.int8, user_id pg_catalog.int8, value pg_catalog.float4)",
-                     q.copy),
-            0, nullptr, nullptr, SPI_OK_UTILITY);
+    run_sql(
+        spi,
+        psprintf("CREATE TABLE %s (item_id pg_catalog.int8, user_id pg_catalog.int8, value pg_catalog.float4)", q.copy),
+        0, nullptr, nullptr, SPI_OK_UTILITY);
     run_sql(spi,
             psprintf("SELECT pg_catalog.create_distributed_table(%s, 'item_id', colocate_with => 'none')",
                      quote_literal_cstr(q.copy)),
             0, nullptr, nullptr, SPI_OK_SELECT);
     run_sql(spi,
-            psprintf("INSERT INTO %s SELECT CAST(%s AS pg_catalog.int8), CAST(%s AS pg_catalog.int8), %s FROM %s", q.copy,
-                     q.item_col, q.user_col, float4_value(q.value), q.source),
+            psprintf("INSERT INTO %s SELECT CAST(%s AS pg_catalog.int8), CAST(%s AS pg_catalog.int8), %s FROM %s",
+                     q.copy, q.item_col, q.user_col, float4_value(q.value), q.source),
             0, nullptr, nullptr, SPI_OK_INSERT);
     end_spi(spi);
 }
@@ -256,8 +260,8 @@ write_user_rows(int64 model_id, void *arg)
     const RunSql &q = *c.sql;
     const int k = c.model->factors;
     const SpiSession spi = begin_spi(SpiRole::Caller);
-    SPIPlanPtr plan = SPI_prepare_cursor(grouped_rows(q.source, q.user_col, q.item_col, float4_value(q.value)), 0,
-                                         nullptr, 0);
+    SPIPlanPtr plan =
+        SPI_prepare_cursor(grouped_rows(q.source, q.user_col, q.item_col, float4_value(q.value)), 0, nullptr, 0);
     if (plan == nullptr)
         elog(ERROR, "could not prepare the seen items' query: %s", SPI_result_code_string(SPI_result));
     Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, false);
@@ -374,9 +378,9 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
         copy_by_item(q, relid, source);
     });
 
-    rec::core::FactorModel model = implicit ? rec::core::initial_implicit_model(users.size(), items.size(), spec.ials)
-                                            : rec::core::initial_explicit_model(users.size(), items.size(), spec.als,
-                                                                                st.value_mean);
+    rec::core::FactorModel model =
+        implicit ? rec::core::initial_implicit_model(users.size(), items.size(), spec.ials)
+                 : rec::core::initial_explicit_model(users.size(), items.size(), spec.als, st.value_mean);
     std::vector<double> item_losses(items.size());
     std::vector<int32> item_counts(items.size());
     const char *user_rows = grouped_rows(q.source, q.user_col, q.item_col, float4_value(q.value));
@@ -411,15 +415,17 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
                         by_user ? nullptr : item_losses.data(),
                         by_user ? nullptr : item_counts.data()};
         // The source is read as the caller, the run's copy by item as its owner.
-        pg_call([&] { run_half_step(by_user ? user_rows : item_rows, by_user ? SpiRole::Caller : SpiRole::Owner,
-                                    packed, out); });
+        pg_call([&] {
+            run_half_step(by_user ? user_rows : item_rows, by_user ? SpiRole::Caller : SpiRole::Owner, packed, out);
+        });
     };
     const double unobserved = double(users.size()) * double(items.size()) - double(st.nnz);
     const double total_confidence = double(st.nnz) + st.extra_confidence;
     rec::core::run_iterations(
         model, spec.iterations, hooks,
-        implicit ? "try a larger regularization or a smaller alpha"
-                 : "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
+        implicit
+            ? "try a larger regularization or a smaller alpha"
+            : "ratings or penalties too large for single-precision factors: try a larger unweighted_regularization",
         [&](int) {
             half_step(true);
             half_step(false);
@@ -438,8 +444,8 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     UserRows user_rows_arg{&q, &users, &items, &model};
-    DistributedShape shape{users.data(),   items.data(), users.size(), items.size(), st.nnz,
-                           item_counts.data(), write_user_rows, &user_rows_arg};
+    DistributedShape shape{users.data(), items.data(),       users.size(),    items.size(),
+                           st.nnz,       item_counts.data(), write_user_rows, &user_rows_arg};
     pg_call([&] {
         drop_copy(q);
         ModelToStore store{model_name,

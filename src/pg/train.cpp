@@ -565,10 +565,10 @@ PGREC_FUNCTION(rec_train)
     const size_t budget = rec::pg::memory_budget_bytes();
     // A Citus table distributed by user trains on the workers, unless an option needs every row here.
     const char *coordinator_only =
-        validation_source  ? "validation_source needs the rows on one node"
-        : time_column      ? "time_column needs the rows on one node"
-        : cleaning.any()   ? "min_user_interactions, min_item_interactions and max_user_interactions need the rows "
-                             "on one node"
+        validation_source   ? "validation_source needs the rows on one node"
+        : time_column       ? "time_column needs the rows on one node"
+        : cleaning.any()    ? "min_user_interactions, min_item_interactions and max_user_interactions need the rows "
+                              "on one node"
         : run.item_features ? "item_features needs the rows on one node"
                             : nullptr;
     if (rec::pg::train_distributed(model, spec, source, run, coordinator_only))

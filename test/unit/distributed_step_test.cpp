@@ -96,7 +96,8 @@ expect_distributed_equals_single_node(ModelKind kind, Solver solver)
     {
         void poll() override {}
     } hooks;
-    const FactorModel single = implicit ? train_implicit_als(data, in.ials, hooks) : train_explicit_als(data, in.als, hooks);
+    const FactorModel single =
+        implicit ? train_implicit_als(data, in.ials, hooks) : train_explicit_als(data, in.als, hooks);
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
     FactorModel m = implicit ? initial_implicit_model(users, items, in.ials)
                              : initial_explicit_model(users, items, in.als, data.value_mean);
