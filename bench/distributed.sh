@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Training on a Citus cluster against one node (issue 15, checks 1 and 4):   bench/distributed.sh [synth1m|ml100k]
+# Training on a Citus cluster against one node (issue 15, checks 1 and 4):
+#   bench/distributed.sh [ml100k|synth1m|synth10m]
 # A coordinator and two workers on this machine (test/shell/citus_cluster.sh, Citus from scripts/citus.sh);
 # the same interactions in a plain table and in one distributed by user; for als and ials: training
-# seconds, and the coordinator backend's peak private memory (RssAnon sampled every 20 ms: the shared
-# buffers it touches are not its own) against the interactions' size.
+# seconds, seconds per iteration (from the last iteration's NOTICE), the bytes the loopback interface
+# carried during the call (every node talks over 127.0.0.1: that is the traffic between nodes, plus a
+# few hundred bytes of psql), and the coordinator backend's peak private memory (RssAnon sampled every
+# 20 ms: the shared buffers it touches are not its own) against the interactions' size.
 # Run as root (it starts the servers as postgres) or as the user who runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +15,13 @@ if [ "$(id -u)" = 0 ]; then
     source scripts/common.sh
     source scripts/citus.sh
     ensure_citus || exit 1
-    synth=/tmp/pg_recommend_synth1m
-    [ "$data" != synth1m ] || [ -f "$synth/train.txt" ] ||
-        /usr/bin/python3 ../shared/tools/gen_synth.py 6000 4000 1000000 "$synth" --seed 2
-    chmod -R a+rX "$synth" 2>/dev/null || true
+    case $data in
+        synth1m) [ -f /tmp/pg_recommend_synth1m/train.txt ] ||
+            /usr/bin/python3 ../shared/tools/gen_synth.py 6000 4000 1000000 /tmp/pg_recommend_synth1m --seed 2 ;;
+        synth10m) [ -f /tmp/pg_recommend_synth10m/train.txt ] ||
+            /usr/bin/python3 ../shared/tools/gen_synth.py 100000 20000 10000000 /tmp/pg_recommend_synth10m --seed 2 ;;
+    esac
+    chmod -R a+rX /tmp/pg_recommend_synth* 2>/dev/null || true
     exec su postgres -c "bash $0 $data"
 fi
 source test/shell/citus_cluster.sh
@@ -24,9 +30,9 @@ export PGUSER=postgres CITUS_PORT=${CITUS_PORT:-57000}
 citus_start
 node 0 -c "CREATE TABLE plain (user_id int, item_id int, rating real, ts bigint)"
 case $data in
-    synth1m) node 0 >/dev/null <<'SQL' ;;
+    synth*) node 0 >/dev/null <<SQL ;;
 CREATE TEMP TABLE t (user_id int, item_id int, rating real);
-\copy t FROM '/tmp/pg_recommend_synth1m/train.txt' WITH (FORMAT text, DELIMITER ' ')
+\copy t FROM '/tmp/pg_recommend_$data/train.txt' WITH (FORMAT text, DELIMITER ' ')
 INSERT INTO plain SELECT user_id, item_id, rating, 0 FROM t;
 SQL
     *) node 0 -c "\\copy plain FROM '../shared/data/ml-100k/u1.base' WITH (FORMAT text, DELIMITER E'\\t')" ;;
@@ -38,25 +44,29 @@ INSERT INTO events SELECT * FROM plain;
 VACUUM ANALYZE plain;
 SQL
 echo "data: $data, $(node 0 -c "SELECT count(*) FROM plain") interactions, plain table $(node 0 -c "SELECT pg_size_pretty(pg_total_relation_size('plain'))")"
-echo "source | algorithm | training s (train_seconds) | wall s | coordinator backend peak private memory"
+echo "source | algorithm | training s (train_seconds) | wall s | s per iteration | MB over loopback | coordinator backend peak private memory"
+loopback_bytes() { awk '$1 == "lo:" { print $10 }' /proc/net/dev; }
 for algorithm in als ials; do
     for source in plain events; do
         # A fresh connection per run; a sampler reads its backend's RssAnon while the training runs.
         flag=$(mktemp) samples=$(mktemp) pidfile=$(mktemp)
-        out=$(node 0 <<SQL
-SET client_min_messages = warning;
+        before=$(loopback_bytes)
+        out=$(node 0 2>&1 <<SQL
+SET client_min_messages = notice;
 \\pset tuples_only on
 SELECT pg_backend_pid() \\g $pidfile
 \\! (pid=\$(tr -d ' \\n' < $pidfile); while [ -e $flag ]; do grep RssAnon /proc/\$pid/status >> $samples; sleep 0.02; done) >/dev/null 2>&1 </dev/null &
 \\set started \`date +%s.%N\`
 CALL rec.train('m_${source}_$algorithm', '$source', algorithm => '$algorithm', factors => 64, iterations => 10);
 \\set ended \`date +%s.%N\`
-SELECT round(train_seconds::numeric, 2) FROM rec.models WHERE name = 'm_${source}_$algorithm';
-SELECT round((:ended - :started)::numeric, 2);
+SELECT 'train_seconds', round(train_seconds::numeric, 2) FROM rec.models WHERE name = 'm_${source}_$algorithm';
+SELECT 'wall', round((:ended - :started)::numeric, 2);
 SQL
 )
+        moved=$(( $(loopback_bytes) - before ))
         rm -f "$flag" "$pidfile"; sleep 0.1
         peak=$(awk '{ if ($2 > m) m = $2 } END { printf "%.0f MB", m / 1024 }' "$samples"); rm -f "$samples"
-        echo "$source | $algorithm | $(echo "$out" | sed -n 1p) | $(echo "$out" | sed -n 2p) | $peak"
+        per_iteration=$(grep -oE 'iteration 10/10: .*, ([0-9.]+) s' <<<"$out" | grep -oE '[0-9.]+ s$' | awk '{ printf "%.2f", $1 / 10 }')
+        echo "$source | $algorithm | $(awk -F'|' '$1 == "train_seconds" { print $2 }' <<<"$out") | $(awk -F'|' '$1 == "wall" { print $2 }' <<<"$out") | $per_iteration | $(awk -v b="$moved" 'BEGIN { printf "%.1f", b / 1e6 }') | $peak"
     done
 done

@@ -110,6 +110,12 @@ merge_repeats(int64_t *ids, float *values, size_t count, DuplicatePolicy policy)
     return out;
 }
 
+size_t
+packed_header_bytes()
+{
+    return sizeof(Header);
+}
+
 uint64_t
 packed_token(const void *buffer, size_t length)
 {

@@ -43,6 +43,8 @@ std::vector<char> pack_half_step(const HalfStepInputs &inputs);
 
 // The token of a packed half-step, read without unpacking it; 0 if the buffer is too short.
 uint64_t packed_token(const void *buffer, size_t length);
+// How many leading bytes packed_token reads.
+size_t packed_header_bytes();
 
 // What solving one row gives: its new bias and factors, its share of the training loss (ALS: its
 // squared error; implicit ALS: its part of the objective) and its entries after duplicates merged.

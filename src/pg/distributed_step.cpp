@@ -50,20 +50,23 @@ PGREC_FUNCTION(rec_distributed_solve_row)
     if (count != value_count)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("ids and vals differ in length"),
                         errhint("rec.distributed_solve_row is called by rec.train on Citus workers, not directly.")));
-    bytea *packed = PG_GETARG_BYTEA_PP(3);
-    const char *data = VARDATA_ANY(packed);
-    const size_t length = VARSIZE_ANY_EXHDR(packed);
     if (!reset_registered)
     {
         RegisterXactCallback(forget_solver, nullptr);
         reset_registered = true;
     }
+    // Every row of a query passes the same packed half-step: its token, read from the first bytes
+    // alone, says whether it is unpacked already (a whole copy per row would cost more than the solve).
+    const size_t header = rec::core::packed_header_bytes();
+    bytea *head = PG_GETARG_BYTEA_P_SLICE(3, 0, int32(header));
+    const uint64_t token = rec::core::packed_token(VARDATA(head), VARSIZE(head) - VARHDRSZ);
     rec::pg::BackendHooks hooks;
-    const uint64_t token = rec::core::packed_token(data, length);
     if (!cached_solver || token == 0 || cached_solver->token() != token)
     {
         cached_solver.reset();
-        cached_solver = std::make_unique<rec::core::RowSolver>(data, length, hooks);
+        bytea *packed = nullptr;
+        rec::pg::pg_call([&] { packed = PG_GETARG_BYTEA_PP(3); });
+        cached_solver = std::make_unique<rec::core::RowSolver>(VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed), hooks);
     }
     rec::core::SolvedRow row;
     if (!cached_solver->solve(PG_GETARG_INT64(0), ids, values, size_t(count), row, hooks))
