@@ -688,3 +688,31 @@ RETURNS double precision[]
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'rec_distributed_solve_row';
 COMMENT ON FUNCTION @extschema@.distributed_solve_row IS 'pg_recommend: internal, run by rec.train on Citus workers: a row''s [bias, factors, loss, entries] from its interactions and a packed half-step';
+
+-- Serving from the Citus workers (issue 15): which versions rec.distribute_model installed on the
+-- workers, at which revision, and how their users are placed. Only pg_recommend writes it; rec.recommend
+-- on the coordinator reads it to hand a known user's call to the worker holding the user's shard.
+CREATE TABLE @extschema@.replicas (
+    model_id    bigint PRIMARY KEY REFERENCES @extschema@.model_versions ON DELETE CASCADE,
+    revision    integer NOT NULL,   -- the version's revision installed (a refresh after it stops the hand-off)
+    source      text NOT NULL,      -- the distributed table placing the users, schema-qualified
+    user_column text NOT NULL,      -- its distribution column, quoted
+    user_type   text NOT NULL,      -- that column's type
+    workers     integer NOT NULL,   -- workers that got the version
+    placed_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.replicas IS 'pg_recommend: model versions installed on the Citus workers by rec.distribute_model (coordinator only)';
+
+CREATE FUNCTION @extschema@.distribute_model(model text)
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_distribute_model';
+COMMENT ON FUNCTION @extschema@.distribute_model IS 'pg_recommend: installs a model''s deployed version on the Citus workers holding its users, so that rec.recommend on the coordinator is answered by the worker owning each user; returns the number of workers';
+
+-- What rec.distribute_model runs on each worker, as the extension's owner.
+CREATE FUNCTION @extschema@.install_replica(version jsonb, items jsonb, users jsonb, grants jsonb, routed_by bigint)
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_install_replica';
+REVOKE ALL ON FUNCTION @extschema@.install_replica(jsonb, jsonb, jsonb, jsonb, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.install_replica IS 'pg_recommend: internal, run by rec.distribute_model on each Citus worker: replaces the worker''s copy of a model with the version given';

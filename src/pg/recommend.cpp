@@ -10,6 +10,7 @@
 #include "pg/ids.hpp"
 #include "pg/impressions.hpp"
 #include "pg/page_rules.hpp"
+#include "pg/replicas.hpp"
 #include "pg/serving.hpp"
 #include "pg/worker_threads.hpp"
 
@@ -228,6 +229,29 @@ recommend(FunctionCallInfo fcinfo, int first)
                                   "Name the type of the results: rec.recommend(user_id, item_type => NULL::%s).");
     const size_t n = Min(size_t(n_arg), size_t(m->n_items));
     const int64 user = rec::pg::user_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
+    // On a Citus coordinator whose version is installed on the workers, a known user is answered by the
+    // worker holding the user's shard (rec.distribute_model); the list is the same. Logging impressions
+    // and the typed form stay here.
+    rec::pg::ReplicaRoute route;
+    if (first == 1 && user >= 0 && !served.challenger && served.name[0] != '\0' && !log_impressions &&
+        rec::pg::replica_route(m->model_id, &route))
+    {
+        const int group_table_arg = first + 6, limit_arg = first + 7;
+        const rec::pg::RecommendCall call{m->user_ids[user],
+                                          n_arg,
+                                          served.name,
+                                          exclude_seen,
+                                          PG_ARGISNULL(candidates_arg) ? (Datum) 0 : PG_GETARG_DATUM(candidates_arg),
+                                          PG_ARGISNULL(exclude_arg) ? (Datum) 0 : PG_GETARG_DATUM(exclude_arg),
+                                          PG_ARGISNULL(first + 5) ? 0.0f : PG_GETARG_FLOAT4(first + 5),
+                                          PG_ARGISNULL(group_table_arg) ? nullptr
+                                                                        : rec::pg::text_arg(fcinfo, group_table_arg),
+                                          PG_ARGISNULL(limit_arg) ? (Datum) 0 : PG_GETARG_DATUM(limit_arg),
+                                          PG_ARGISNULL(limit_arg)};
+        ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+        rec::pg::recommend_on_worker(route, call, rsinfo->setResult, rsinfo->setDesc);
+        PG_RETURN_NULL();
+    }
 
     const ItemList candidates = item_list_arg(fcinfo, candidates_arg, "candidates", m);
     const size_t seen_count =

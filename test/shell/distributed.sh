@@ -95,6 +95,35 @@ node 0 -c "REVOKE SELECT ON ratings FROM reader; GRANT SELECT (user_id, item_id)
 check "a role that may not read the rating column is refused" \
     "$(node 0 -U reader -c "CALL rec.train('reader_als', 'ratings', algorithm => 'als')" 2>&1 | grep -c 'permission denied')" "1"
 
+# Serving from the workers: the deployed version installed on each worker with its own users.
+check "rec.distribute_model installs the version on both workers" \
+    "$(node 0 -c "SELECT rec.distribute_model('dist_ials')")" "2"
+check "each worker holds the items and only the users of its shards" \
+    "$(for n in 1 2; do node "$n" -c "SELECT n_items = 1650 AND n_users < 943 FROM rec.model_versions WHERE name = 'dist_ials'"; done | tr '\n' ' ')$(
+       node 1 -c "SELECT n_users FROM rec.model_versions WHERE name = 'dist_ials'" |
+       awk -v other="$(node 2 -c "SELECT n_users FROM rec.model_versions WHERE name = 'dist_ials'")" '{ print $1 + other }')" \
+    "t t 943"
+check "rec.recommend on the coordinator, answered by the workers, equals the plain model's lists for 100 users" \
+    "$(top10 dist_ials)" "$(top10 plain_ials)"
+for n in 1 2; do node "$n" -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null; done
+sleep 0.5
+owner=$(node 0 -c "SELECT n.nodeport - $CITUS_PORT FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+                   WHERE p.shardid = get_shard_id_for_distribution_column('ratings', 7)")
+calls() { grep -c 'CROSS JOIN LATERAL rec.recommend(' "$CITUS_DIR/node$1.log" || true; }
+before1=$(calls 1) before2=$(calls 2)
+node 0 -c "SELECT count(*) FROM rec.recommend(7, 10, 'dist_ials')" >/dev/null
+sleep 0.3
+answered="$(( $(calls 1) - before1 )) $(( $(calls 2) - before2 ))"
+check "user 7's call is answered by the worker holding its shard (node $owner), and only there (the workers' logs)" \
+    "$answered" "$([ "$owner" = 1 ] && echo "1 0" || echo "0 1")"
+for n in 1 2; do node "$n" -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null; done
+check "each worker's shared cache holds the version once" \
+    "$(for n in 1 2; do node "$n" -c "SELECT count(*) FROM rec.cache_status() c JOIN rec.model_versions v USING (model_id)
+                                      WHERE v.name = 'dist_ials'"; done | tr '\n' ' ')" "1 1 "
+check "an unknown user, and a call that logs impressions (both served by the coordinator), get their lists" \
+    "$(node 0 -c "SELECT count(*) FROM rec.recommend(999999, 10, 'dist_ials')")|$(
+       node 0 -c "SELECT count(*) FROM rec.recommend(7, 10, 'dist_ials', log_impressions => true)")" "10|10"
+
 check "evaluate on a distributed test source equals evaluate on a plain one" \
     "$(node 0 -c "SET client_min_messages = warning;
                   SELECT string_agg(metric || '=' || round(value::numeric, 10), ' ' ORDER BY metric)
