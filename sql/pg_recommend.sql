@@ -681,13 +681,20 @@ SELECT h.* FROM (SELECT DISTINCT m.name FROM @extschema@.models m WHERE m.deploy
 COMMENT ON VIEW @extschema@.model_health IS 'pg_recommend: rec.model_health(model) for every deployed model the caller may read (reads each model''s source: a periodic check, not a hot path)';
 GRANT SELECT ON @extschema@.model_health TO PUBLIC;
 
--- What a Citus worker runs for a distributed rec.train (issue 15): one row's new bias and factors from
--- its raw interactions and the half-step the coordinator packed (a bytea it broadcasts to each worker).
-CREATE FUNCTION @extschema@.distributed_solve_row(own_id bigint, ids bigint[], vals real[], half_step bytea)
-RETURNS double precision[]
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+-- What a distributed rec.train runs (issue 15): on the coordinator, the packed half-step it sends to
+-- the workers, in chunks (for broadcast_intermediate_result); on each worker, one row's new bias and
+-- factors from its raw interactions and that half-step (named by its intermediate result).
+CREATE FUNCTION @extschema@.distributed_factors(token bigint)
+RETURNS SETOF bytea
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'rec_distributed_factors';
+COMMENT ON FUNCTION @extschema@.distributed_factors IS 'pg_recommend: internal, run by rec.train on a Citus coordinator: the packed half-step this session is sending, in chunks of 1 MB';
+
+CREATE FUNCTION @extschema@.distributed_solve_row(own_id bigint, ids bigint[], vals real[], half_step text)
+RETURNS bytea
+LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'rec_distributed_solve_row';
-COMMENT ON FUNCTION @extschema@.distributed_solve_row IS 'pg_recommend: internal, run by rec.train on Citus workers: a row''s [bias, factors, loss, entries] from its interactions and a packed half-step';
+COMMENT ON FUNCTION @extschema@.distributed_solve_row IS 'pg_recommend: internal, run by rec.train on Citus workers: a row''s bias, factors, loss and entries (packed) from its interactions and the packed half-step named by a Citus intermediate result';
 
 -- Serving from the Citus workers (issue 15): which versions rec.distribute_model installed on the
 -- workers, at which revision, and how their users are placed. Only pg_recommend writes it; rec.recommend

@@ -340,10 +340,13 @@ ExplicitHalfStep::solve(const SparseRows &rows, const Side &other, const Mutable
     for (Scratch &s : scratch)
     {
         const Eigen::Index dim = cholesky ? k + 1 : k;
-        s.gathered.resize(Eigen::Index(kGatherRows), dim);
-        s.target.resize(Eigen::Index(cholesky ? kGatherRows : longest));
+        // No longer than the longest row: a worker solving one short row at a time (issue 15) would
+        // otherwise allocate and fault in half a megabyte per row.
+        const size_t block = std::min(kGatherRows, longest);
+        s.gathered.resize(Eigen::Index(block), dim);
+        s.target.resize(Eigen::Index(cholesky ? block : longest));
         s.error.resize(Eigen::Index(longest));
-        s.products.resize(Eigen::Index(kGatherRows));
+        s.products.resize(Eigen::Index(block));
         for (Vector *v : {&s.residual, &s.direction, &s.product})
             v->resize(k);
         if (cholesky)

@@ -12,7 +12,7 @@ namespace rec::core {
 namespace {
 
 constexpr uint32_t kMagic = 0x52454344;  // "RECD"
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;
 
 struct Header
 {
@@ -29,13 +29,6 @@ side_bytes(size_t rows, int k)
     return sat_mul(rows, sat_add(sizeof(int64_t) + sizeof(float), sat_mul(size_t(k), sizeof(float))));
 }
 
-void
-append(std::vector<char> &out, const void *data, size_t bytes)
-{
-    const char *p = static_cast<const char *>(data);
-    out.insert(out.end(), p, p + bytes);
-}
-
 // Reads `count` values of T from `*at` (the buffer need not be aligned), advancing it.
 template <typename T, typename Vec>
 void
@@ -49,16 +42,21 @@ take(const char *&at, size_t count, Vec &out)
 
 }  // namespace
 
-std::vector<char>
-pack_half_step(const HalfStepInputs &in)
+namespace {
+
+// Checks the inputs and fills the header; returns the Gram matrix's bytes.
+size_t
+header_of(const HalfStepInputs &in, Header &h)
 {
     const bool implicit = in.kind == ModelKind::ImplicitAls;
     if (!implicit && in.kind != ModelKind::ExplicitAls)
         throw std::invalid_argument("only als and ials train distributed");
     if (!implicit && in.als.noise_variance > 0)
         throw std::invalid_argument("variational Bayes does not train distributed");
+    if (implicit && in.gram == nullptr)
+        throw std::invalid_argument("implicit ALS needs the Gram matrix");
     const int k = implicit ? in.ials.factors : in.als.factors;
-    Header h{};
+    h = Header{};
     h.magic = kMagic;
     h.format = kFormat;
     h.kind = int32_t(in.kind);
@@ -76,17 +74,80 @@ pack_half_step(const HalfStepInputs &in)
     h.token = in.token;
     h.other_rows = in.other_rows;
     h.own_rows = in.own_rows;
-    std::vector<char> out;
-    out.reserve(sat_add(sizeof(h), sat_add(side_bytes(in.other_rows, k), side_bytes(in.own_rows, k))));
-    append(out, &h, sizeof(h));
+    return implicit ? size_t(k) * size_t(k) * sizeof(float) : 0;
+}
+
+// Copies `bytes` bytes to *at, advancing it.
+void
+put(char *&at, const void *data, size_t bytes)
+{
+    if (bytes > 0)
+        std::memcpy(at, data, bytes);
+    at += bytes;
+}
+
+}  // namespace
+
+size_t
+packed_size(const HalfStepInputs &in)
+{
+    Header h;
+    const size_t gram_bytes = header_of(in, h);
+    return sat_add(sat_add(sizeof(h), gram_bytes),
+                   sat_add(side_bytes(in.other_rows, h.factors), side_bytes(in.own_rows, h.factors)));
+}
+
+void
+pack_half_step(const HalfStepInputs &in, char *out)
+{
+    Header h;
+    const size_t gram_bytes = header_of(in, h);
+    const size_t k = size_t(h.factors);
+    put(out, &h, sizeof(h));
+    put(out, in.gram, gram_bytes);
     for (int side = 0; side < 2; ++side)
     {
         const size_t rows = side == 0 ? in.other_rows : in.own_rows;
-        append(out, side == 0 ? in.other_ids : in.own_ids, rows * sizeof(int64_t));
-        append(out, side == 0 ? in.other_bias : in.own_bias, rows * sizeof(float));
-        append(out, side == 0 ? in.other_factors : in.own_factors, rows * size_t(k) * sizeof(float));
+        put(out, side == 0 ? in.other_ids : in.own_ids, rows * sizeof(int64_t));
+        put(out, side == 0 ? in.other_bias : in.own_bias, rows * sizeof(float));
+        put(out, side == 0 ? in.other_factors : in.own_factors, rows * k * sizeof(float));
     }
+}
+
+std::vector<char>
+pack_half_step(const HalfStepInputs &in)
+{
+    std::vector<char> out(packed_size(in));
+    pack_half_step(in, out.data());
     return out;
+}
+
+size_t
+solved_row_bytes(int k)
+{
+    return sizeof(float) * size_t(1 + k) + sizeof(double) + sizeof(int64_t);
+}
+
+void
+encode_solved_row(const SolvedRow &row, char *out)
+{
+    const int64_t entries = int64_t(row.entries);
+    put(out, &row.bias, sizeof(float));
+    put(out, row.factors.data(), row.factors.size() * sizeof(float));
+    put(out, &row.loss, sizeof(double));
+    put(out, &entries, sizeof(entries));
+}
+
+bool
+decode_solved_row(const char *buffer, size_t length, int k, float *bias, float *factors, double *loss, int64_t *entries)
+{
+    if (length != solved_row_bytes(k))
+        return false;
+    std::memcpy(bias, buffer, sizeof(float));
+    std::memcpy(factors, buffer + sizeof(float), sizeof(float) * size_t(k));
+    std::memcpy(loss, buffer + sizeof(float) * size_t(1 + k), sizeof(double));
+    std::memcpy(entries, buffer + sizeof(float) * size_t(1 + k) + sizeof(double), sizeof(int64_t));
+    return true;
 }
 
 size_t
@@ -140,7 +201,7 @@ struct RowSolver::State
     std::unique_ptr<ExplicitHalfStep> explicit_step;
 };
 
-RowSolver::RowSolver(const void *buffer, size_t length, HostHooks &hooks) : state_(std::make_unique<State>())
+RowSolver::RowSolver(const void *buffer, size_t length, HostHooks & /*hooks*/) : state_(std::make_unique<State>())
 {
     if (length < sizeof(Header))
         throw std::invalid_argument("not a packed half-step: too short");
@@ -149,7 +210,8 @@ RowSolver::RowSolver(const void *buffer, size_t length, HostHooks &hooks) : stat
     const bool implicit = h.kind == int32_t(ModelKind::ImplicitAls);
     if (h.magic != kMagic || h.format != kFormat || (!implicit && h.kind != int32_t(ModelKind::ExplicitAls)) ||
         h.factors < 1 || h.factors > 100000 || h.cg_steps < 1 ||
-        sat_add(sizeof(h), sat_add(side_bytes(h.other_rows, h.factors), side_bytes(h.own_rows, h.factors))) != length)
+        sat_add(sat_add(sizeof(h), implicit ? size_t(h.factors) * size_t(h.factors) * sizeof(float) : 0),
+                sat_add(side_bytes(h.other_rows, h.factors), side_bytes(h.own_rows, h.factors))) != length)
         throw std::invalid_argument("not a packed half-step of this pg_recommend version");
     State &s = *state_;
     s.kind = ModelKind(h.kind);
@@ -170,6 +232,9 @@ RowSolver::RowSolver(const void *buffer, size_t length, HostHooks &hooks) : stat
     s.als.threads = s.ials.threads = 1;
     const char *at = static_cast<const char *>(buffer) + sizeof(h);
     const size_t k = size_t(h.factors);
+    std::vector<float> gram;
+    if (implicit)
+        take<float>(at, k * k, gram);
     take<int64_t>(at, h.other_rows, s.other_ids);
     take<float>(at, h.other_rows, s.other_bias);
     take<float>(at, h.other_rows * k, s.other_factors);
@@ -179,7 +244,7 @@ RowSolver::RowSolver(const void *buffer, size_t length, HostHooks &hooks) : stat
     if (!std::is_sorted(s.other_ids.begin(), s.other_ids.end()) || !std::is_sorted(s.own_ids.begin(), s.own_ids.end()))
         throw std::invalid_argument("not a packed half-step: ids out of order");
     if (implicit)
-        s.implicit_step = std::make_unique<ImplicitHalfStep>(s.other_factors, h.other_rows, s.ials, hooks);
+        s.implicit_step = std::make_unique<ImplicitHalfStep>(s.other_factors, s.ials, std::move(gram));
     else
         s.explicit_step = std::make_unique<ExplicitHalfStep>(s.als, s.global_mean);
     token_ = h.token;
@@ -195,24 +260,24 @@ RowSolver::solve(int64_t own_id, const int64_t *ids, const float *values, size_t
     const int64_t own = find_id(s.own_ids, own_id);
     if (own < 0)
         return false;
-    std::vector<int64_t> known;
-    std::vector<float> known_values;
-    known.reserve(count);
-    known_values.reserve(count);
-    for (size_t e = 0; e < count; ++e)
-        if (find_id(s.other_ids, ids[e]) >= 0)
-        {
-            known.push_back(ids[e]);
-            known_values.push_back(values[e]);
-        }
-    const size_t merged = merge_repeats(known.data(), known_values.data(), known.size(), s.policy);
-    // Ids ascend as the columns do.
+    std::vector<int64_t> merged_ids(ids, ids + count);
+    std::vector<float> merged_values(values, values + count);
+    const size_t merged = merge_repeats(merged_ids.data(), merged_values.data(), count, s.policy);
+    // Ids ascend as the columns do: one forward walk over the other side's ids maps them (an id it
+    // does not have, from rows added after the run listed the ids, is left out).
     SparseRows row;
     row.offsets.push_back(0);
+    auto at = s.other_ids.begin();
     for (size_t e = 0; e < merged; ++e)
     {
-        row.columns.push_back(int32_t(find_id(s.other_ids, known[e])));
-        row.values.push_back(known_values[e]);
+        at = std::lower_bound(at, s.other_ids.end(), merged_ids[e]);
+        if (at == s.other_ids.end())
+            break;
+        if (*at == merged_ids[e])
+        {
+            row.columns.push_back(int32_t(at - s.other_ids.begin()));
+            row.values.push_back(merged_values[e]);
+        }
     }
     if (row.columns.empty())
         return false;

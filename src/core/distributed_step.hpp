@@ -30,6 +30,9 @@ struct HalfStepInputs
     const int64_t *other_ids = nullptr, *own_ids = nullptr;  // ascending, as Interactions's
     const float *other_factors = nullptr, *other_bias = nullptr;
     const float *own_factors = nullptr, *own_bias = nullptr;  // the previous values (CG's warm start)
+    // ImplicitAls: YᵀY + λI of the other side (ImplicitHalfStep::gram), factors × factors, so that no
+    // worker backend computes it again.
+    const float *gram = nullptr;
 };
 
 // One row's raw (id, value) entries as build_interactions stores them: sorted by id, a repeated id
@@ -38,7 +41,10 @@ struct HalfStepInputs
 // In place; returns how many entries are left at the front of both arrays.
 size_t merge_repeats(int64_t *ids, float *values, size_t count, DuplicatePolicy policy);
 
-// The packed form, a byte string in this machine's byte order (every node of a cluster shares it).
+// The packed form, a byte string in this machine's byte order (every node of a cluster shares it):
+// its size, and the bytes written into `out` (packed_size bytes), or as a vector.
+size_t packed_size(const HalfStepInputs &inputs);
+void pack_half_step(const HalfStepInputs &inputs, char *out);
 std::vector<char> pack_half_step(const HalfStepInputs &inputs);
 
 // The token of a packed half-step, read without unpacking it; 0 if the buffer is too short.
@@ -55,6 +61,13 @@ struct SolvedRow
     double loss = 0;
     size_t entries = 0;
 };
+
+// A solved row as a worker returns it: bias and factors (float), loss (double), entries, packed in
+// solved_row_bytes(k) bytes. decode_solved_row returns false for a buffer of another size.
+size_t solved_row_bytes(int k);
+void encode_solved_row(const SolvedRow &row, char *out);
+bool decode_solved_row(const char *buffer, size_t length, int k, float *bias, float *factors, double *loss,
+                       int64_t *entries);
 
 class RowSolver
 {

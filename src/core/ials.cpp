@@ -259,6 +259,15 @@ ImplicitHalfStep::ImplicitHalfStep(const LargeVector<float> &other, size_t other
     gram_.assign(gram.data(), gram.data() + gram.size());
 }
 
+ImplicitHalfStep::ImplicitHalfStep(const LargeVector<float> &other, const ImplicitParams &params,
+                                   std::vector<float> gram)
+    : other_(other), params_(params), gram_(std::move(gram))
+{
+    params_.threads = resolve_threads(params.threads);
+    if (gram_.size() != size_t(params_.factors) * size_t(params_.factors))
+        throw std::invalid_argument("the Gram matrix does not match the factors");
+}
+
 void
 ImplicitHalfStep::solve(const SparseRows &rows, LargeVector<float> &own, std::vector<double> *row_losses,
                         HostHooks &hooks, const std::vector<size_t> *chunks) const
@@ -276,6 +285,11 @@ ImplicitHalfStep::solve(const SparseRows &rows, LargeVector<float> &own, std::ve
         Matrix a;
         Eigen::LLT<Matrix> llt;
     };
+    // No longer than the longest row: a worker solving one short row at a time (issue 15) would
+    // otherwise allocate and fault in half a megabyte per row.
+    size_t gather_rows = 0;
+    for (size_t r = 0; r < rows.rows() && gather_rows < kGatherEntries; ++r)
+        gather_rows = std::max(gather_rows, std::min(kGatherEntries, rows.row_size(r)));
     std::vector<Scratch> scratch(size_t(p.threads));
     for (Scratch &s : scratch)
     {
@@ -291,9 +305,9 @@ ImplicitHalfStep::solve(const SparseRows &rows, LargeVector<float> &own, std::ve
         {
             for (Vector *v : {&s.cg.residual, &s.cg.direction, &s.cg.product})
                 v->resize(k);
-            s.cg.gathered.resize(Eigen::Index(kGatherEntries), k);
+            s.cg.gathered.resize(Eigen::Index(gather_rows), k);
             for (Vector *v : {&s.cg.weights, &s.cg.targets, &s.cg.projected})
-                v->resize(Eigen::Index(kGatherEntries));
+                v->resize(Eigen::Index(gather_rows));
         }
     }
     const std::vector<size_t> own_chunks =

@@ -52,6 +52,10 @@ public:
     // `other`: the other side's factors, other_rows × params.factors, row-major; kept by reference.
     ImplicitHalfStep(const LargeVector<float> &other, size_t other_rows, const ImplicitParams &params,
                      HostHooks &hooks);
+    // The same with YᵀY + λI given (gram() of a half-step over the same factors), as a worker of a
+    // distributed training receives it instead of computing it again in every backend.
+    ImplicitHalfStep(const LargeVector<float> &other, const ImplicitParams &params, std::vector<float> gram);
+    const std::vector<float> &gram() const { return gram_; }
     // Solves every row of `rows` (its columns index the other side's rows) in place in `own` (rows ×
     // factors), warm-started from what `own` holds. With row_losses (one entry per row), each row's
     // share of the training loss. `chunks`: train_implicit_als's scheduling of the rows, or NULL.

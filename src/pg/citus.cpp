@@ -28,4 +28,19 @@ citus_distribution_column(Oid relid)
     return column;
 }
 
+bool
+citus_coordinator_holds_shards(Oid relid)
+{
+    const SpiSession spi = begin_spi(SpiRole::Caller);
+    Oid types[] = {OIDOID};
+    Datum args[] = {ObjectIdGetDatum(relid)};
+    run_sql(spi,
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_placement p USING (shardid) "
+            "WHERE s.logicalrelid = $1 AND p.groupid = 0)",
+            1, types, args, SPI_OK_SELECT);
+    const bool holds = DatumGetBool(result_value(0, 1));
+    end_spi(spi);
+    return holds;
+}
+
 }  // namespace rec::pg

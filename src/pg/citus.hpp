@@ -10,4 +10,8 @@ namespace rec::pg {
 // or local table, or Citus not installed in this database).
 const char *citus_distribution_column(Oid relid);
 
+// Whether the coordinator itself holds shards of a distributed table (a one-node Citus, or a
+// coordinator added with shouldhaveshards).
+bool citus_coordinator_holds_shards(Oid relid);
+
 }  // namespace rec::pg

@@ -1,18 +1,22 @@
 // rec.distributed_solve_row: what a Citus worker runs in each half-step of a distributed training
 // (distributed_train.cpp), once per row of its shards: the row's new bias and factors from its raw
-// interactions and the half-step packed by the coordinator (core/distributed_step.hpp). The packed
-// half-step is the same value for every row of a query; it is unpacked once per backend and kept
-// until the transaction ends.
+// interactions and the half-step packed by the coordinator (core/distributed_step.hpp), which Citus
+// delivered to this worker as an intermediate result of the transaction (named in the call). It is
+// read and unpacked once per backend and kept until the transaction ends.
 #include "pg/bridge.hpp"
 #include "pg/host_hooks.hpp"
+#include "pg/spi_session.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/distributed_step.hpp"
 
 namespace {
 
 std::unique_ptr<rec::core::RowSolver> cached_solver;
+std::string cached_result_id;  // the intermediate result it was unpacked from
 bool reset_registered = false;
 
 void
@@ -20,7 +24,10 @@ forget_solver(XactEvent event, void *)
 {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
         event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+    {
         cached_solver.reset();
+        cached_result_id.clear();
+    }
 }
 
 // An int8[] or float4[] argument without NULLs: its elements and count.
@@ -39,9 +46,9 @@ array_elements(FunctionCallInfo fcinfo, int arg, Oid type, const char *name, int
 
 }  // namespace
 
-// rec.distributed_solve_row(own_id bigint, ids bigint[], vals real[], half_step bytea) RETURNS float8[]:
-// [bias, factor 1 .. k, the row's loss, its entries after merging repeats], or NULL if the half-step
-// does not know the row.
+// rec.distributed_solve_row(own_id bigint, ids bigint[], vals real[], half_step text) RETURNS bytea:
+// the row's bias, factors, loss and entries after merging repeats (core's encode_solved_row), or NULL
+// if the half-step does not know the row.
 PGREC_FUNCTION(rec_distributed_solve_row)
 {
     int count, value_count;
@@ -55,32 +62,43 @@ PGREC_FUNCTION(rec_distributed_solve_row)
         RegisterXactCallback(forget_solver, nullptr);
         reset_registered = true;
     }
-    // Every row of a query passes the same packed half-step: its token, read from the first bytes
-    // alone, says whether it is unpacked already (a whole copy per row would cost more than the solve).
-    const size_t header = rec::core::packed_header_bytes();
-    bytea *head = PG_GETARG_BYTEA_P_SLICE(3, 0, int32(header));
-    const uint64_t token = rec::core::packed_token(VARDATA(head), VARSIZE(head) - VARHDRSZ);
+    // Every row of a query names the same packed half-step, an intermediate result the coordinator
+    // broadcast to this worker: read and unpacked once per backend.
+    const char *result_id = text_to_cstring(PG_GETARG_TEXT_PP(3));
     rec::pg::BackendHooks hooks;
-    if (!cached_solver || token == 0 || cached_solver->token() != token)
+    if (!cached_solver || cached_result_id != result_id)
     {
         cached_solver.reset();
-        bytea *packed = nullptr;
-        rec::pg::pg_call([&] { packed = PG_GETARG_BYTEA_PP(3); });
-        cached_solver = std::make_unique<rec::core::RowSolver>(VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed), hooks);
+        cached_result_id.clear();
+        std::vector<char> packed;
+        rec::pg::pg_call([&] {
+            const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller);
+            Oid types[] = {TEXTOID};
+            Datum values[] = {CStringGetTextDatum(result_id)};
+            rec::pg::run_sql(spi,
+                             "SELECT c FROM pg_catalog.read_intermediate_result($1, 'binary') AS r(c pg_catalog.bytea)",
+                             1, types, values, SPI_OK_SELECT);
+            size_t total = 0;
+            for (uint64 r = 0; r < SPI_processed; ++r)
+                total += VARSIZE_ANY_EXHDR(DatumGetByteaPP(rec::pg::result_value(r, 1)));
+            packed.reserve(total);
+            for (uint64 r = 0; r < SPI_processed; ++r)
+            {
+                bytea *chunk = DatumGetByteaPP(rec::pg::result_value(r, 1));
+                packed.insert(packed.end(), VARDATA_ANY(chunk), VARDATA_ANY(chunk) + VARSIZE_ANY_EXHDR(chunk));
+            }
+            rec::pg::end_spi(spi);
+        });
+        cached_solver = std::make_unique<rec::core::RowSolver>(packed.data(), packed.size(), hooks);
+        cached_result_id = result_id;
     }
     rec::core::SolvedRow row;
     if (!cached_solver->solve(PG_GETARG_INT64(0), ids, values, size_t(count), row, hooks))
         PG_RETURN_NULL();
-    const int k = int(row.factors.size());
-    ArrayType *result = nullptr;
-    rec::pg::pg_call([&] {
-        Datum *out = (Datum *) palloc(sizeof(Datum) * size_t(k + 3));
-        out[0] = Float8GetDatum(row.bias);
-        for (int f = 0; f < k; ++f)
-            out[f + 1] = Float8GetDatum(row.factors[size_t(f)]);
-        out[k + 1] = Float8GetDatum(row.loss);
-        out[k + 2] = Float8GetDatum(double(row.entries));
-        result = construct_array(out, k + 3, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-    });
-    PG_RETURN_ARRAYTYPE_P(result);
+    const size_t bytes = rec::core::solved_row_bytes(int(row.factors.size()));
+    bytea *result = nullptr;
+    rec::pg::pg_call([&] { result = (bytea *) palloc(VARHDRSZ + bytes); });
+    SET_VARSIZE(result, VARHDRSZ + bytes);
+    rec::core::encode_solved_row(row, VARDATA(result));
+    PG_RETURN_BYTEA_P(result);
 }

@@ -7,6 +7,7 @@
 #include "pg/safe_sql.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi_session.hpp"
+#include "pg/worker_threads.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -183,28 +184,54 @@ struct SideResults
     size_t solved = 0;
 };
 
-// Runs one half-step: the pushed-down query solves every row on the worker holding it, against the
-// packed factors (one bytea parameter, sent to each worker once as a Citus intermediate result).
-void
-run_half_step(const char *rows_query, SpiRole role, const std::vector<char> &packed, SideResults &out)
+// The packed half-step this backend is sending, for rec.distributed_factors.
+struct Published
 {
-    if (packed.size() > MaxAllocSize - VARHDRSZ)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("the factors of a half-step take %zu bytes, more than the 1 GB a distributed "
-                               "training can send",
-                               packed.size()),
-                        errhint("Train with fewer factors, or on the coordinator from a plain table.")));
-    bytea *half_step = (bytea *) palloc(VARHDRSZ + packed.size());
-    SET_VARSIZE(half_step, VARHDRSZ + packed.size());
-    memcpy(VARDATA(half_step), packed.data(), packed.size());
+    int64 token = 0;
+    const char *data = nullptr;
+    size_t size = 0;
+} published;
+
+constexpr size_t kChunkBytes = size_t(1) << 20;
+
+// An error while sending leaves nothing published past its transaction.
+void
+forget_published(XactEvent event, void *)
+{
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+        published = Published{};
+}
+
+// Runs one half-step. The packed factors go to each worker once, as a Citus intermediate result of
+// the transaction (broadcast_intermediate_result streams rec.distributed_factors's chunks of them,
+// so the coordinator never holds a second copy); then one pushed-down query solves every row on the
+// worker holding it, rec.distributed_solve_row reading the result once per worker backend.
+void
+run_half_step(const char *rows_query, SpiRole role, const rec::core::HalfStepInputs &in, SideResults &out)
+{
+    const size_t bytes = cpp_call([&] { return rec::core::packed_size(in); });
+    char *packed = (char *) MemoryContextAllocHuge(CurrentMemoryContext, bytes);
+    cpp_call([&] { rec::core::pack_half_step(in, packed); });
+    const char *result_id = psprintf("pg_recommend_%llx", (unsigned long long) in.token);
+    static bool callback_registered = false;
+    if (!callback_registered)
+    {
+        RegisterXactCallback(forget_published, nullptr);
+        callback_registered = true;
+    }
+    published = Published{int64(in.token), packed, bytes};
     const SpiSession spi = begin_spi(role);
-    Oid types[] = {BYTEAOID};
-    Datum values[] = {PointerGetDatum(half_step)};
+    Oid broadcast_types[] = {TEXTOID, TEXTOID};
+    Datum broadcast[] = {CStringGetTextDatum(result_id),
+                         CStringGetTextDatum(psprintf("SELECT rec.distributed_factors(%lld)", (long long) in.token))};
+    run_sql(spi, "SELECT pg_catalog.broadcast_intermediate_result($1, $2)", 2, broadcast_types, broadcast,
+            SPI_OK_SELECT);
+    published = Published{};
+    pfree(packed);
+    Oid types[] = {TEXTOID};
+    Datum values[] = {CStringGetTextDatum(result_id)};
     SPIPlanPtr plan = SPI_prepare_cursor(
-        psprintf("WITH f AS MATERIALIZED (SELECT $1 AS h) SELECT s.o, rec.distributed_solve_row(s.o, s.ids, s.vals, "
-                 "f.h) FROM (%s) s CROSS JOIN f",
-                 rows_query),
-        1, types, 0);
+        psprintf("SELECT s.o, rec.distributed_solve_row(s.o, s.ids, s.vals, $1) FROM (%s) s", rows_query), 1, types, 0);
     if (plan == nullptr)
         elog(ERROR, "could not prepare a distributed half-step: %s", SPI_result_code_string(SPI_result));
     Portal portal = SPI_cursor_open(nullptr, plan, values, nullptr, false);
@@ -222,25 +249,25 @@ run_half_step(const char *rows_query, SpiRole role, const std::vector<char> &pac
             const int64 row = rec::core::find_id(*out.ids, id);
             if (isnull || row < 0)
                 continue;
-            ArrayType *array = DatumGetArrayTypeP(solved);
-            if (ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)) != int(k + 3))
-                elog(ERROR, "a worker solved row %lld with %d values, not %zu", (long long) id,
-                     ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)), k + 3);
-            const float8 *v = (const float8 *) ARR_DATA_PTR(array);
-            (*out.bias)[size_t(row)] = float(v[0]);
-            for (size_t f = 0; f < k; ++f)
-                (*out.factors)[size_t(row) * k + f] = float(v[f + 1]);
+            bytea *encoded = DatumGetByteaPP(solved);
+            float bias;
+            double loss;
+            int64_t entries;
+            if (!rec::core::decode_solved_row(VARDATA_ANY(encoded), VARSIZE_ANY_EXHDR(encoded), out.k, &bias,
+                                              out.factors->data() + size_t(row) * k, &loss, &entries))
+                elog(ERROR, "a worker solved row %lld into %zu bytes, not %zu", (long long) id,
+                     VARSIZE_ANY_EXHDR(encoded), rec::core::solved_row_bytes(out.k));
+            (*out.bias)[size_t(row)] = bias;
             if (out.losses)
-                out.losses[row] = v[k + 1];
+                out.losses[row] = loss;
             if (out.entries)
-                out.entries[row] = int32(v[k + 2]);
+                out.entries[row] = int32(entries);
             ++out.solved;
         }
         SPI_freetuptable(SPI_tuptable);
     }
     SPI_cursor_close(portal);
     end_spi(spi);
-    pfree(half_step);
 }
 
 // What write_user_rows needs: the trained model and the source's rows by user.
@@ -307,6 +334,36 @@ write_user_rows(int64 model_id, void *arg)
 
 }  // namespace
 
+}  // namespace rec::pg
+
+// rec.distributed_factors(token bigint) RETURNS SETOF bytea: the half-step this backend is sending,
+// in chunks of 1 MB, for broadcast_intermediate_result (value per call: no chunk is held twice).
+PGREC_FUNCTION(rec_distributed_factors)
+{
+    using rec::pg::published;
+    FuncCallContext *calls;
+    if (SRF_IS_FIRSTCALL())
+    {
+        calls = SRF_FIRSTCALL_INIT();
+        if (published.data == nullptr || published.token != PG_GETARG_INT64(0))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("no distributed half-step %lld is being sent by this session",
+                                   (long long) PG_GETARG_INT64(0)),
+                            errhint("rec.distributed_factors is called by rec.train on a Citus coordinator.")));
+    }
+    calls = SRF_PERCALL_SETUP();
+    const size_t at = size_t(calls->call_cntr) * rec::pg::kChunkBytes;
+    if (published.data == nullptr || at >= published.size)
+        SRF_RETURN_DONE(calls);
+    const size_t bytes = Min(rec::pg::kChunkBytes, published.size - at);
+    bytea *chunk = (bytea *) palloc(VARHDRSZ + bytes);
+    SET_VARSIZE(chunk, VARHDRSZ + bytes);
+    memcpy(VARDATA(chunk), published.data + at, bytes);
+    SRF_RETURN_NEXT(calls, PointerGetDatum(chunk));
+}
+
+namespace rec::pg {
+
 bool
 train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpec &source, const RunOptions &run,
                   const char *coordinator_only)
@@ -339,6 +396,8 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
             why_not = coordinator_only;
         else if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
             why_not = "row-level security applies to the caller";
+        else if (citus_coordinator_holds_shards(relid))
+            why_not = "the coordinator holds shards of it (the factors are sent to the workers only)";
         else if (user_kind != IdKind::Integer || item_kind != IdKind::Integer)
             why_not = "its ids are not integers (text and uuid ids train on one node)";
         else if (strcmp(quote_identifier(distributed_by), q.user_col) != 0)
@@ -391,6 +450,7 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
             token = uint64(MyProcPid) << 32 ^ uint64(GetCurrentTimestamp());
     });
     BackendHooks hooks(spec.iterations);
+    const WorkerThreads workers;  // for the Gram matrices computed here
     rec::core::HalfStepInputs in;
     in.kind = model.kind;
     in.als = spec.als;
@@ -407,7 +467,17 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
         in.other_bias = (by_user ? model.item_bias : model.user_bias).data();
         in.own_factors = (by_user ? model.user_factors : model.item_factors).data();
         in.own_bias = (by_user ? model.user_bias : model.item_bias).data();
-        const std::vector<char> packed = rec::core::pack_half_step(in);
+        // YᵀY + λI once, here, with this run's threads, rather than in every worker backend.
+        std::vector<float> gram;
+        if (implicit)
+        {
+            rec::core::ImplicitParams p = spec.ials;
+            p.threads = workers.threads();
+            gram =
+                rec::core::ImplicitHalfStep(by_user ? model.item_factors : model.user_factors, in.other_rows, p, hooks)
+                    .gram();
+            in.gram = gram.data();
+        }
         SideResults out{by_user ? &users : &items,
                         by_user ? &model.user_factors : &model.item_factors,
                         by_user ? &model.user_bias : &model.item_bias,
@@ -416,7 +486,7 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
                         by_user ? nullptr : item_counts.data()};
         // The source is read as the caller, the run's copy by item as its owner.
         pg_call([&] {
-            run_half_step(by_user ? user_rows : item_rows, by_user ? SpiRole::Caller : SpiRole::Owner, packed, out);
+            run_half_step(by_user ? user_rows : item_rows, by_user ? SpiRole::Caller : SpiRole::Owner, in, out);
         });
     };
     const double unobserved = double(users.size()) * double(items.size()) - double(st.nnz);

@@ -114,6 +114,12 @@ expect_distributed_equals_single_node(ModelKind kind, Solver solver)
             in.other_bias = (by_user ? m.item_bias : m.user_bias).data();
             in.own_factors = (by_user ? m.user_factors : m.item_factors).data();
             in.own_bias = (by_user ? m.user_bias : m.item_bias).data();
+            std::vector<float> gram;
+            if (implicit)
+            {
+                gram = ImplicitHalfStep(by_user ? m.item_factors : m.user_factors, in.other_rows, in.ials, none).gram();
+                in.gram = gram.data();
+            }
             double loss;
             solve_side(r, by_user, in, m, loss);
             if (::testing::Test::HasFatalFailure())
@@ -152,6 +158,9 @@ TEST(DistributedStep, UnknownRowsAndIdsAndBadBuffersAreRefused)
     in.other_ids = in.own_ids = ids;
     in.other_factors = in.own_factors = factors;
     in.other_bias = in.own_bias = bias;
+    EXPECT_THROW(pack_half_step(in), std::invalid_argument);  // implicit ALS without its Gram matrix
+    const float gram[] = {1, 0, 0, 1};
+    in.gram = gram;
     std::vector<char> packed = pack_half_step(in);
     NoHostHooks none;
     const RowSolver solver(packed.data(), packed.size(), none);
