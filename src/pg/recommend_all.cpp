@@ -5,6 +5,7 @@
 #include "pg/bulk_insert.hpp"
 #include "pg/host_hooks.hpp"
 #include "pg/ids.hpp"
+#include "pg/replicas.hpp"
 #include "pg/safe_sql.hpp"
 #include "pg/serving.hpp"
 #include "pg/settings.hpp"
@@ -98,6 +99,12 @@ PGREC_FUNCTION(rec_recommend_all)
 
     // The target is a new table, named as the caller would name it.
     const char *quoted_target = rec::pg::new_table_name(text_to_cstring(PG_GETARG_TEXT_PP(2)), "target_table");
+    // A version installed on the Citus workers (rec.distribute_model): each worker writes its users'
+    // lists into a table distributed like the source.
+    rec::pg::ReplicaRoute route;
+    if (!PG_ARGISNULL(0) && PG_ARGISNULL(3) && PG_ARGISNULL(4) && rec::pg::replica_route(m->model_id, &route))
+        PG_RETURN_INT64(rec::pg::recommend_all_on_workers(route, rec::pg::text_arg(fcinfo, 0), int32(n), quoted_target,
+                                                          m->user_type, m->item_type));
     // The id columns have the types of the training source's. Created as the caller, who owns it.
     const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller);
     rec::pg::run_sql(spi,

@@ -95,6 +95,37 @@ recommend_on_worker(const ReplicaRoute &route, const RecommendCall &call, Tuples
     end_spi(spi);
 }
 
+int64
+recommend_all_on_workers(const ReplicaRoute &route, const char *model, int32 n, const char *target, Oid user_type,
+                         Oid item_type)
+{
+    // As the caller, who owns the new table and reads the source that places its rows.
+    const SpiSession spi = begin_spi(SpiRole::Caller);
+    run_sql(spi,
+            psprintf("CREATE TABLE %s (user_id %s NOT NULL, item_id %s NOT NULL, score pg_catalog.float4 NOT NULL, "
+                     "rank pg_catalog.int4 NOT NULL)",
+                     target, format_type_extended(user_type, -1, FORMAT_TYPE_FORCE_QUALIFY),
+                     format_type_extended(item_type, -1, FORMAT_TYPE_FORCE_QUALIFY)),
+            0, nullptr, nullptr, SPI_OK_UTILITY);
+    run_sql(spi,
+            psprintf("SELECT pg_catalog.create_distributed_table(%s, 'user_id', colocate_with => %s)",
+                     quote_literal_cstr(target), quote_literal_cstr(route.source)),
+            0, nullptr, nullptr, SPI_OK_SELECT);
+    Oid types[] = {INT4OID, TEXTOID};
+    Datum values[] = {Int32GetDatum(n), CStringGetTextDatum(model)};
+    run_sql(spi,
+            psprintf("INSERT INTO %s (user_id, item_id, score, rank) SELECT s.u, r.item_id, r.score, "
+                     "CAST(r.rank AS pg_catalog.int4) FROM (SELECT %s AS u FROM %s GROUP BY %s) s CROSS JOIN LATERAL "
+                     "rec.recommend(s.u, $1, $2) WITH ORDINALITY AS r(item_id, score, rank)",
+                     target, route.user_column, route.source, route.user_column),
+            2, types, values, SPI_OK_INSERT);
+    const int64 written = int64(SPI_processed);
+    end_spi(spi);
+    ereport(NOTICE, (errmsg("recommend_all: the Citus workers wrote %lld rows, each for the users of its shards",
+                            (long long) written)));
+    return written;
+}
+
 }  // namespace rec::pg
 
 namespace {

@@ -39,4 +39,10 @@ struct RecommendCall
 // into `store`.
 void recommend_on_worker(const ReplicaRoute &route, const RecommendCall &call, Tuplestorestate *store, TupleDesc desc);
 
+// rec.recommend_all for a replicated version: creates `target` (quoted, new) as a table distributed
+// like the source, its user_id column of `user_type`, and has every worker write the lists of its
+// own users (a pushed-down INSERT … SELECT calling rec.recommend on each worker); returns the rows.
+int64 recommend_all_on_workers(const ReplicaRoute &route, const char *model, int32 n, const char *target, Oid user_type,
+                               Oid item_type);
+
 }  // namespace rec::pg
