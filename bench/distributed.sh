@@ -6,7 +6,8 @@
 # seconds, seconds per iteration (from the last iteration's NOTICE), the bytes the loopback interface
 # carried during the call (every node talks over 127.0.0.1: that is the traffic between nodes, plus a
 # few hundred bytes of psql), and the coordinator backend's peak private memory (RssAnon sampled every
-# 20 ms: the shared buffers it touches are not its own) against the interactions' size.
+# 20 ms: the shared buffers it touches are not its own) against the interactions' size, the CPU
+# seconds of that backend and of the whole machine (every node: /proc/stat) during the call.
 # Run as root (it starts the servers as postgres) or as the user who runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,18 +45,19 @@ INSERT INTO events SELECT * FROM plain;
 VACUUM ANALYZE plain;
 SQL
 echo "data: $data, $(node 0 -c "SELECT count(*) FROM plain") interactions, plain table $(node 0 -c "SELECT pg_size_pretty(pg_total_relation_size('plain'))")"
-echo "source | algorithm | training s (train_seconds) | wall s | s per iteration | MB over loopback | coordinator backend peak private memory"
+echo "source | algorithm | training s (train_seconds) | wall s | s per iteration | MB over loopback | coordinator backend peak private memory | coordinator backend CPU s | machine CPU s (all nodes)"
 loopback_bytes() { awk '$1 == "lo:" { print $10 }' /proc/net/dev; }
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 for algorithm in als ials; do
     for source in plain events; do
         # A fresh connection per run; a sampler reads its backend's RssAnon while the training runs.
         flag=$(mktemp) samples=$(mktemp) pidfile=$(mktemp)
-        before=$(loopback_bytes)
+        before=$(loopback_bytes) busy_before=$(busy_ticks)
         out=$(node 0 2>&1 <<SQL
 SET client_min_messages = notice;
 \\pset tuples_only on
 SELECT pg_backend_pid() \\g $pidfile
-\\! (pid=\$(tr -d ' \\n' < $pidfile); while [ -e $flag ]; do grep RssAnon /proc/\$pid/status >> $samples; sleep 0.02; done) >/dev/null 2>&1 </dev/null &
+\\! (pid=\$(tr -d ' \\n' < $pidfile); while [ -e $flag ]; do grep RssAnon /proc/\$pid/status >> $samples; awk '{ print "cpu", \$14 + \$15 }' /proc/\$pid/stat >> $samples; sleep 0.02; done) >/dev/null 2>&1 </dev/null &
 \\set started \`date +%s.%N\`
 CALL rec.train('m_${source}_$algorithm', '$source', algorithm => '$algorithm', factors => 64, iterations => 10);
 \\set ended \`date +%s.%N\`
@@ -63,10 +65,12 @@ SELECT 'train_seconds', round(train_seconds::numeric, 2) FROM rec.models WHERE n
 SELECT 'wall', round((:ended - :started)::numeric, 2);
 SQL
 )
-        moved=$(( $(loopback_bytes) - before ))
+        moved=$(( $(loopback_bytes) - before )) busy=$(( $(busy_ticks) - busy_before ))
         rm -f "$flag" "$pidfile"; sleep 0.1
-        peak=$(awk '{ if ($2 > m) m = $2 } END { printf "%.0f MB", m / 1024 }' "$samples"); rm -f "$samples"
+        peak=$(awk '$1 == "RssAnon:" { if ($2 > m) m = $2 } END { printf "%.0f MB", m / 1024 }' "$samples")
+        coordinator_cpu=$(awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { c = $2 } END { printf "%.1f", c / hz }' "$samples")
+        rm -f "$samples"
         per_iteration=$(grep -oE 'iteration 10/10: .*, ([0-9.]+) s' <<<"$out" | grep -oE '[0-9.]+ s$' | awk '{ printf "%.2f", $1 / 10 }')
-        echo "$source | $algorithm | $(awk -F'|' '$1 == "train_seconds" { print $2 }' <<<"$out") | $(awk -F'|' '$1 == "wall" { print $2 }' <<<"$out") | $per_iteration | $(awk -v b="$moved" 'BEGIN { printf "%.1f", b / 1e6 }') | $peak"
+        echo "$source | $algorithm | $(awk -F'|' '$1 == "train_seconds" { print $2 }' <<<"$out") | $(awk -F'|' '$1 == "wall" { print $2 }' <<<"$out") | $per_iteration | $(awk -v b="$moved" 'BEGIN { printf "%.1f", b / 1e6 }') | $peak | $coordinator_cpu | $(awk -v t="$busy" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')"
     done
 done

@@ -495,7 +495,7 @@ COMMENT ON FUNCTION @extschema@.distributed_solve_row IS 'pg_recommend: internal
 -- workers, at which revision, and how their users are placed. Only pg_recommend writes it; rec.recommend
 -- on the coordinator reads it to hand a known user's call to the worker holding the user's shard.
 CREATE TABLE @extschema@.replicas (
-    model_id    bigint PRIMARY KEY REFERENCES @extschema@.model_versions ON DELETE CASCADE,
+    model_id    bigint PRIMARY KEY,     -- a row whose version was dropped is ignored (joined with model_versions)
     revision    integer NOT NULL,   -- the version's revision installed (a refresh after it stops the hand-off)
     source      text NOT NULL,      -- the distributed table placing the users, schema-qualified
     user_column text NOT NULL,      -- its distribution column, quoted

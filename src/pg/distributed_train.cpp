@@ -373,7 +373,8 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
     Oid relid = InvalidOid, user_type = InvalidOid, item_type = InvalidOid;
     const bool implicit = spec.algorithm == Algorithm::ImplicitAls;
     pg_call([&] {
-        if (source.relation == nullptr)
+        // Without Citus in the database there is nothing to ask (and read_source resolves the name).
+        if (source.relation == nullptr || !OidIsValid(get_extension_oid("citus", true)))
             return;  // read_source says what is wrong
         relid = readable_relation(source.relation, &q.source);
         distributed_by = citus_distribution_column(relid);

@@ -1,7 +1,7 @@
 -- Models are ordinary, durable tables; training reads with the caller's rights and row-level
 -- security; only pg_recommend writes the model tables; only a model's owner may drop it.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 SET LOCAL client_min_messages = warning;
 
 SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
@@ -15,7 +15,7 @@ SELECT has_table('rec', 'impressions', 'the lists shown to users are stored in a
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.impressions'::regclass),
           'impressions are readable only as their model is (row-level security)');
 SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 7,
+           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 8,
           'the model tables are WAL-logged (not unlogged or temporary), so they survive crashes and replicate');
 SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 9,
           'model tables and their sequences are marked for pg_dump');
@@ -42,6 +42,10 @@ SELECT throws_ok($$INSERT INTO rec.user_factors VALUES (1, 1, 0, '{}', '{}')$$, 
 SELECT throws_ok($$DELETE FROM rec.model_versions$$, '42501', NULL, 'users cannot delete model rows directly');
 SELECT throws_ok($$INSERT INTO rec.impressions VALUES ('alice_model', 1, '1', '{1}', now(), 'recommend')$$, '42501',
                  NULL, 'nor write impressions directly, even of their own model (only pg_recommend does)');
+SELECT throws_ok($$INSERT INTO rec.replicas VALUES (1, 0, 'x', 'y', 'integer', 1)$$, '42501', NULL,
+                 'nor claim that a version is installed on Citus workers (only rec.distribute_model does)');
+SELECT throws_ok($$SELECT rec.install_replica('{}', '[]', '[]', '[]', 1)$$, '42501', NULL,
+                 'nor run the install that rec.distribute_model runs on workers');
 
 SET LOCAL ROLE rec_bob;
 SELECT throws_ok($$CALL rec.train('bob_model', 'plays')$$, '42501', NULL,
