@@ -116,7 +116,6 @@ sleep 0.3
 answered="$(( $(calls 1) - before1 )) $(( $(calls 2) - before2 ))"
 check "user 7's call is answered by the worker holding its shard (node $owner), and only there (the workers' logs)" \
     "$answered" "$([ "$owner" = 1 ] && echo "1 0" || echo "0 1")"
-for n in 1 2; do node "$n" -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null; done
 check "each worker's shared cache holds the version once" \
     "$(for n in 1 2; do node "$n" -c "SELECT count(*) FROM rec.cache_status() c JOIN rec.model_versions v USING (model_id)
                                       WHERE v.name = 'dist_ials'"; done | tr '\n' ' ')" "1 1 "
@@ -133,6 +132,16 @@ check "recommend_all of the distributed version writes a distributed table equal
                                         UNION ALL (SELECT * FROM all_plain EXCEPT SELECT * FROM all_dist)) d" | tr '\n' ' ')" \
     "9430 1 9430 0 "
 
+before=$(top10 dist_bpr)
+check "a version trained on the coordinator (bpr) is distributed for serving the same way, with the same lists" \
+    "$(node 0 -c "SELECT rec.distribute_model('dist_bpr')")|$(top10 dist_bpr)" "2|$before"
+before1=$(calls 1) before2=$(calls 2)
+node 0 -c "SET client_min_messages = warning; SELECT rec.refresh_users('dist_ials', ARRAY[7]);
+           SELECT count(*) FROM rec.recommend(7, 10, 'dist_ials')" >/dev/null
+check "after a refresh changes the version, the coordinator answers itself (no worker is asked)" \
+    "$(( $(calls 1) - before1 )) $(( $(calls 2) - before2 ))" "0 0"
+
+for n in 1 2; do node "$n" -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null; done
 check "evaluate on a distributed test source equals evaluate on a plain one" \
     "$(node 0 -c "SET client_min_messages = warning;
                   SELECT string_agg(metric || '=' || round(value::numeric, 10), ' ' ORDER BY metric)
