@@ -19,6 +19,9 @@ make -s unittest
 suite "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 make -s sanitize
 open_tree_to_postgres
+# pgvector for the rec.export_vectors test, built from ../shared/vendor when missing (scripts/pgvector.sh).
+source scripts/pgvector.sh
+ensure_pgvector || true
 suite "pg_regress and isolation tests in a throw-away cluster (pg_virtualenv)"
 # As root, pg_virtualenv runs the server as postgres and the command as root with PGUSER set;
 # -t keeps the cluster in a temporary folder, so a run killed halfway leaves no
@@ -52,6 +55,12 @@ pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buf
     PGDATABASE=pgtap_tests bash test/shell/local_cache.sh || status=1
     suite "streaming example page in headless Chromium (examples/streaming)"
     PGDATABASE=pgtap_tests bash test/shell/streaming_page.sh || status=1
+    suite "factors exported to pgvector (rec.export_vectors)"
+    if [ -f "$(pg_config --sharedir)/extension/vector.control" ]; then
+        PGDATABASE=pgtap_tests bash test/shell/pgvector.sh || status=1
+    else
+        echo "skipped: pgvector is not installed (see the line above)"
+    fi
     suite ""
     exit $status
 '

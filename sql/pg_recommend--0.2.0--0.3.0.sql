@@ -518,3 +518,14 @@ LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'rec_install_replica';
 REVOKE ALL ON FUNCTION @extschema@.install_replica(jsonb, jsonb, jsonb, jsonb, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.install_replica IS 'pg_recommend: internal, run by rec.distribute_model on each Citus worker: replaces the worker''s copy of a model with the version given';
+
+-- Factors as pgvector vectors (issue 16): the deployed version's item (or user) factors written to a new
+-- table (id, embedding vector(k + 2)) with the biases folded in, so that the inner product of a user's
+-- and an item's vectors is rec.predict's score (before explicit ratings are clipped to their range):
+-- user [p_u, b_u + μ, 1], item [q_i, 1, b_i] (μ and the biases are 0 for ials). pgvector's <#> is the
+-- negative inner product, so ORDER BY embedding <#> user_vector ranks as rec.recommend does.
+CREATE FUNCTION @extschema@.export_vectors(model text, target_table text, side text DEFAULT 'item')
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'rec_export_vectors';
+COMMENT ON FUNCTION @extschema@.export_vectors IS 'pg_recommend: the deployed version''s item (or user) factors as pgvector vectors in a new table (id, embedding), biases folded in so that the inner product of a user and an item is the predicted score';
