@@ -14,6 +14,8 @@ export -f suite
 suite "installing packages and building"
 install_packages
 build_and_install
+suite "the PGXN META.json"
+bash test/shell/meta_json.sh
 suite "unit tests (GoogleTest)"
 make -s unittest
 suite "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
