@@ -52,8 +52,7 @@ flush(BulkInsert *bulk)
         for (int s = 0; s < bulk->filled; ++s)
         {
             ResetExprContext(econtext);
-            List *recheck =
-                ExecInsertIndexTuples(bulk->result, bulk->slots[s], bulk->estate, false, false, nullptr, NIL);
+            List *recheck = REC_EXEC_INSERT_INDEX_TUPLES(bulk->result, bulk->slots[s], bulk->estate);
             list_free(recheck);
         }
     }

@@ -46,3 +46,5 @@ extern "C" {
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 }
+
+#include "pg/pg_compat.hpp"

@@ -22,7 +22,7 @@ new_table_name(const char *name, const char *argument)
 {
     if (name == nullptr)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", argument)));
-    List *names = stringToQualifiedNameList(name);
+    List *names = REC_STRING_TO_QUALIFIED_NAME_LIST(name);
     RangeVar *target = makeRangeVarFromNameList(names);
     const Oid schema = RangeVarGetCreationNamespace(target);
     if (OidIsValid(get_relname_relid(target->relname, schema)))
@@ -35,7 +35,7 @@ new_table_name(const char *name, const char *argument)
 Oid
 readable_relation(const char *name, const char **quoted)
 {
-    RangeVar *range = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+    RangeVar *range = makeRangeVarFromNameList(REC_STRING_TO_QUALIFIED_NAME_LIST(name));
     const Oid relid = RangeVarGetRelid(range, AccessShareLock, false);
     const char relkind = get_rel_relkind(relid);
     if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_VIEW &&

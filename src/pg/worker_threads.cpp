@@ -25,7 +25,7 @@ struct WorkerPool
     pg_atomic_uint32 workers_in_use;  // summed over every session's lease
     pg_atomic_uint32 runs;            // leases held now, each session's counted once
     int slot_count;
-    LeaseSlot slots[FLEXIBLE_ARRAY_MEMBER];  // one per backend, by MyBackendId
+    LeaseSlot slots[FLEXIBLE_ARRAY_MEMBER];  // one per backend, by REC_MY_BACKEND_INDEX()
 };
 
 WorkerPool *pool = nullptr;  // null unless loaded by shared_preload_libraries
@@ -75,7 +75,8 @@ start_shared_memory()
 LeaseSlot *
 my_slot()
 {
-    return (MyBackendId >= 1 && MyBackendId <= pool->slot_count) ? &pool->slots[MyBackendId - 1] : nullptr;
+    const int index = REC_MY_BACKEND_INDEX();
+    return (index >= 0 && index < pool->slot_count) ? &pool->slots[index] : nullptr;
 }
 
 void
