@@ -79,6 +79,13 @@ else
     bash -c "$tap_command" || exit 1
 fi
 rm -rf "$tap_dir"
+suite "PostgreSQL 17 and 18 in Debian chroots: pg_regress, isolation, pgTAP (scripts/chroots.sh)"
+source scripts/chroots.sh
+for suite_and_major in trixie:17 sid:18; do
+    if ensure_chroot "${suite_and_major%:*}" "${suite_and_major#*:}"; then
+        run_chroot_suite "${suite_and_major%:*}" "${suite_and_major#*:}"
+    fi
+done
 suite "distributed tests on a three-node Citus cluster (issue 15)"
 source scripts/citus.sh
 if ensure_citus; then

@@ -40,7 +40,9 @@ WITH plain AS (
         FROM lists a JOIN lists b ON a.user_id = b.user_id AND a.item_id < b.item_id GROUP BY a.user_id) x
     UNION ALL
     SELECT 'user_coverage', 1.0)
-SELECT p.metric, round(p.value::numeric, 4) AS plain_sql, abs(m.value - p.value) < 1e-4 * greatest(1, abs(p.value)) AS equal
+-- The values themselves depend on the trained model, which differs in the last bits with the compiler and
+-- Eigen's version (Debian 13 and sid build it differently): only their agreement is printed.
+SELECT p.metric, abs(m.value - p.value) < 1e-4 * greatest(1, abs(p.value)) AS equal
 FROM plain p JOIN m USING (metric) ORDER BY p.metric;
 -- User coverage counts test users the model does not know: 40 known, 2 unknown.
 INSERT INTO beyond_test VALUES (990001, 1, 5), (990002, 2, 5);
