@@ -91,6 +91,8 @@ source scripts/citus.sh
 if ensure_citus; then
     if [ "$(id -u)" = 0 ]; then su postgres -c "bash test/shell/distributed.sh"; else bash test/shell/distributed.sh; fi
 fi
+suite "the Debian package: dpkg-buildpackage, apt-get install, a fresh cluster (test/shell/debian_package.sh)"
+if [ "$(id -u)" = 0 ]; then bash test/shell/debian_package.sh; else echo "skipped: installing a .deb needs root"; fi
 suite "pg_regress under valgrind memcheck: setup, train, serve (./scripts/valgrind.sh runs every file)"
 ./scripts/valgrind.sh setup train serve
 suite ""
