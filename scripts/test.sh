@@ -96,4 +96,4 @@ if [ "$(id -u)" = 0 ]; then bash test/shell/debian_package.sh; else echo "skippe
 suite "pg_regress under valgrind memcheck: setup, train, serve (./scripts/valgrind.sh runs every file)"
 ./scripts/valgrind.sh setup train serve
 suite ""
-echo "every suite passed in $SECONDS s: unit, sanitizers, pg_regress, isolation, pgTAP, shell, TAP, valgrind"
+echo "every suite passed in $SECONDS s: unit, sanitizers, pg_regress, isolation, pgTAP, shell, TAP, PostgreSQL 17/18, Citus, Debian package, valgrind"
