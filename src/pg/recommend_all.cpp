@@ -115,8 +115,8 @@ PGREC_FUNCTION(rec_recommend_all)
                      0, nullptr, nullptr, SPI_OK_UTILITY);
     rec::pg::end_spi(spi);
     // The new table has no index or trigger yet: rows go in by the heap's multi-insert, as COPY does.
-    rec::pg::BulkInsert *bulk = rec::pg::begin_bulk_insert(
-        RangeVarGetRelid(makeRangeVarFromNameList(REC_STRING_TO_QUALIFIED_NAME_LIST(quoted_target)), RowExclusiveLock, false));
+    rec::pg::BulkInsert *bulk = rec::pg::begin_bulk_insert(RangeVarGetRelid(
+        makeRangeVarFromNameList(REC_STRING_TO_QUALIFIED_NAME_LIST(quoted_target)), RowExclusiveLock, false));
 
     // Users per block: up to 4096, fewer when n or `exclude` is large, so that a block's results (8
     // bytes per row) and its users' copies of `exclude` (4 bytes per item) stay within a sixteenth of

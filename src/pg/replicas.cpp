@@ -21,7 +21,10 @@ bool answering_for_coordinator = false;
 bool
 replica_route(int64 model_id, ReplicaRoute *route)
 {
-    if (answering_for_coordinator || !OidIsValid(get_extension_oid("citus", true)))
+    // rec.recommend asks on every call: a server without Citus loaded answers from a GUC lookup (a
+    // hash probe), not from pg_extension's catalogue.
+    if (answering_for_coordinator || GetConfigOption("citus.shard_count", true, false) == nullptr ||
+        !OidIsValid(get_extension_oid("citus", true)))
         return false;
     MemoryContext caller_context = CurrentMemoryContext;
     const SpiSession spi = begin_spi(SpiRole::Owner);
