@@ -6,8 +6,9 @@
 #   ours:   CALL rec.train(...) on the same rows already loaded in a table (wall clock of the whole CALL:
 #           reading, indexing, training, storing the model)
 # then each one's test RMSE on test.txt (mf-predict -e 0; rec.predict, clipped like LIBMF's predictions),
-# and the ratio of the medians. LIBMF is built from its public source outside this repository (never
-# committed): LIBMF=/path/to/dir/with/mf-train. Needs pg_recommend installed and python3-numpy.
+# and the ratio of the medians (a row appended to $OUT/explicit.csv for bench/plots.py). LIBMF is built
+# from its public source outside this repository (never committed): LIBMF=/path/to/dir/with/mf-train.
+# Needs pg_recommend installed and python3-numpy.
 #   LIBMF=... bench/explicit.sh [RUNS] [extra rec.train arguments, e.g. ", iterations => 6"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,4 +52,6 @@ m_ours=\$(median \"\${ours[@]}\"); m_libmf=\$(median \"\${libmf[@]}\")
 echo \"hyperparameters: \$(psql -X -At -c \"SELECT hyperparameters FROM rec.models WHERE name = 'synth' AND deployed\")\"
 echo \"median wall seconds: rec.train \$m_ours, LIBMF \$m_libmf; ratio \$(awk -v a=\$m_ours -v b=\$m_libmf 'BEGIN {printf \"%.2f\", a / b}') (check: <= 1.00)\"
 echo \"test RMSE: rec.train \$our_rmse, LIBMF \$libmf_rmse (check: ours <= LIBMF's)\"
+[ -f $OUT/explicit.csv ] || echo \"iterations,rec_train_s,libmf_s,rec_train_rmse,libmf_rmse\" > $OUT/explicit.csv
+echo \"\$(psql -X -At -c \"SELECT hyperparameters->>'iterations' FROM rec.models WHERE name = 'synth' AND deployed\"),\$m_ours,\$m_libmf,\$our_rmse,\$libmf_rmse\" >> $OUT/explicit.csv
 "

@@ -7,7 +7,8 @@
 #     seconds per iteration, the whole CALL rec.train (reading the table included), and the achieved
 #     GFLOP/s of the half-steps next to Eigen's dense SGEMM GFLOP/s measured in the same run; with
 #     IMPLICIT_PYTHONPATH set (the `implicit` library built from its public source outside this
-#     repository), the same training by implicit (CG, 3 steps) at the same thread counts, and the ratio.
+#     repository), the same training by implicit (CG, 3 steps) at the same thread counts, and the ratio
+#     (also written to $OUT/implicit_synth.csv for bench/plots.py).
 #     implicit's CG calls BLAS (sdot, saxpy) through SciPy: Debian's default is the reference BLAS,
 #     three times slower here than OpenBLAS, so IMPLICIT_LD_LIBRARY_PATH may name a directory with
 #     OpenBLAS's libblas.so.3 (Debian's libopenblas0-pthread, unpacked with dpkg -x) for implicit alone.
@@ -55,6 +56,7 @@ SQL
 if [ $SYNTH = 1 ]; then
   psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE UNLOGGED TABLE synth (user_id int, item_id int, stars real)'
   psql -X -q -v ON_ERROR_STOP=1 -c \"\\copy synth FROM '$OUT/synth10m/train.txt' WITH (DELIMITER ' ')\"
+  echo 'threads,rec_train_s_per_iteration,implicit_s_per_iteration' > $OUT/implicit_synth.csv
   for t in 1 2; do
     if [ -n \"${IMPLICIT_PYTHONPATH:-}\" ]; then
       LD_LIBRARY_PATH=\"${IMPLICIT_LD_LIBRARY_PATH:-}\" PYTHONPATH=\"${IMPLICIT_PYTHONPATH:-}\" /usr/bin/python3 $PWD/bench/implicit_peer.py $OUT/synth10m/train.txt 64 15 \$t cg > $OUT/implicit_\$t
@@ -70,6 +72,7 @@ if [ $SYNTH = 1 ]; then
       theirs=\$(awk '{print \$2}' $OUT/implicit_\$t)
       echo \"    implicit library, same data and settings (confidence alpha * value, CG 3 steps): \$theirs s per iteration; ratio rec.train / implicit \$(awk -v a=\$solve -v b=\$theirs 'BEGIN {printf \"%.2f\", a / 15 / b}')\"
     fi
+    echo \"\$t,\$(awk -v s=\$solve 'BEGIN {printf \"%.3f\", s / 15}'),\$(awk '{print \$2}' $OUT/implicit_\$t 2>/dev/null)\" >> $OUT/implicit_synth.csv
   done
   psql -X -q -At -v ON_ERROR_STOP=1 <<SQL
 SELECT 'interactions ' || n_ratings || ', users ' || n_users || ', items ' || n_items FROM rec.models WHERE name = 'synth_2';

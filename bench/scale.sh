@@ -5,8 +5,8 @@
 # each loaded into a table first. For each: seconds of the whole CALL and per interaction, seconds
 # per iteration, microseconds per interaction and iteration, the peak of memory counted by the run (its NOTICE, the
 # figure rec.max_memory is checked against) and the backend's measured peak (RssAnon sampled every
-# 20 ms), and their ratio. Needs pg_recommend installed, python3-numpy, and for 100 M about 25 GB of disk
-# and 6 GB of memory for the generator.
+# 20 ms), and their ratio (also written to $OUT/scale.csv for bench/plots.py). Needs pg_recommend
+# installed, python3-numpy, and for 100 M about 25 GB of disk and 6 GB of memory for the generator.
 #   bench/scale.sh [sizes, e.g. "1 10 30 100"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buf
     -o "checkpoint_timeout=30min" bash -c "
 set -euo pipefail
 psql -X -q -c 'CREATE EXTENSION pg_recommend'
+echo 'size,interactions,call_seconds,seconds_per_iteration,counted_mb,measured_mb' > $OUT/scale.csv
 printf '%-6s %12s %10s %12s %10s %12s %14s %14s %8s\n' size interactions seconds 'us/int' s/iter 'us/(int*it)' 'counted MB' 'measured MB' ratio
 for size in $SIZES; do
     psql -X -q -c \"DROP TABLE IF EXISTS events; CREATE TABLE events (user_id int, item_id int, value real)\"
@@ -62,6 +63,7 @@ SQL
     measured=\$(( (peak - base) / 1024 ))
     printf '%-6s %12s %10s %12.2f %10.3f %12.3f %14s %14s %8.2f\n' \${size}M \$nnz \$seconds \$(awk -v s=\$seconds -v n=\$nnz 'BEGIN {print s / n * 1e6}') \$(awk -v s=\$solve 'BEGIN {print s / 15}') \
         \$(awk -v s=\$solve -v n=\$nnz 'BEGIN {print s / 15 / n * 1e6}') \$counted \$measured \$(awk -v c=\$counted -v m=\$measured 'BEGIN {print c / m}')
+    echo \"\${size}M,\$nnz,\$seconds,\$(awk -v s=\$solve 'BEGIN {printf \"%.3f\", s / 15}'),\$counted,\$measured\" >> $OUT/scale.csv
     grep -E 'read|trained' $OUT/scale_notices.txt | sed 's/^/    /'
     psql -X -q -c \"SELECT rec.drop_model('scale')\" > /dev/null
 done
