@@ -23,7 +23,7 @@ EXTRA_CLEAN = test/unit/run_unit_tests test/unit/run_unit_tests_sanitized test/i
 
 # The bad-input catalogue: one file per SQL function (test/sql/bad_input_<function>.sql).
 BAD_INPUT = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/bad_input_*.sql)))
-REGRESS = setup train serve serve_filters home_page item_features profile beyond_accuracy ab_test model_health explain lifecycle split tune refresh ids $(BAD_INPUT) garden determinism implicit cancel
+REGRESS = setup train serve serve_filters home_page item_features item_item profile beyond_accuracy ab_test model_health explain lifecycle split tune refresh ids $(BAD_INPUT) garden determinism implicit cancel
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
 # isolationtester specs (test/isolation/specs): concurrent sessions, every interleaving listed.
 ISOLATION = retrain_vs_recommend train_same_model drop_while_serving

@@ -5,11 +5,12 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the build, the tests and the demo need (chromium and psycopg2: the streaming example's
-# browser test; pg_cron: the scheduled-retraining test; debhelper, postgresql-server-dev-all and
-# lintian: building the Debian package; debootstrap: the PostgreSQL 17 and 18 chroots).
+# browser test; numpy: the item-item models' reference computation; pg_cron: the scheduled-retraining
+# test; debhelper, postgresql-server-dev-all and lintian: building the Debian package; debootstrap:
+# the PostgreSQL 17 and 18 chroots).
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 postgresql-common libeigen3-dev
           libgtest-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl valgrind
-          chromium python3-psycopg2 fonts-dejavu-core postgresql-15-cron
+          chromium python3-psycopg2 python3-numpy fonts-dejavu-core postgresql-15-cron
           debhelper postgresql-server-dev-all lintian debootstrap"
 
 install_packages() {

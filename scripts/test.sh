@@ -55,6 +55,8 @@ pg_virtualenv -t -v 15 -o "shared_preload_libraries=pg_recommend" -o "shared_buf
     bash test/shell/update_paths.sh || status=1
     suite "serving without the shared cache"
     PGDATABASE=pgtap_tests bash test/shell/local_cache.sh || status=1
+    suite "item-item models against NumPy on MovieLens-100k (test/shell/item_item_reference.sh)"
+    PGDATABASE=pgtap_tests bash test/shell/item_item_reference.sh || status=1
     suite "streaming example page in headless Chromium (examples/streaming)"
     PGDATABASE=pgtap_tests bash test/shell/streaming_page.sh || status=1
     suite "factors exported to pgvector (rec.export_vectors)"

@@ -3,7 +3,8 @@
 -- (explicit ALS by variational Bayes), solver and cg_steps now apply to explicit ALS too, the
 -- factor tables' arrays are stored without compression, and similar_items, recommend_for_items
 -- and recommend_all take candidates and exclude, as recommend does; rec.profile, cleaning and the
--- bias report; A/B tests, impressions and online metrics.
+-- bias report; A/B tests, impressions and online metrics; item-item models (ease, itemknn) and
+-- their weights table.
 \echo Use "ALTER EXTENSION pg_recommend UPDATE TO '0.3.0'" to load this file. \quit
 
 -- Factor and id arrays barely compress: stored out of line without a compression attempt (storing a
@@ -28,6 +29,26 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.feature_weights', '');
 COMMENT ON TABLE @extschema@.feature_weights IS 'pg_recommend: per model version trained with item_features, each feature''s weights to item factors and bias (the intercept as the empty feature)';
 GRANT SELECT ON @extschema@.feature_weights TO PUBLIC;
 
+-- Item-item models (rec.train's algorithm 'ease' and 'itemknn'): one row per item of a version, the
+-- item's weights towards other items (a user's score for item j sums x_ui * weight over the user's
+-- items i). neighbours are item indexes (positions in item_id order); NULL: a dense row, one weight
+-- per item in that order.
+CREATE TABLE @extschema@.item_weights (
+    model_id   bigint NOT NULL,
+    item_id    bigint NOT NULL,
+    neighbours integer[],
+    weights    real[] NOT NULL,
+    PRIMARY KEY (model_id, item_id)
+);
+ALTER TABLE @extschema@.item_weights ALTER COLUMN neighbours SET STORAGE EXTERNAL,
+    ALTER COLUMN weights SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.item_weights ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.item_weights FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = item_weights.model_id));
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_weights', '');
+COMMENT ON TABLE @extschema@.item_weights IS 'pg_recommend: per version of an item-item model (ease, itemknn), each item''s weights towards other items (neighbours as item indexes in item_id order; NULL: every item)';
+GRANT SELECT ON @extschema@.item_weights TO PUBLIC;
+
 DROP PROCEDURE @extschema@.train(text, text, text, text, text, text, integer, integer, double precision, bigint,
                                  double precision, double precision, double precision, integer, text,
                                  double precision, boolean, boolean, text, boolean, boolean);
@@ -38,9 +59,9 @@ CREATE PROCEDURE @extschema@.train(
     item_column    text DEFAULT 'item_id',
     rating_column  text DEFAULT 'rating',
     algorithm      text DEFAULT 'als',
-    factors        integer DEFAULT 64,
-    iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr
-    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
+    factors        integer DEFAULT 64,              -- als, ials, bpr (ignored by ease and itemknn)
+    iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr (not ease, itemknn)
+    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr, 250 for ease
     seed           bigint DEFAULT 42,
     bias_regularization       double precision DEFAULT NULL,  -- als; NULL: 0
     unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 5
@@ -60,7 +81,9 @@ CREATE PROCEDURE @extschema@.train(
     item_features  text DEFAULT NULL,               -- (item id, feature text [, weight real]): cold-start items
     min_user_interactions integer DEFAULT NULL,     -- cleaning: drop users and items below these until
     min_item_interactions integer DEFAULT NULL,     --   none is (a k-core), after
-    max_user_interactions integer DEFAULT NULL)     --   dropping users above this (bots)
+    max_user_interactions integer DEFAULT NULL,     --   dropping users above this (bots)
+    neighbours     integer DEFAULT NULL,            -- itemknn: each item's kept neighbours (NULL: 200); ease: 0 (NULL) keeps every weight
+    similarity     text DEFAULT NULL)               -- itemknn: 'cosine' (NULL), 'bm25' or 'tfidf', as the implicit library's
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 COMMENT ON PROCEDURE @extschema@.train IS 'pg_recommend: train a new version of a recommender model from a table or view';
 

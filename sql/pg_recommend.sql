@@ -168,6 +168,26 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.feature_weights', '');
 COMMENT ON TABLE @extschema@.feature_weights IS 'pg_recommend: per model version trained with item_features, each feature''s weights to item factors and bias (the intercept as the empty feature)';
 GRANT SELECT ON @extschema@.feature_weights TO PUBLIC;
 
+-- Item-item models (rec.train's algorithm 'ease' and 'itemknn'): one row per item of a version, the
+-- item's weights towards other items (a user's score for item j sums x_ui * weight over the user's
+-- items i). neighbours are item indexes (positions in item_id order); NULL: a dense row, one weight
+-- per item in that order.
+CREATE TABLE @extschema@.item_weights (
+    model_id   bigint NOT NULL,
+    item_id    bigint NOT NULL,
+    neighbours integer[],
+    weights    real[] NOT NULL,
+    PRIMARY KEY (model_id, item_id)
+);
+ALTER TABLE @extschema@.item_weights ALTER COLUMN neighbours SET STORAGE EXTERNAL,
+    ALTER COLUMN weights SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.item_weights ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON @extschema@.item_weights FOR SELECT USING (
+    EXISTS (SELECT 1 FROM @extschema@.model_versions v WHERE v.model_id = item_weights.model_id));
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_weights', '');
+COMMENT ON TABLE @extschema@.item_weights IS 'pg_recommend: per version of an item-item model (ease, itemknn), each item''s weights towards other items (neighbours as item indexes in item_id order; NULL: every item)';
+GRANT SELECT ON @extschema@.item_weights TO PUBLIC;
+
 -- Training.
 CREATE PROCEDURE @extschema@.train(
     model          text,
@@ -176,9 +196,9 @@ CREATE PROCEDURE @extschema@.train(
     item_column    text DEFAULT 'item_id',
     rating_column  text DEFAULT 'rating',
     algorithm      text DEFAULT 'als',
-    factors        integer DEFAULT 64,
-    iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr
-    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr
+    factors        integer DEFAULT 64,              -- als, ials, bpr (ignored by ease and itemknn)
+    iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr (not ease, itemknn)
+    regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr, 250 for ease
     seed           bigint DEFAULT 42,
     bias_regularization       double precision DEFAULT NULL,  -- als; NULL: 0
     unweighted_regularization double precision DEFAULT NULL,  -- als; NULL: 5
@@ -198,7 +218,9 @@ CREATE PROCEDURE @extschema@.train(
     item_features  text DEFAULT NULL,               -- (item id, feature text [, weight real]): cold-start items
     min_user_interactions integer DEFAULT NULL,     -- cleaning: drop users and items below these until
     min_item_interactions integer DEFAULT NULL,     --   none is (a k-core), after
-    max_user_interactions integer DEFAULT NULL)     --   dropping users above this (bots)
+    max_user_interactions integer DEFAULT NULL,     --   dropping users above this (bots)
+    neighbours     integer DEFAULT NULL,            -- itemknn: each item's kept neighbours (NULL: 200); ease: 0 (NULL) keeps every weight
+    similarity     text DEFAULT NULL)               -- itemknn: 'cosine' (NULL), 'bm25' or 'tfidf', as the implicit library's
 LANGUAGE C AS 'MODULE_PATHNAME', 'rec_train';
 CREATE PROCEDURE @extschema@.tune(
     model             text,

@@ -95,7 +95,8 @@ beyond_accuracy(const FactorModelView &model, const std::vector<std::vector<int3
     m.popularity = popularity / double(lists);
     m.long_tail = tail / slots;
     m.exposure_gini = gini(exposure);
-    m.diversity = diverse_lists ? diversity / double(diverse_lists) : 0.0;
+    // Without item factors (item-item models) there is no cosine to measure lists by.
+    m.diversity = k == 0 ? std::nan("") : diverse_lists ? diversity / double(diverse_lists) : 0.0;
 }
 
 }  // namespace
@@ -122,12 +123,23 @@ RankingMetrics
 ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test, int k, int threads,
                 HostHooks &hooks, const int32_t *item_counts)
 {
+    Recommender recommender;
+    recommender.factors = model;
+    recommender.seen = {seen.offsets, seen.items, nullptr};
+    return ranking_metrics(recommender, test, k, threads, hooks, item_counts);
+}
+
+RankingMetrics
+ranking_metrics(const Recommender &recommender, const TestPositives &test, int k, int threads, HostHooks &hooks,
+                const int32_t *item_counts)
+{
+    const FactorModelView &model = recommender.factors;
+    const UserItemsView &seen = recommender.seen;
     if (k < 1)
         throw std::invalid_argument("k must be at least 1");
     threads = resolve_threads(threads);
     const size_t users = model.users;
     const size_t catalogue = model.items;
-    const ItemFactorsView items = model.item_view();
     std::vector<UserScore> scores(users);
     std::vector<std::vector<int32_t>> tops(users);
     // Hits happen only within the catalogue, and a cutoff never exceeds a user's positives (catalogue
@@ -142,7 +154,9 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
     }
     std::vector<double> costs(users);
     for (size_t u = 0; u < users; ++u)
-        costs[u] = test.offsets[u + 1] > test.offsets[u] ? double(catalogue) * (model.k + 2) : 1.0;
+        costs[u] = test.offsets[u + 1] > test.offsets[u]
+                       ? double(catalogue) * (model.k + 2 + (recommender.item_item() ? double(seen.of(u).count) : 0))
+                       : 1.0;
     const auto bounds = chunk_boundaries(costs, 5.0e7 * threads);
     parallel_rows(bounds, threads, hooks, [&](size_t u, int) {
         const size_t t_begin = test.offsets[u], t_end = test.offsets[u + 1];
@@ -152,8 +166,7 @@ ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const T
         std::vector<int32_t> positives(test.items.begin() + ptrdiff_t(t_begin), test.items.begin() + ptrdiff_t(t_end));
         std::sort(positives.begin(), positives.end());
         positives.erase(std::unique(positives.begin(), positives.end()), positives.end());
-        const auto best = top_n(items, model.user_factors + u * size_t(model.k), 0.0f, seen.items + seen.offsets[u],
-                                seen_count, size_t(k));
+        const auto best = recommender.rank_for_user(u, {seen.items + seen.offsets[u], seen_count}, size_t(k));
         UserScore &s = scores[u];
         s.evaluated = true;
         s.positives = double(positives.size());

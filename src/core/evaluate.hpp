@@ -32,6 +32,7 @@
 
 #include "core/factor_model.hpp"
 #include "core/parallel.hpp"
+#include "core/recommender.hpp"
 
 namespace rec::core {
 
@@ -60,7 +61,12 @@ struct SeenItemsView
     const int32_t *items = nullptr;
 };
 
-// item_counts (each item's training interactions) may be null: no beyond-accuracy metrics.
+// item_counts (each item's training interactions) may be null: no beyond-accuracy metrics. Each user's
+// training items (model.seen) are left out of their ranking. Item-item models have no item factors:
+// their diversity is NaN.
+RankingMetrics ranking_metrics(const Recommender &model, const TestPositives &test, int k, int threads,
+                               HostHooks &hooks, const int32_t *item_counts = nullptr);
+// A factor model with its users' training items.
 RankingMetrics ranking_metrics(const FactorModelView &model, const SeenItemsView &seen, const TestPositives &test,
                                int k, int threads, HostHooks &hooks, const int32_t *item_counts = nullptr);
 

@@ -22,6 +22,8 @@ enum class ModelKind : int32_t
     ExplicitAls,
     ImplicitAls,
     Bpr,
+    Ease,  // item-item kinds: no factors (k = 0); see core/item_item.hpp and core/recommender.hpp
+    ItemKnn,
 };
 
 // How implicit ALS turns a value r into a confidence c (the weight of the cell's squared error) and a

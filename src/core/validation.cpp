@@ -50,24 +50,32 @@ double
 validation_metric(const ValidationSet &set, const FactorModel &model, const Interactions &train, int threads,
                   HostHooks &hooks)
 {
-    FactorModelView view = model.view();
+    // The training items, left out of each user's ranking, with int64 offsets as the views take them.
+    std::vector<int64_t> offsets(train.by_user.offsets.begin(), train.by_user.offsets.end());
+    Recommender recommender;
+    recommender.factors = model.view();
+    recommender.seen = {offsets.data(), train.by_user.columns.data(), train.by_user.values.data()};
+    return validation_metric(set, recommender, threads, hooks);
+}
+
+double
+validation_metric(const ValidationSet &set, const Recommender &model, int threads, HostHooks &hooks)
+{
     if (set.explicit_ratings)
     {
-        view.clip = true;
-        view.rating_min = set.rating_min;
-        view.rating_max = set.rating_max;
+        Recommender clipped = model;
+        clipped.factors.clip = true;
+        clipped.factors.rating_min = set.rating_min;
+        clipped.factors.rating_max = set.rating_max;
         double squared = 0;
         for (size_t r = 0; r < set.ratings.size(); ++r)
         {
-            const double error = view.predict(set.users[r], set.items[r]) - set.ratings[r];
+            const double error = clipped.predict(set.users[r], set.items[r]) - set.ratings[r];
             squared += error * error;
         }
         return set.ratings.empty() ? 0.0 : std::sqrt(squared / double(set.ratings.size()));
     }
-    // The training items, left out of each user's ranking, as SeenItemsView wants them.
-    std::vector<int64_t> offsets(train.by_user.offsets.begin(), train.by_user.offsets.end());
-    return ranking_metrics(view, {offsets.data(), train.by_user.columns.data()}, set.positives, 10, threads, hooks)
-        .ndcg;
+    return ranking_metrics(model, set.positives, 10, threads, hooks).ndcg;
 }
 
 bool

@@ -36,6 +36,9 @@ const char *validation_metric_name(const ValidationSet &set);
 double validation_metric(const ValidationSet &set, const FactorModel &model, const Interactions &train, int threads,
                          HostHooks &hooks);
 
+// The same for any kind of model (core/recommender.hpp), its `seen` the training items.
+double validation_metric(const ValidationSet &set, const Recommender &model, int threads, HostHooks &hooks);
+
 // Whether `candidate` is strictly better than `reference` for this set's metric.
 bool validation_better(const ValidationSet &set, double candidate, double reference);
 

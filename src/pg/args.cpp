@@ -122,6 +122,12 @@ float_array(const float *values, size_t count)
 }
 
 Datum
+integer_array(const int32 *values, size_t count)
+{
+    return flat_array(values, count, INT4OID, sizeof(int32));
+}
+
+Datum
 bigint_array(const int64 *values, size_t count)
 {
     return flat_array(values, count, INT8OID, sizeof(int64));

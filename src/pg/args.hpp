@@ -36,6 +36,7 @@ double interval_seconds_arg(FunctionCallInfo fcinfo, int arg, const char *name, 
 
 // SQL arrays from C arrays, for arguments of pg_recommend's own statements and stored rows.
 Datum float_array(const float *values, size_t count);
+Datum integer_array(const int32 *values, size_t count);
 Datum bigint_array(const int64 *values, size_t count);
 
 }  // namespace rec::pg

@@ -29,8 +29,8 @@ similar_row(const ServedModel *m, int32 anchor, size_t n, const ItemList &candid
 {
     const rec::core::IndexList among{candidates.indexes, candidates.count};
     const auto best = rec::pg::best_with_rules(m, n, rules, [&](size_t count) {
-        return rec::core::most_similar(m->model.item_factors, size_t(m->n_items), m->model.k, size_t(anchor), count,
-                                       candidates.given ? &among : nullptr, {excluded, excluded_count});
+        return rec::pg::recommender_of(m).similar_items(size_t(anchor), count, candidates.given ? &among : nullptr,
+                                                        {excluded, excluded_count});
     });
     for (size_t r = 0; r < best.size(); ++r)
     {

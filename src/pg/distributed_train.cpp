@@ -391,6 +391,8 @@ train_distributed(const char *model_name, const TrainSpec &spec, const SourceSpe
         id_kind_of_type(item_type, &item_kind);
         if (spec.algorithm == Algorithm::Bpr)
             why_not = "bpr trains on one node";
+        else if (is_item_item(spec.algorithm))
+            why_not = psprintf("%s trains on one node", spec.algorithm_name);
         else if (spec.algorithm == Algorithm::Als && spec.als.noise_variance > 0)
             why_not = "noise_variance (variational Bayes) trains on one node";
         else if (coordinator_only)

@@ -59,7 +59,8 @@ emit_ranking(FunctionCallInfo fcinfo, const rec::core::RankingMetrics &metrics, 
                                                       {"exposure_gini", metrics.exposure_gini},
                                                       {"diversity", metrics.diversity}};
     for (const auto &[metric, value] : values)
-        emit(fcinfo, metric, value, none, group);
+        emit(fcinfo, metric, value, none || std::isnan(value),
+             group);  // NaN: does not apply (diversity of item-item models)
 }
 
 // The group of each model user from `column` of the test source (as the caller; a user in several
@@ -134,8 +135,8 @@ rank_test_rows(const ServedModel *m, const rec::pg::SourceRows &rows, const int6
         rec::core::group_positives(size_t(m->n_users), user_of, item_of.data(), rows.count);
     rec::pg::BackendHooks hooks;
     const rec::pg::WorkerThreads workers;
-    return rec::core::ranking_metrics(m->model, {m->seen_offsets, m->seen_items}, positives, k, workers.threads(),
-                                      hooks, m->item_counts);
+    return rec::core::ranking_metrics(rec::pg::recommender_of(m), positives, k, workers.threads(), hooks,
+                                      m->item_counts);
 }
 
 }  // namespace

@@ -48,7 +48,13 @@ PGREC_FUNCTION(rec_export_vectors)
     const int64 model_id = DatumGetInt64(rec::pg::result_value(0, 1));
     const double global_mean = DatumGetFloat8(rec::pg::result_value(0, 2));
     const char *id_type = pstrdup(TextDatumGetCString(rec::pg::result_value(0, users ? 3 : 4)));
-    const int k = DatumGetInt32(rec::pg::result_value(0, 5));
+    bool no_factors;
+    const Datum factors = rec::pg::result_value(0, 5, &no_factors);
+    if (no_factors)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("model \"%s\" has no factors to export", model),
+                        errhint("ease and itemknn models are item-item weights, not vectors; rec.export_vectors "
+                                "exports 'als', 'ials' and 'bpr' models.")));
+    const int k = DatumGetInt32(factors);
     const char *vector_schema = pstrdup(TextDatumGetCString(rec::pg::result_value(0, 6)));
     if (k + 2 > kMaxVectorDimensions)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

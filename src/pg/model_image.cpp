@@ -1,5 +1,6 @@
 #include "pg/model_image.hpp"
 #include "pg/ids.hpp"
+#include "pg/item_weights.hpp"
 #include "pg/spi_session.hpp"
 
 #include <sys/mman.h>
@@ -21,6 +22,9 @@ using rec::core::ModelKind;
 const float *
 factor_values(Datum datum, int k, int64 model_id)
 {
+    static const float no_factors = 0;
+    if (k == 0)
+        return &no_factors;  // item-item models store none
     ArrayType *array = DatumGetArrayTypeP(datum);
     if (ARR_NDIM(array) != 1 || ARR_HASNULL(array) || ARR_ELEMTYPE(array) != FLOAT4OID || ARR_DIMS(array)[0] != k)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
@@ -59,6 +63,9 @@ enum ImageArray
     UserKeyText,
     ItemKeyOffsets,
     ItemKeyText,
+    WeightOffsets,  // item-item models: compressed rows of weights (offsets and neighbours absent when dense)
+    WeightNeighbours,
+    Weights,
     ImageArrays
 };
 
@@ -98,13 +105,17 @@ image_layout(const ServedModel &m, uint64 *offsets)
     sizes[Popularity] = sat_mul(items, sizeof(int32));
     sizes[ItemCounts] = sat_mul(items, sizeof(int32));
     sizes[Gram] = m.model.kind == ModelKind::ImplicitAls ? sat_mul(sat_mul(k, k), sizeof(float)) : 0;
-    const bool bf16 = rec::core::bf16_scoring_available();
+    const bool bf16 = rec::core::bf16_scoring_available() && k > 0;
     sizes[ItemBf16] = bf16 ? sat_mul(sat_mul(items, size_t(rec::core::bf16_pairs(int(k)))), sizeof(uint32)) : 0;
     sizes[ItemNorms] = bf16 ? sat_mul(items, sizeof(float)) : 0;
     sizes[UserKeyOffsets] = m.user_keyed ? sat_mul(users + 1, sizeof(int64)) : 0;
     sizes[UserKeyText] = m.user_keyed ? size_t(m.user_key_bytes) : 0;
     sizes[ItemKeyOffsets] = m.item_keyed ? sat_mul(items + 1, sizeof(int64)) : 0;
     sizes[ItemKeyText] = m.item_keyed ? size_t(m.item_key_bytes) : 0;
+    const bool compressed = m.n_weights > 0 && !m.dense_weights;
+    sizes[WeightOffsets] = compressed ? sat_mul(items + 1, sizeof(int64)) : 0;
+    sizes[WeightNeighbours] = compressed ? sat_mul(size_t(m.n_weights), sizeof(int32)) : 0;
+    sizes[Weights] = sat_mul(size_t(m.n_weights), sizeof(float));
     size_t at = TYPEALIGN(64, sizeof(ImageHeader));
     for (int a = 0; a < ImageArrays; ++a)
     {
@@ -156,6 +167,14 @@ view_model_image(const char *image)
     m.user_key_text = m.user_keyed ? image + at[UserKeyText] : nullptr;
     m.item_key_offsets = m.item_keyed ? (const int64 *) (image + at[ItemKeyOffsets]) : nullptr;
     m.item_key_text = m.item_keyed ? image + at[ItemKeyText] : nullptr;
+    m.weights = {};
+    if (m.n_weights > 0)
+    {
+        m.weights.items = size_t(m.n_items);
+        m.weights.offsets = m.dense_weights ? nullptr : (const int64 *) (image + at[WeightOffsets]);
+        m.weights.neighbours = m.dense_weights ? nullptr : (const int32 *) (image + at[WeightNeighbours]);
+        m.weights.weights = (const float *) (image + at[Weights]);
+    }
     return m;
 }
 
@@ -184,12 +203,14 @@ read_header(const SpiSession &spi, int64 model_id)
     Datum args[] = {Int64GetDatum(model_id)};
     Oid types[] = {INT8OID};
     run_sql(spi,
-            "SELECT n_users, n_items, (hyperparameters->>'factors')::int, global_mean, rating_min, rating_max, "
-            "algorithm, (hyperparameters->>'regularization')::float8, "
+            "SELECT n_users, n_items, coalesce((hyperparameters->>'factors')::int, 0), global_mean, rating_min, "
+            "rating_max, "
+            "algorithm, coalesce((hyperparameters->>'regularization')::float8, 0), "
             "coalesce((hyperparameters->>'bias_regularization')::float8, 0), "
             "coalesce((hyperparameters->>'unweighted_regularization')::float8, 0), "
             "coalesce((hyperparameters->>'alpha')::float8, 0), n_ratings, user_type::oid, item_type::oid, "
-            "user_key_bytes, item_key_bytes, coalesce(hyperparameters->>'confidence', '') "
+            "user_key_bytes, item_key_bytes, coalesce(hyperparameters->>'confidence', ''), train_value, "
+            "coalesce((hyperparameters->>'neighbours')::int, 0) "
             "FROM rec.model_versions WHERE model_id = $1",
             1, types, args, SPI_OK_SELECT);
     if (SPI_processed != 1)
@@ -205,9 +226,11 @@ read_header(const SpiSession &spi, int64 model_id)
     f.rating_min = DatumGetFloat4(result_value(0, 5));
     f.rating_max = DatumGetFloat4(result_value(0, 6));
     const char *algorithm = TextDatumGetCString(result_value(0, 7));
-    f.kind = strcmp(algorithm, "als") == 0    ? ModelKind::ExplicitAls
-             : strcmp(algorithm, "ials") == 0 ? ModelKind::ImplicitAls
-                                              : ModelKind::Bpr;
+    f.kind = strcmp(algorithm, "als") == 0       ? ModelKind::ExplicitAls
+             : strcmp(algorithm, "ials") == 0    ? ModelKind::ImplicitAls
+             : strcmp(algorithm, "ease") == 0    ? ModelKind::Ease
+             : strcmp(algorithm, "itemknn") == 0 ? ModelKind::ItemKnn
+                                                 : ModelKind::Bpr;
     // Ratings are predicted within the training range; implicit scores are preferences, not ratings.
     f.clip = f.kind == ModelKind::ExplicitAls;
     f.solve.regularization = DatumGetFloat8(result_value(0, 8));
@@ -224,7 +247,14 @@ read_header(const SpiSession &spi, int64 model_id)
                              : rec::core::Confidence::OnePlusAlpha;
     m.user_keyed = is_keyed_type(m.user_type);
     m.item_keyed = is_keyed_type(m.item_type);
-    if (m.user_key_bytes < 0 || m.item_key_bytes < 0 || f.k < 1)
+    // Item-item models: their train_value is the number of weights stored, dense for ease unless
+    // sparsified to fewer neighbours than items.
+    const bool item_item = rec::core::is_item_item(f.kind);
+    m.n_weights = item_item ? int64(DatumGetFloat8(result_value(0, 18))) : 0;
+    const int32 neighbours = DatumGetInt32(result_value(0, 19));
+    m.dense_weights = f.kind == ModelKind::Ease && (neighbours == 0 || neighbours >= m.n_items);
+    if (m.user_key_bytes < 0 || m.item_key_bytes < 0 || (item_item ? f.k != 0 || m.n_weights < 0 : f.k < 1) ||
+        (m.dense_weights && m.n_weights != int64(m.n_items) * m.n_items))
         ereport(ERROR,
                 (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld has a corrupted header", (long long) model_id)));
     return m;
@@ -347,7 +377,7 @@ fill_derived_item_arrays(char *image, const uint64 *offsets, const ServedModel &
     const float *factors = (const float *) (image + offsets[ItemFactors]);
     if (m.model.kind == ModelKind::ImplicitAls)
         fill_gram(factors, size_t(m.n_items), m.model.k, (float *) (image + offsets[Gram]));
-    if (offsets[ItemNorms] != offsets[ItemBf16])
+    if (offsets[ItemNorms] != offsets[ItemBf16] && m.model.k > 0)
         rec::core::fill_bf16_rows(factors, size_t(m.n_items), m.model.k, (uint32 *) (image + offsets[ItemBf16]),
                                   (float *) (image + offsets[ItemNorms]));
 }
@@ -420,6 +450,9 @@ load_model_image(int64 model_id, MemoryContext context, size_t *bytes)
                 (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model %lld is missing item rows", (long long) model_id)));
     fill_derived_item_arrays(image, offsets, m);
     order_by_popularity(popularity, item_count, m.n_items);
+    if (rec::core::is_item_item(m.model.kind))
+        load_item_weights(m, (const int64 *) (image + offsets[ItemIds]), (int64 *) (image + offsets[WeightOffsets]),
+                          (int32 *) (image + offsets[WeightNeighbours]), (float *) (image + offsets[Weights]));
 
     Portal users = SPI_cursor_open_with_args(nullptr,
                                              "SELECT user_id, bias, factors, seen_items, seen_values, user_key "
@@ -474,7 +507,7 @@ patch_model_image(int64 model_id, const char *base, int32 base_revision, MemoryC
         return size_t((a + 1 < ImageArrays ? at[a + 1] : total) - at[a]);
     };
     for (int a : {ItemIds, ItemFactors, ItemBias, Popularity, ItemCounts, Gram, ItemBf16, ItemNorms, ItemKeyOffsets,
-                  ItemKeyText})
+                  ItemKeyText, WeightOffsets, WeightNeighbours, Weights})
         memcpy(image + offsets[a], base + base_header->offsets[a],
                Min(padded(offsets, *bytes, a), padded(base_header->offsets, base_header->bytes, a)));
     const size_t k = size_t(m.model.k);

@@ -7,7 +7,7 @@
 #pragma once
 #include "pg/postgres_headers.hpp"
 
-#include "core/factor_model.hpp"
+#include "core/recommender.hpp"
 
 namespace rec::pg {
 
@@ -32,7 +32,23 @@ struct ServedModel
     const int32 *items_by_popularity;                  // dense item indexes, most interactions first
     const int64 *user_key_offsets, *item_key_offsets;  // n + 1 offsets into the texts, or NULL
     const char *user_key_text, *item_key_text;
+    // Item-item models (ease, itemknn; model.k is 0): the weights, n_weights of them, dense (every
+    // item's row complete) or compressed rows.
+    int64 n_weights;
+    bool dense_weights;
+    rec::core::ItemWeightsView weights;
 };
+
+// The served model as the core's model interface: whatever its kind, scored through it.
+inline rec::core::Recommender
+recommender_of(const ServedModel *m)
+{
+    rec::core::Recommender r;
+    r.factors = m->model;
+    r.weights = m->weights;
+    r.seen = {m->seen_offsets, m->seen_items, m->seen_values};
+    return r;
+}
 
 // Reads a model version from the tables into a new image allocated in `context`; *bytes is its size.
 char *load_model_image(int64 model_id, MemoryContext context, size_t *bytes);

@@ -62,6 +62,7 @@ delete_versions(const int64 *ids, int32 count)
     for (const char *query : {"DELETE FROM rec.deployments WHERE model_id = ANY($1)",
                               "DELETE FROM rec.user_factors WHERE model_id = ANY($1)",
                               "DELETE FROM rec.item_factors WHERE model_id = ANY($1)",
+                              "DELETE FROM rec.item_weights WHERE model_id = ANY($1)",
                               "DELETE FROM rec.feature_weights WHERE model_id = ANY($1)",
                               "DELETE FROM rec.model_versions WHERE model_id = ANY($1)"})
         run_sql(spi, query, 1, types, args, SPI_OK_DELETE);

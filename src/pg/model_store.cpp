@@ -156,6 +156,41 @@ insert_item_rows(int64 model_id, const ModelToStore &m)
     end_bulk_insert(bulk);
 }
 
+// rec.item_weights (model_id, item_id, neighbours, weights): row i of an item-item model's weights,
+// neighbours as item indexes (positions in item_id order), NULL for a dense row (every item in order).
+void
+insert_weight_rows(int64 model_id, const ModelToStore &m)
+{
+    const rec::core::ItemWeightsView w = m.weights->view();
+    BulkInsert *bulk = begin_bulk_insert(model_table("item_weights"));
+    for (size_t i = 0; i < w.items; ++i)
+    {
+        TupleTableSlot *slot = next_bulk_slot(bulk);
+        MemoryContext outer = MemoryContextSwitchTo(bulk_row_context(bulk));
+        Datum *v = slot->tts_values;
+        v[0] = Int64GetDatum(model_id);
+        v[1] = Int64GetDatum(m.data->item_ids[i]);
+        if (w.dense())
+        {
+            v[2] = (Datum) 0;
+            v[3] = float_array(w.weights + i * w.items, w.items);
+        }
+        else
+        {
+            const size_t begin = size_t(w.offsets[i]), count = size_t(w.offsets[i + 1] - w.offsets[i]);
+            v[2] = integer_array(w.neighbours + begin, count);
+            v[3] = float_array(w.weights + begin, count);
+        }
+        MemoryContextSwitchTo(outer);
+        memset(slot->tts_isnull, 0, sizeof(bool) * 4);
+        slot->tts_isnull[2] = w.dense();
+        add_bulk_row(bulk);
+        if ((i & 255) == 0)
+            CHECK_FOR_INTERRUPTS();
+    }
+    end_bulk_insert(bulk);
+}
+
 }  // namespace
 
 BulkInsert *
@@ -204,6 +239,8 @@ store_model(const ModelToStore &m)
     if (m.distributed == nullptr)
         insert_user_rows(out.model_id, m);
     insert_item_rows(out.model_id, m);
+    if (m.weights)
+        insert_weight_rows(out.model_id, m);
     end_spi(spi);
     // The user rows of a distributed model come from the workers, read with the caller's rights.
     if (m.distributed)

@@ -1,5 +1,5 @@
 // The model store: writes new model versions and the rows refreshes change, and finds versions
-// (rec.model_versions, rec.user_factors, rec.item_factors). PostgreSQL-style code: errors are raised
+// (rec.model_versions, rec.user_factors, rec.item_factors, rec.item_weights). PostgreSQL-style code: errors are raised
 // with ereport, so call it only where no C++ object with a destructor is alive (see bridge.hpp).
 //
 // Writes run as the extension's owner (the tables grant users SELECT only), after the caller's own
@@ -8,6 +8,7 @@
 #include "pg/ids.hpp"
 
 #include "core/interactions.hpp"
+#include "core/item_item.hpp"
 #include "core/training.hpp"
 
 namespace rec::pg {
@@ -41,7 +42,8 @@ struct ModelToStore
     const char *validation_metric = nullptr;
     double validation_value = 0;
     const char *learning_curve = nullptr;
-    const DistributedShape *distributed = nullptr;  // set: `data` is NULL
+    const DistributedShape *distributed = nullptr;    // set: `data` is NULL
+    const rec::core::ItemWeights *weights = nullptr;  // ease and itemknn: stored in rec.item_weights
 };
 
 struct StoredVersion

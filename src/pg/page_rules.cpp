@@ -149,6 +149,12 @@ page_rules_arg(FunctionCallInfo fcinfo, int diversity_arg, int group_table_arg, 
                             errhint("0 ranks by relevance alone, 1 picks each next item as unlike the ones before "
                                     "as possible (%s).",
                                     function)));
+        if (diversity > 0 && m->model.k == 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("diversity does not apply to item-item models"),
+                     errhint("%s re-ranks by the cosine of item factors, which ease and itemknn models do "
+                             "not have; pass diversity 0, or use group_table and per_group_limit.",
+                             function)));
         options.diversity = diversity;
     }
     const char *table = text_arg(fcinfo, group_table_arg);

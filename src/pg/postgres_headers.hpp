@@ -30,6 +30,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/dsa.h"
 #include "utils/float.h"
 #include "utils/guc.h"

@@ -51,36 +51,35 @@ copy_out(const std::vector<rec::core::Scored> &best, int32 *items, float *scores
     return best.size();
 }
 
-// Best n items for a user's factors and offset into caller-provided arrays, filtered first, then the
-// rules applied; returns how many. Pure C++: the vectors are gone before the caller touches
-// PostgreSQL again.
+// The best n items for a known user (user >= 0) or for a new user given by their items, filtered
+// first, then the rules applied, into caller-provided arrays; returns how many. Whatever the model's
+// kind (core/recommender.hpp). Pure C++: the vectors are gone before the caller touches PostgreSQL again.
 size_t
-rank_items(const ServedModel *m, const float *factors, float offset, const ItemList &candidates,
+rank_items(const ServedModel *m, int64 user, rec::core::UserItems given, const ItemList &candidates,
            const ItemList &excluded, size_t n, const rec::core::RerankOptions &rules, int32 *items, float *scores)
 {
-    const rec::core::FactorModelView &model = m->model;
+    const rec::core::Recommender model = rec::pg::recommender_of(m);
     rec::pg::BackendHooks hooks;
-    const rec::pg::ScoringThreads threads(model.items, model.k);
-    return copy_out(
-        rec::pg::best_with_rules(m, n, rules,
-                                 [&](size_t count) {
-                                     return candidates.given
-                                                ? rec::core::top_n_among(model.item_view(), factors, offset,
-                                                                         {candidates.indexes, candidates.count},
-                                                                         {excluded.indexes, excluded.count}, count)
-                                                : rec::core::top_n(model.item_view(), factors, offset, excluded.indexes,
-                                                                   excluded.count, count, threads.threads(), &hooks);
-                                 }),
-        items, scores);
+    const rec::pg::ScoringThreads threads(model.items(), model.factors.k);
+    const rec::core::IndexList among{candidates.indexes, candidates.count};
+    const rec::core::IndexList without{excluded.indexes, excluded.count};
+    return copy_out(rec::pg::best_with_rules(m, n, rules,
+                                             [&](size_t count) {
+                                                 const rec::core::IndexList *only = candidates.given ? &among : nullptr;
+                                                 return user >= 0
+                                                            ? model.top_n_for_user(size_t(user), without, only, count,
+                                                                                   threads.threads(), &hooks)
+                                                            : model.top_n_for_items(given, without, only, count,
+                                                                                    threads.threads(), &hooks);
+                                             }),
+                    items, scores);
 }
 
 size_t
 score_known_user(const ServedModel *m, int64 user, const ItemList &candidates, const ItemList &excluded, size_t n,
                  const rec::core::RerankOptions &rules, int32 *items, float *scores)
 {
-    const rec::core::FactorModelView &model = m->model;
-    return rank_items(m, model.user_factors + size_t(user) * size_t(model.k), model.user_offset(size_t(user)),
-                      candidates, excluded, n, rules, items, scores);
+    return rank_items(m, user, {}, candidates, excluded, n, rules, items, scores);
 }
 
 // A user the model does not know: the eligible items with the most training interactions, each scored
@@ -121,15 +120,18 @@ emit_pairs(FunctionCallInfo fcinfo, const ServedModel *m, bool items, const int3
     }
 }
 
-// The n rows of `factors` most similar to `row`, filtered first, into caller-provided arrays; returns how
-// many.
+// The n items (or users) most similar to `row`, filtered first, into caller-provided arrays; returns how
+// many. Pure C++.
 size_t
-similar_rows(const float *factors, size_t count, int k, int64 row, size_t n, const ItemList &candidates,
+similar_rows(const ServedModel *m, bool items, int64 row, size_t n, const ItemList &candidates,
              const ItemList &excluded, int32 *out_rows, float *similarities)
 {
     const rec::core::IndexList among{candidates.indexes, candidates.count};
-    const auto best = rec::core::most_similar(factors, count, k, size_t(row), n, candidates.given ? &among : nullptr,
-                                              {excluded.indexes, excluded.count});
+    const rec::core::IndexList without{excluded.indexes, excluded.count};
+    const auto best =
+        items ? rec::pg::recommender_of(m).similar_items(size_t(row), n, candidates.given ? &among : nullptr, without)
+              : rec::core::most_similar(m->model.user_factors, m->model.users, m->model.k, size_t(row), n, nullptr,
+                                        without);
     for (size_t r = 0; r < best.size(); ++r)
     {
         out_rows[r] = int32(best[r].item);
@@ -148,6 +150,11 @@ similar(FunctionCallInfo fcinfo, bool items)
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const ServedModel *m = model_arg(fcinfo, 2);
+    if (!items && !rec::pg::recommender_of(m).has_user_factors())
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("similar_users does not apply to item-item models"),
+                 errhint("An ease or itemknn model has no user factors to compare; train 'als', 'ials' or "
+                         "'bpr' for rec.similar_users.")));
     rec::pg::check_id_result_type(
         m, items, result_id_type(fcinfo),
         "Pass the id as text or uuid, as the model's ids are: the results have the id's type.");
@@ -162,40 +169,28 @@ similar(FunctionCallInfo fcinfo, bool items)
     const size_t n = Min(size_t(n_arg), count - 1);
     int32 *rows = (int32 *) palloc(sizeof(int32) * (n + 1));
     float *similarities = (float *) palloc(sizeof(float) * (n + 1));
-    const size_t found = similar_rows(items ? m->model.item_factors : m->model.user_factors, count, m->model.k, row, n,
-                                      candidates, excluded, rows, similarities);
+    const size_t found = similar_rows(m, items, row, n, candidates, excluded, rows, similarities);
     emit_pairs(fcinfo, m, items, rows, similarities, found);
     PG_RETURN_NULL();
-}
-
-// A new user's factors from the given items, then the best n items, filtered first. Pure C++.
-size_t
-fold_in_and_rank(const ServedModel *m, const int32 *items, const float *values, size_t count,
-                 const ItemList &candidates, const ItemList &excluded, size_t n, const rec::core::RerankOptions &rules,
-                 int32 *out_items, float *out_scores)
-{
-    const rec::core::FoldedUser user = m->model.fold_in(items, values, count);
-    return rank_items(m, user.factors.data(), float(m->model.global_mean) + user.bias, candidates, excluded, n, rules,
-                      out_items, out_scores);
 }
 
 // The terms of the user's score for `target`, one per training item of the user, into `terms`. Pure C++.
 void
 explain_terms(const ServedModel *m, int64 user, int32 target, float *terms)
 {
-    const int64 begin = m->seen_offsets[user];
-    const size_t count = size_t(m->seen_offsets[user + 1] - begin);
-    const std::vector<float> out = m->model.explain(m->seen_items + begin, m->seen_values + begin, count, target);
+    const rec::core::Recommender model = rec::pg::recommender_of(m);
+    const std::vector<float> out = model.explain(model.seen.of(size_t(user)), target);
     std::copy(out.begin(), out.end(), terms);
 }
 
+// bpr has no closed-form user solve: functions that score a user from their items refuse it.
 void
-refuse_bpr(const ServedModel *m, const char *function)
+refuse_without_user_solve(const ServedModel *m, const char *function)
 {
-    if (m->model.kind == ModelKind::Bpr)
+    if (!rec::pg::recommender_of(m).scores_new_users())
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s does not support bpr models", function),
                         errhint("A BPR model's user factors are not a closed-form function of the user's items; "
-                                "%s works for 'als' and 'ials' models.",
+                                "%s works for 'als', 'ials', 'ease' and 'itemknn' models.",
                                 function)));
 }
 
@@ -309,7 +304,7 @@ PGREC_FUNCTION(rec_recommend_for_items)
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const ServedModel *m = model_arg(fcinfo, 3);
-    refuse_bpr(m, "recommend_for_items");
+    refuse_without_user_solve(m, "recommend_for_items");
     rec::pg::check_id_result_type(
         m, true, result_id_type(fcinfo),
         "Pass items as a text[] or uuid[], as the model's ids are: the results have their type.");
@@ -367,7 +362,7 @@ PGREC_FUNCTION(rec_recommend_for_items)
     excluded.count += known;
     const rec::core::RerankOptions rules = rec::pg::page_rules_arg(fcinfo, 6, 7, 8, m, "rec.recommend_for_items");
     const size_t found =
-        known > 0 ? fold_in_and_rank(m, items, values, known, candidates, excluded, n, rules, out_items, out_scores)
+        known > 0 ? rank_items(m, -1, {items, values, known}, candidates, excluded, n, rules, out_items, out_scores)
                   : score_unknown_user(m, candidates, excluded, n, rules, out_items, out_scores);
     emit_pairs(fcinfo, m, true, out_items, out_scores, found);
     PG_RETURN_NULL();
@@ -393,7 +388,7 @@ PGREC_FUNCTION(rec_predict)
     const ServedModel *m = model_for_user(fcinfo, 2, 0);
     const int64 user = rec::pg::user_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));
     const int64 item = rec::pg::item_index_of(m, PG_GETARG_DATUM(1), rec::pg::arg_type(fcinfo, 1));
-    PG_RETURN_FLOAT4(float(m->model.predict(user, item)));
+    PG_RETURN_FLOAT4(float(rec::pg::recommender_of(m).predict(user, item)));
 }
 
 // rec.explain(user_id, item_id, n, model) RETURNS TABLE (item_id anycompatible, contribution real)
@@ -405,7 +400,7 @@ PGREC_FUNCTION(rec_explain)
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         PG_RETURN_NULL();
     const ServedModel *m = model_for_user(fcinfo, 3, 0);
-    refuse_bpr(m, "explain");
+    refuse_without_user_solve(m, "explain");
     rec::pg::check_id_result_type(m, true, result_id_type(fcinfo),
                                   "Pass item_id as text or uuid, as the model's ids are: the results have its type.");
     const int64 user = rec::pg::user_index_of(m, PG_GETARG_DATUM(0), rec::pg::arg_type(fcinfo, 0));

@@ -26,34 +26,38 @@ using rec::pg::ServedModel;
 constexpr int32 kMaxUsersPerBlock = 4096;
 
 // Top n of users [begin, end) into slot (user - begin) * n of the output arrays; counts[user - begin]
-// says how many. Each user's training items are left out, and `excluded` for every user. Without
-// candidates: one matrix product per block of users, in parallel. With candidates: each user scores
-// only them, on this thread (a short list costs little that way). Pure C++ but for hooks.poll().
+// says how many. Each user's training items are left out, and `excluded` for every user. A factor
+// model without candidates: one matrix product per block of users, in parallel. Otherwise (candidates,
+// or an item-item model, which scores a user by their items) user by user through the model interface,
+// users split over threads. Pure C++ but for hooks.poll().
 void
 rank_block(const ServedModel *m, int32 begin, int32 end, size_t n, const ItemList &candidates, const ItemList &excluded,
            int32 *items, float *scores, int32 *counts)
 {
     const rec::core::FactorModelView &model = m->model;
     rec::pg::BackendHooks hooks;
-    if (candidates.given)
+    const rec::pg::WorkerThreads workers;
+    const rec::core::Recommender recommender = rec::pg::recommender_of(m);
+    if (candidates.given || recommender.item_item())
     {
-        std::vector<int32_t> left_out;
-        for (int32 u = begin; u < end; ++u)
-        {
-            hooks.poll();  // a long candidate list makes each user's scoring long
-            left_out.assign(m->seen_items + m->seen_offsets[u], m->seen_items + m->seen_offsets[u + 1]);
-            left_out.insert(left_out.end(), excluded.indexes, excluded.indexes + excluded.count);
-            const auto best = rec::core::top_n_among(
-                model.item_view(), model.user_factors + size_t(u) * size_t(model.k), model.user_offset(size_t(u)),
-                {candidates.indexes, candidates.count}, {left_out.data(), left_out.size()}, n);
-            const size_t at = size_t(u - begin) * n;
-            for (size_t r = 0; r < best.size(); ++r)
-            {
-                items[at + r] = best[r].item;
-                scores[at + r] = best[r].score;
-            }
-            counts[u - begin] = int32(best.size());
-        }
+        const rec::core::IndexList among{candidates.indexes, candidates.count};
+        std::vector<std::vector<int32_t>> left_out(size_t(workers.threads()));
+        rec::core::parallel_rows(
+            rec::core::even_boundaries(size_t(end - begin), 64), workers.threads(), hooks, [&](size_t row, int thread) {
+                const int32 u = begin + int32(row);
+                std::vector<int32_t> &skip = left_out[size_t(thread)];
+                skip.assign(m->seen_items + m->seen_offsets[u], m->seen_items + m->seen_offsets[u + 1]);
+                skip.insert(skip.end(), excluded.indexes, excluded.indexes + excluded.count);
+                const auto best = recommender.top_n_for_user(size_t(u), {skip.data(), skip.size()},
+                                                             candidates.given ? &among : nullptr, n);
+                const size_t at = row * n;
+                for (size_t r = 0; r < best.size(); ++r)
+                {
+                    items[at + r] = best[r].item;
+                    scores[at + r] = best[r].score;
+                }
+                counts[row] = int32(best.size());
+            });
         return;
     }
     std::vector<float> offsets(size_t(end - begin));
@@ -77,7 +81,6 @@ rank_block(const ServedModel *m, int32 begin, int32 end, size_t n, const ItemLis
         excluded_offsets = left_out_offsets.data();
         excluded_items = left_out.data();
     }
-    const rec::pg::WorkerThreads workers;
     rec::core::top_n_batch(model.item_view(), model.user_factors + size_t(begin) * size_t(model.k), offsets.data(),
                            offsets.size(), excluded_offsets, excluded_items, n, workers.threads(), hooks, items, scores,
                            counts);

@@ -84,7 +84,10 @@ solve(const ServedModel *m, bool items, const rec::pg::SourceRows &rows, const i
         }
         if (indexes.empty())
             continue;
-        const rec::core::FoldedUser solved = fixed.fold_in(indexes.data(), values.data(), indexes.size());
+        // An item-item model scores a user by their items: refreshing a user only replaces them.
+        const rec::core::FoldedUser solved = rec::core::is_item_item(m->model.kind)
+                                                 ? rec::core::FoldedUser{}
+                                                 : fixed.fold_in(indexes.data(), values.data(), indexes.size());
         out.ids.push_back(id);
         out.bias.push_back(explicit_model ? solved.bias : 0.0f);
         out.factors.insert(out.factors.end(), solved.factors.begin(), solved.factors.end());
@@ -163,6 +166,11 @@ refresh(FunctionCallInfo fcinfo, bool items)
     if (m->model.kind == ModelKind::Bpr)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("refreshing does not support bpr models"),
                         errhint("BPR has no closed-form solve for one user or item; retrain the model.")));
+    if (items && rec::core::is_item_item(m->model.kind))
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("refresh_items does not support item-item models"),
+                 errhint("An ease or itemknn model's weights for an item depend on every user's items; "
+                         "retrain the model. rec.refresh_users updates users' items.")));
     // The ids as the model knows them and, for text and uuid ids, their texts.
     const rec::pg::ArrayValues given = rec::pg::array_arg(fcinfo, 1, items ? "item_ids" : "user_ids");
     const bool keyed = items ? m->item_keyed : m->user_keyed;

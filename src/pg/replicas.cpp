@@ -187,6 +187,11 @@ PGREC_FUNCTION(rec_distribute_model)
     if (!OidIsValid(get_extension_oid("citus", true)))
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("the citus extension is not installed"),
                         errhint("rec.distribute_model serves a model from the workers of a Citus cluster.")));
+    if (rec::core::is_item_item(rec::pg::serving_model(model)->model.kind))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("rec.distribute_model does not support item-item models"),
+                        errhint("ease and itemknn models are served from the coordinator; distribute an 'als', "
+                                "'ials' or 'bpr' model.")));
     const Placement p = placement_of(model);
     const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Owner);
     Oid id_type[] = {INT8OID};

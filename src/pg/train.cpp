@@ -19,6 +19,7 @@
 #include "core/checked_size.hpp"
 #include "core/memory.hpp"
 #include "core/interactions.hpp"
+#include "core/recommender.hpp"
 #include "core/validation.hpp"
 
 namespace rec::pg {
@@ -53,7 +54,8 @@ with_json_value(const char *json, const char *name, const char *value)
 // What one training run produces; owned by a memory context so that an error while storing frees it.
 struct TrainedModel
 {
-    rec::core::FactorModel model;
+    rec::core::FactorModel model;  // item-item models: the kind and zero biases, no factors
+    rec::core::ItemWeights weights;
     double seconds = 0;
     std::string curve_json;  // with a validation set: [{"iteration", "training", "validation"}, ...]
     const char *validation_metric = nullptr;
@@ -82,6 +84,57 @@ owned_by(MemoryContext context, T *object)
     return object;
 }
 
+// ease and itemknn: the weights in one step (no iterations), judged once on the validation set.
+void
+train_item_item(const TrainSpec &spec, IndexedRows &indexed, int threads, TrainedModel &trained)
+{
+    const rec::core::Interactions &data = indexed.data;
+    const size_t users = data.user_ids.size(), items = data.item_ids.size();
+    const bool ease = spec.algorithm == Algorithm::Ease;
+    const size_t bytes = ease ? rec::core::ease_training_bytes(items, spec.ease.neighbours)
+                              : rec::core::itemknn_training_bytes(items, data.nnz(), spec.itemknn.neighbours, threads);
+    indexed.budget.take(bytes, "training");
+    BackendHooks hooks;
+    if (ease)
+    {
+        rec::core::EaseParams p = spec.ease;
+        p.threads = threads;
+        trained.weights = rec::core::train_ease(data, p, hooks);
+    }
+    else
+    {
+        rec::core::ItemKnnParams p = spec.itemknn;
+        p.threads = threads;
+        trained.weights = rec::core::train_itemknn(data, p, hooks);
+    }
+    indexed.budget.give(bytes);
+    indexed.budget.take(rec::core::sat_mul(trained.weights.stored(), sizeof(float) + sizeof(int32_t)), "training");
+    rec::core::FactorModel &f = trained.model;
+    f.kind = ease ? rec::core::ModelKind::Ease : rec::core::ModelKind::ItemKnn;
+    f.factors = 0;
+    f.user_bias.assign(users, 0.0f);
+    f.item_bias.assign(items, 0.0f);
+    f.train_metric = "weights stored";
+    f.train_value = double(trained.weights.stored());
+    f.iterations = 1;
+    if (indexed.validation)
+    {
+        std::vector<int64_t> offsets(data.by_user.offsets.begin(), data.by_user.offsets.end());
+        rec::core::Recommender model;
+        model.factors = f.view();
+        model.weights = trained.weights.view();
+        model.seen = {offsets.data(), data.by_user.columns.data(), data.by_user.values.data()};
+        const double value = rec::core::validation_metric(*indexed.validation, model, threads, hooks);
+        trained.validation_metric = rec::core::validation_metric_name(*indexed.validation);
+        trained.validation_value = value;
+        trained.lower_is_better = indexed.validation->explicit_ratings;
+        char text[128];
+        snprintf(text, sizeof text, "[{\"iteration\": 1, \"training\": %.17g, \"validation\": %.17g}]", f.train_value,
+                 value);
+        trained.curve_json = text;
+    }
+}
+
 TrainedModel *
 train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, MemoryContext owner)
 {
@@ -90,6 +143,14 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
     // Held until the model is trained: the source is read before, the model stored after, on one thread.
     const WorkerThreads workers;
     const int threads = workers.threads();
+    if (is_item_item(spec.algorithm))
+    {
+        auto trained = std::make_unique<TrainedModel>();
+        train_item_item(spec, indexed, threads, *trained);
+        trained->seconds =
+            indexed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return owned_by(owner, trained.release());
+    }
     // Counted while the model is trained; the model's factors stay counted until it is stored.
     size_t training_bytes =
         rec::core::estimate_training_bytes(data.user_ids.size(), data.item_ids.size(), spec.factors, threads);
@@ -131,6 +192,9 @@ train_model(const TrainSpec &spec, IndexedRows &indexed, const RunOptions &run, 
             trained->model = rec::core::train_bpr(data, p, *train_hooks);
             break;
         }
+        case Algorithm::Ease:
+        case Algorithm::ItemKnn:
+            break;  // train_item_item
     }
     if (validating && !validating->curve().empty())
     {
@@ -186,8 +250,8 @@ index_training_rows(TrainingRows &rows, Algorithm algorithm, MemoryContext owner
     // The rows read (the validation rows stay while training), then what indexing adds as it goes.
     indexed->budget.take(rec::core::sat_mul(r.count + rows.validation.count, rec::core::kBytesPerTriplet),
                          "reading the source");
-    // Recency: ials takes the weight into the value (its confidence then grows with w·r), als and bpr
-    // weigh each entry's term of the loss.
+    // Recency: ials takes the weight into the value (its confidence then grows with w·r), as ease and
+    // itemknn do (X holds w·r); als and bpr weigh each entry's term of the loss.
     float *weights = nullptr;
     if (r.times && rows.half_life_seconds == 0)
     {
@@ -202,7 +266,7 @@ index_training_rows(TrainingRows &rows, Algorithm algorithm, MemoryContext owner
             weights[row] = float(std::exp2(-(r.time_max - r.times[row]) / rows.half_life_seconds));
         pfree(r.times);
         r.times = nullptr;
-        if (algorithm == Algorithm::ImplicitAls)
+        if (algorithm == Algorithm::ImplicitAls || is_item_item(algorithm))
         {
             for (size_t row = 0; row < r.count; ++row)
                 r.ratings[row] *= weights[row];
@@ -321,6 +385,8 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
         out.validation_value = trained->validation_value;
         out.lower_is_better = trained->lower_is_better;
     }
+    if (is_item_item(spec.algorithm))
+        store.weights = &trained->weights;
     const StoredVersion stored = store_model(store);
     if (run.item_features)
         store_feature_map(stored.model_id, features);
@@ -403,6 +469,8 @@ enum Arg
     MinUserInteractionsArg,
     MinItemInteractionsArg,
     MaxUserInteractionsArg,
+    NeighboursArg,
+    SimilarityArg,
     ArgCount
 };
 const char *const kArgNames[ArgCount] = {"model",
@@ -433,7 +501,9 @@ const char *const kArgNames[ArgCount] = {"model",
                                          "item_features",
                                          "min_user_interactions",
                                          "min_item_interactions",
-                                         "max_user_interactions"};
+                                         "max_user_interactions",
+                                         "neighbours",
+                                         "similarity"};
 
 rec::pg::GivenNumber
 number_arg(FunctionCallInfo fcinfo, int arg)
@@ -514,6 +584,10 @@ PGREC_FUNCTION(rec_train)
     options.confidence = has_arg(fcinfo, ConfidenceArg) ? rec::pg::text_arg(fcinfo, ConfidenceArg) : nullptr;
     if (has_arg(fcinfo, NoiseVarianceArg))
         options.noise_variance = number_arg(fcinfo, NoiseVarianceArg);
+    if (has_arg(fcinfo, NeighboursArg))
+        options.neighbours = integer_arg(fcinfo, NeighboursArg);
+    if (has_arg(fcinfo, SimilarityArg))
+        options.similarity = rec::pg::text_arg(fcinfo, SimilarityArg);
     rec::pg::TrainSpec spec = rec::pg::check_options(options);
     const char *time_column = has_arg(fcinfo, TimeColumnArg) ? rec::pg::text_arg(fcinfo, TimeColumnArg) : nullptr;
     const double half_life =
@@ -542,6 +616,11 @@ PGREC_FUNCTION(rec_train)
         // Resolved now (an unknown table fails before training), stored schema-qualified for refreshes.
         const char *quoted;
         rec::pg::readable_relation(rec::pg::text_arg(fcinfo, ItemFeaturesArg), &quoted);
+        if (rec::pg::is_item_item(spec.algorithm))
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("item_features does not apply to algorithm '%s'", spec.algorithm_name),
+                            errhint("Features give cold-start items factors; ease and itemknn have none. Train "
+                                    "'als', 'ials' or 'bpr' with item_features (rec.train).")));
         run.item_features = quoted;
         spec.hyperparameters = with_json_field(spec.hyperparameters, "item_features", quoted);
     }

@@ -31,10 +31,17 @@ constexpr double kAlsRegularization = 0.05;
 constexpr double kImplicitRegularization = 0.01;
 constexpr double kBprRegularization = 0.01;
 constexpr int64 kSeed = 42;
+// Item-item models (docs/sql.md, "EASE and item-kNN", says how they were chosen). EASE's λ is added to
+// the diagonal of XᵀX, whose entries are the items' interaction counts: it is the number of
+// interactions below which an item's own evidence is shrunk towards nothing.
+constexpr double kEaseRegularization = 250.0;
+constexpr int kItemKnnNeighbours = 200;
+// An item-item model holds up to n² weights; a row keeps at most this many neighbours when sparsified.
+constexpr int kMaxNeighbours = 100000;
 
 const char *const kNumericOptions[] = {
-    "factors", "iterations", "regularization", "seed",          "bias_regularization", "unweighted_regularization",
-    "alpha",   "cg_steps",   "learning_rate",  "noise_variance"};
+    "factors", "iterations", "regularization", "seed",           "bias_regularization", "unweighted_regularization",
+    "alpha",   "cg_steps",   "learning_rate",  "noise_variance", "neighbours"};
 
 [[noreturn]] void
 invalid(const char *message, const char *hint)
@@ -118,6 +125,60 @@ cg_steps_json(rec::core::Solver solver, int cg_steps)
     return solver == rec::core::Solver::Cholesky ? "null" : psprintf("%d", cg_steps);
 }
 
+// ease and itemknn: factors and seed do not apply (rec.train always passes them: they have defaults)
+// and are ignored; every other option of the factor models is refused.
+TrainSpec
+check_item_item_options(const TrainOptions &o, TrainSpec spec)
+{
+    const char *name = spec.algorithm_name;
+    const bool ease = spec.algorithm == Algorithm::Ease;
+    given_for(o.iterations, "iterations", false, name);
+    for (const auto &[option, option_name] :
+         {std::pair{&o.bias_regularization, "bias_regularization"},
+          std::pair{&o.unweighted_regularization, "unweighted_regularization"}, std::pair{&o.alpha, "alpha"},
+          std::pair{&o.noise_variance, "noise_variance"}, std::pair{&o.learning_rate, "learning_rate"}})
+        given_for(*option, option_name, false, name);
+    given_for(o.cg_steps, "cg_steps", false, name);
+    given_for(o.regularization, "regularization", ease, name);
+    for (const auto &[text, text_name] : {std::pair{o.solver, "solver"}, std::pair{o.confidence, "confidence"},
+                                          std::pair{ease ? o.similarity : nullptr, "similarity"}})
+        if (text)
+            invalid(psprintf("%s does not apply to algorithm '%s'", text_name, name),
+                    "See the parameters of each algorithm in docs/sql.md.");
+    spec.factors = 0;
+    spec.iterations = 1;
+    if (ease)
+    {
+        rec::core::EaseParams &p = spec.ease;
+        p.regularization = penalty(o.regularization, "regularization", kEaseRegularization);
+        if (!(p.regularization > 0))
+            invalid("regularization must be > 0 for algorithm 'ease'",
+                    "EASE adds it to the diagonal of the item-item Gram matrix, which must stay invertible; "
+                    "typical values are 50 to 1000.");
+        p.neighbours = bounded(o.neighbours, "neighbours", 0, 0, kMaxNeighbours,
+                               "0 keeps every weight (the exact model); a positive number keeps each item's largest.");
+        spec.hyperparameters = psprintf("{\"regularization\": %s, \"neighbours\": %d}",
+                                        float8out_internal(p.regularization), p.neighbours);
+        return spec;
+    }
+    rec::core::ItemKnnParams &p = spec.itemknn;
+    p.neighbours = bounded(o.neighbours, "neighbours", kItemKnnNeighbours, 1, kMaxNeighbours,
+                           "Each item keeps this many most similar items (the item itself among them).");
+    const char *similarity = o.similarity ? o.similarity : "cosine";
+    if (strcmp(similarity, "cosine") == 0)
+        p.similarity = rec::core::ItemSimilarity::Cosine;
+    else if (strcmp(similarity, "bm25") == 0)
+        p.similarity = rec::core::ItemSimilarity::Bm25;
+    else if (strcmp(similarity, "tfidf") == 0)
+        p.similarity = rec::core::ItemSimilarity::TfIdf;
+    else
+        invalid(psprintf("unknown similarity \"%s\"", similarity),
+                "Supported: 'cosine' (the default), 'bm25' (K1 1.2, B 0.75) and 'tfidf', as the implicit library's "
+                "CosineRecommender, BM25Recommender and TFIDFRecommender.");
+    spec.hyperparameters = psprintf("{\"neighbours\": %d, \"similarity\": \"%s\"}", p.neighbours, similarity);
+    return spec;
+}
+
 }  // namespace
 
 bool
@@ -133,7 +194,7 @@ bool
 is_integer_option(const char *name)
 {
     return strcmp(name, "factors") == 0 || strcmp(name, "iterations") == 0 || strcmp(name, "cg_steps") == 0 ||
-           strcmp(name, "seed") == 0;
+           strcmp(name, "seed") == 0 || strcmp(name, "neighbours") == 0;
 }
 
 bool
@@ -144,6 +205,7 @@ set_option(TrainOptions &o, const char *name, const char *value)
         GivenInteger *target = strcmp(name, "factors") == 0      ? &o.factors
                                : strcmp(name, "iterations") == 0 ? &o.iterations
                                : strcmp(name, "cg_steps") == 0   ? &o.cg_steps
+                               : strcmp(name, "neighbours") == 0 ? &o.neighbours
                                                                  : &o.seed;
         errno = 0;
         char *end;
@@ -177,10 +239,17 @@ check_options(const TrainOptions &o)
         spec.algorithm = Algorithm::ImplicitAls;
     else if (strcmp(name, "bpr") == 0)
         spec.algorithm = Algorithm::Bpr;
+    else if (strcmp(name, "ease") == 0)
+        spec.algorithm = Algorithm::Ease;
+    else if (strcmp(name, "itemknn") == 0)
+        spec.algorithm = Algorithm::ItemKnn;
     else
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown algorithm \"%s\"", name),
                         errhint("Supported: 'als' (explicit ratings), 'ials' (implicit ALS), 'bpr' (Bayesian "
-                                "Personalized Ranking).")));
+                                "Personalized Ranking), 'ease' (EASE^R item-item weights) and 'itemknn' "
+                                "(item-item similarities).")));
+    if (is_item_item(spec.algorithm))
+        return check_item_item_options(o, spec);
     const bool als = spec.algorithm == Algorithm::Als, ials = spec.algorithm == Algorithm::ImplicitAls,
                bpr = spec.algorithm == Algorithm::Bpr;
     const int factors = spec.factors =
@@ -200,6 +269,10 @@ check_options(const TrainOptions &o)
     given_for(o.noise_variance, "noise_variance", als, name);
     given_for(o.learning_rate, "learning_rate", bpr, name);
     given_for(o.cg_steps, "cg_steps", !bpr, name);
+    given_for(o.neighbours, "neighbours", false, name);
+    if (o.similarity)
+        invalid(psprintf("similarity does not apply to algorithm '%s'", name),
+                "See the parameters of each algorithm in docs/sql.md.");
     if (o.solver && bpr)
         invalid(psprintf("solver does not apply to algorithm '%s'", name),
                 "See the parameters of each algorithm in docs/sql.md.");

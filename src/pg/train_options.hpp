@@ -7,6 +7,7 @@
 #include "core/als.hpp"
 #include "core/bpr.hpp"
 #include "core/ials.hpp"
+#include "core/item_item.hpp"
 
 namespace rec::pg {
 
@@ -15,7 +16,22 @@ enum class Algorithm
     Als,
     ImplicitAls,
     Bpr,
+    Ease,     // EASE^R: item-item weights in closed form
+    ItemKnn,  // item-item similarities, each item's nearest kept
 };
+
+// Whether an algorithm learns item-item weights (ease, itemknn) rather than factors.
+inline bool
+is_item_item(Algorithm algorithm)
+{
+    return algorithm == Algorithm::Ease || algorithm == Algorithm::ItemKnn;
+}
+
+inline bool
+is_item_item_name(const char *algorithm)
+{
+    return strcmp(algorithm, "ease") == 0 || strcmp(algorithm, "itemknn") == 0;
+}
 
 // A hyperparameter that may not have been given.
 struct GivenNumber
@@ -32,15 +48,16 @@ struct GivenInteger
 struct TrainOptions
 {
     const char *algorithm = "als";
-    GivenInteger factors, iterations, cg_steps, seed;
+    GivenInteger factors, iterations, cg_steps, seed, neighbours;
     GivenNumber regularization, bias_regularization, unweighted_regularization, alpha, learning_rate, noise_variance;
     const char *solver = nullptr;      // 'cg' or 'cholesky'
     const char *confidence = nullptr;  // ials: 'hu' (1 + alpha r) or 'implicit' (alpha r)
+    const char *similarity = nullptr;  // itemknn: 'cosine', 'bm25' or 'tfidf'
 };
 
 // The hyperparameters a grid may vary: every numeric one.
 bool is_tunable(const char *name);
-// Those of an integer type (factors, iterations, cg_steps, seed).
+// Those of an integer type (factors, iterations, cg_steps, seed, neighbours).
 bool is_integer_option(const char *name);
 // Sets the numeric option `name` from its text (a JSON number); false if it is no such option.
 bool set_option(TrainOptions &options, const char *name, const char *value);
@@ -54,6 +71,8 @@ struct TrainSpec
     rec::core::AlsParams als;
     rec::core::ImplicitParams ials;
     rec::core::BprParams bpr;
+    rec::core::EaseParams ease;
+    rec::core::ItemKnnParams itemknn;
     const char *hyperparameters;  // JSON with every default filled in, as rec.model_versions stores it
 };
 

@@ -68,8 +68,9 @@ grid_combinations(Datum grid, bool random_search, int trials, int64 seed, Memory
         if (!rec::pg::is_tunable(key))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("\"%s\" cannot be tuned", key),
                             errhint("A grid may vary factors, iterations, regularization, bias_regularization, "
-                                    "unweighted_regularization, noise_variance, alpha, cg_steps, learning_rate "
-                                    "and seed.")));
+                                    "unweighted_regularization, noise_variance, alpha, cg_steps, learning_rate, "
+                                    "neighbours and seed, or be keyed by algorithm ('als', 'ials', 'bpr', 'ease', "
+                                    "'itemknn').")));
         if (isnull || !DatumGetBool(numbers))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("grid value for \"%s\" must be a non-empty array of numbers", key)));
@@ -135,6 +136,47 @@ grid_combinations(Datum grid, bool random_search, int trials, int64 seed, Memory
     return out;
 }
 
+// The algorithms a grid keyed by algorithm names ({"ials": {...}, "ease": {...}}), in key order, and
+// each one's grid; their count, or 0 for the grid of one algorithm (no key names an algorithm).
+constexpr int kMaxFamilies = 8;
+const char *family_name[kMaxFamilies];
+Datum family_grid[kMaxFamilies];
+
+int
+algorithm_grids(Datum grid, MemoryContext context)
+{
+    const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller, true);
+    Oid types[] = {JSONBOID};
+    Datum args[] = {grid};
+    rec::pg::run_sql(spi,
+                     "SELECT key, value, key IN ('als', 'ials', 'bpr', 'ease', 'itemknn'), jsonb_typeof(value) = "
+                     "'object' FROM jsonb_each(CASE WHEN jsonb_typeof($1) = 'object' THEN $1 END) ORDER BY key",
+                     1, types, args, SPI_OK_SELECT);
+    int families = 0;
+    const uint64 keys = SPI_processed;
+    for (uint64 r = 0; r < keys; ++r)
+        families += DatumGetBool(rec::pg::result_value(r, 3)) ? 1 : 0;
+    if (families > 0 && uint64(families) != keys)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("grid mixes algorithm names with hyperparameters"),
+                 errhint("Key every grid by algorithm, as '{\"ials\": {\"factors\": [32, 64]}, \"ease\": "
+                         "{\"regularization\": [100, 500]}}', or give one algorithm's hyperparameters.")));
+    for (uint64 r = 0; r < uint64(families); ++r)
+    {
+        const char *name = TextDatumGetCString(rec::pg::result_value(r, 1));
+        if (!DatumGetBool(rec::pg::result_value(r, 4)))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("grid for algorithm \"%s\" must be a JSON object", name),
+                            errhint("For example '{\"%s\": {\"regularization\": [0.01, 0.1]}}'.", name)));
+        family_name[r] = MemoryContextStrdup(context, name);
+        MemoryContext outer = MemoryContextSwitchTo(context);
+        family_grid[r] = datumCopy(rec::pg::result_value(r, 2), false, -1);
+        MemoryContextSwitchTo(outer);
+    }
+    rec::pg::end_spi(spi);
+    return families;
+}
+
 }  // namespace
 
 // CALL rec.tune(model, source, validation_source, grid, user_column, item_column, rating_column,
@@ -165,22 +207,55 @@ PGREC_FUNCTION(rec_tune)
     const char *validation_source = rec::pg::required_text_arg(fcinfo, ValidationSourceArg, "validation_source");
 
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend tuning", ALLOCSET_DEFAULT_SIZES);
-    uint64 trials;
-    const Combination *combinations =
-        grid_combinations(PG_GETARG_DATUM(GridArg), random_search, random_search ? PG_GETARG_INT32(TrialsArg) : 0, seed,
-                          context, &trials);
-    // Every trial's options are checked before anything is read or trained.
-    rec::pg::TrainSpec *specs =
-        (rec::pg::TrainSpec *) MemoryContextAlloc(context, sizeof(rec::pg::TrainSpec) * (trials + 1));
-    for (uint64 t = 0; t < trials; ++t)
+    // The grid of one algorithm (the `algorithm` argument), or grids keyed by algorithm.
+    const int families = algorithm_grids(PG_GETARG_DATUM(GridArg), context);
+    uint64 trials = 0;
+    rec::pg::TrainSpec *specs = nullptr;
+    const char **texts = nullptr;
+    for (int f = 0; f < Max(families, 1); ++f)
     {
-        rec::pg::TrainOptions options = base;
-        for (int i = 0; i < combinations[t].count; ++i)
-            if (!rec::pg::set_option(options, combinations[t].names[i], combinations[t].values[i]))
-                elog(ERROR, "grid value \"%s\" of \"%s\" did not read as a number", combinations[t].values[i],
-                     combinations[t].names[i]);
-        specs[t] = rec::pg::check_options(options);
+        uint64 count;
+        const Combination *combinations =
+            grid_combinations(families > 0 ? family_grid[f] : PG_GETARG_DATUM(GridArg), random_search,
+                              random_search ? PG_GETARG_INT32(TrialsArg) : 0, seed, context, &count);
+        specs = (rec::pg::TrainSpec *) (specs ? repalloc(specs, sizeof(rec::pg::TrainSpec) * (trials + count + 1))
+                                              : MemoryContextAlloc(context, sizeof(rec::pg::TrainSpec) * (count + 1)));
+        texts = (const char **) (texts ? repalloc(texts, sizeof(char *) * (trials + count + 1))
+                                       : MemoryContextAlloc(context, sizeof(char *) * (count + 1)));
+        // Every trial's options are checked before anything is read or trained.
+        for (uint64 t = 0; t < count; ++t, ++trials)
+        {
+            rec::pg::TrainOptions options = base;
+            if (families > 0)
+                options.algorithm = family_name[f];
+            for (int i = 0; i < combinations[t].count; ++i)
+            {
+                if (families > 0 && rec::pg::is_item_item_name(options.algorithm) &&
+                    (strcmp(combinations[t].names[i], "factors") == 0 || strcmp(combinations[t].names[i], "seed") == 0))
+                    ereport(ERROR,
+                            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                             errmsg("%s does not apply to algorithm '%s'", combinations[t].names[i], options.algorithm),
+                             errhint("ease takes regularization and neighbours, itemknn neighbours.")));
+                if (!rec::pg::set_option(options, combinations[t].names[i], combinations[t].values[i]))
+                    elog(ERROR, "grid value \"%s\" of \"%s\" did not read as a number", combinations[t].values[i],
+                         combinations[t].names[i]);
+            }
+            MemoryContext outer = MemoryContextSwitchTo(context);
+            specs[trials] = rec::pg::check_options(options);
+            texts[trials] =
+                families > 0 ? psprintf("%s: %s", options.algorithm, combinations[t].text) : combinations[t].text;
+            MemoryContextSwitchTo(outer);
+        }
     }
+    // One read and one index of the rows serve every trial: the algorithms must judge alike.
+    for (uint64 t = 1; t < trials; ++t)
+        if ((specs[t].algorithm == rec::pg::Algorithm::Als) != (specs[0].algorithm == rec::pg::Algorithm::Als))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("rec.tune cannot compare als with %s", specs[t].algorithm == rec::pg::Algorithm::Als
+                                                                              ? specs[0].algorithm_name
+                                                                              : specs[t].algorithm_name),
+                            errhint("als is judged by validation RMSE of ratings, the other algorithms by validation "
+                                    "ndcg@10 of rankings: tune als on its own.")));
     if (trials == 0)
         PG_RETURN_VOID();
     if (RecoveryInProgress())
@@ -212,7 +287,7 @@ PGREC_FUNCTION(rec_tune)
             best_value = trained.validation_value;
         }
         ereport(NOTICE, (errmsg("trial %llu/%llu: %s: version %d, %s %.4f%s", (unsigned long long) t + 1,
-                                (unsigned long long) trials, combinations[t].text, trained.version, metric,
+                                (unsigned long long) trials, texts[t], trained.version, metric,
                                 trained.validation_value, better ? " (best so far)" : "")));
     }
     MemoryContextSwitchTo(caller_context);

@@ -1,7 +1,7 @@
 -- Models are ordinary, durable tables; training reads with the caller's rights and row-level
 -- security; only pg_recommend writes the model tables; only a model's owner may drop it.
 BEGIN;
-SELECT plan(44);
+SELECT plan(46);
 SET LOCAL client_min_messages = warning;
 
 SELECT has_table('rec', 'model_versions', 'model versions are stored in a table');
@@ -11,13 +11,16 @@ SELECT has_table('rec', 'deployments', 'the deployment history is stored in a ta
 SELECT has_table('rec', 'feature_weights', 'the item-feature maps of versions are stored in a table');
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.feature_weights'::regclass),
           'feature weights are readable only as their model is (row-level security)');
+SELECT has_table('rec', 'item_weights', 'the weights of item-item models are stored in a table');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.item_weights'::regclass),
+          'item weights are readable only as their model is (row-level security)');
 SELECT has_table('rec', 'impressions', 'the lists shown to users are stored in a table');
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'rec.impressions'::regclass),
           'impressions are readable only as their model is (row-level security)');
 SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 8,
+           WHERE n.nspname = 'rec' AND c.relkind = 'r' AND c.relpersistence = 'p'), 9,
           'the model tables are WAL-logged (not unlogged or temporary), so they survive crashes and replicate');
-SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 9,
+SELECT is((SELECT cardinality(extconfig) FROM pg_extension WHERE extname = 'pg_recommend'), 10,
           'model tables and their sequences are marked for pg_dump');
 
 CREATE TABLE plays (user_id int, item_id int, rating int, region text);
