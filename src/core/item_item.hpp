@@ -61,8 +61,14 @@ struct ItemWeightsView
     void accumulate(int32_t item, float value, float *scores) const;
     // W[from][to], 0 where a sparse row has no such neighbour.
     float weight(int32_t from, int32_t to) const;
-    // Scores of every item for a user with these items (indexes) and values: Σ_i x_i · W[i].
-    std::vector<float> score_all(const int32_t *items, const float *values, size_t count) const;
+    // Scores of every item for a user with these items (indexes) and values: Σ_i x_i · W[i]. Dense
+    // weights are summed by blocks of columns, split over `threads` (hooks->poll() between) where
+    // scoring_runs_in_parallel says it pays.
+    std::vector<float> score_all(const int32_t *items, const float *values, size_t count, int threads = 1,
+                                 HostHooks *hooks = nullptr) const;
+    // Whether summing `count` rows of these weights is worth more than one thread: dense rows
+    // (memory-bound: each row streams items·4 bytes), at least 2^20 weights read.
+    bool scoring_runs_in_parallel(size_t count) const { return dense() && items * count >= (size_t(1) << 20); }
     // One item's score: the sum of the terms `explain` returns.
     double score(const int32_t *items, const float *values, size_t count, int32_t target) const;
     // The terms x_i · W[i][target], in the order of `items`.
@@ -96,7 +102,7 @@ ItemWeights train_ease(const Interactions &data, const EaseParams &params, HostH
 ItemWeights train_itemknn(const Interactions &data, const ItemKnnParams &params, HostHooks &hooks);
 
 // Upper estimates of what training holds beyond the interactions, in bytes (saturating).
-size_t ease_training_bytes(size_t items, int neighbours);
+size_t ease_training_bytes(size_t items, int neighbours, int threads);
 size_t itemknn_training_bytes(size_t items, size_t nnz, int neighbours, int threads);
 // What the weights take once trained.
 size_t item_weights_bytes(size_t items, int neighbours);

@@ -11,9 +11,9 @@ namespace {
 // Best n of an item-item model's scores for a user with these items.
 std::vector<Scored>
 item_item_top_n(const ItemWeightsView &weights, UserItems user, IndexList excluded, const IndexList *candidates,
-                size_t n)
+                size_t n, int threads = 1, HostHooks *hooks = nullptr)
 {
-    const std::vector<float> scores = weights.score_all(user.items, user.values, user.count);
+    const std::vector<float> scores = weights.score_all(user.items, user.values, user.count, threads, hooks);
     return top_n_of_scores(scores.data(), weights.items, excluded, candidates, n);
 }
 
@@ -35,7 +35,7 @@ Recommender::top_n_for_user(size_t user, IndexList excluded, const IndexList *ca
                             HostHooks *hooks) const
 {
     if (item_item())
-        return item_item_top_n(weights, seen.of(user), excluded, candidates, n);
+        return item_item_top_n(weights, seen.of(user), excluded, candidates, n, threads, hooks);
     return factor_top_n(factors, factors.user_factors + user * size_t(factors.k), factors.user_offset(user), excluded,
                         candidates, n, threads, hooks);
 }
@@ -49,12 +49,18 @@ Recommender::rank_for_user(size_t user, IndexList excluded, size_t n) const
                  excluded.count, n);
 }
 
+bool
+Recommender::scoring_runs_in_parallel(size_t user_items) const
+{
+    return item_item() ? weights.scoring_runs_in_parallel(user_items) : top_n_runs_in_parallel(items(), factors.k);
+}
+
 std::vector<Scored>
 Recommender::top_n_for_items(UserItems user, IndexList excluded, const IndexList *candidates, size_t n, int threads,
                              HostHooks *hooks) const
 {
     if (item_item())
-        return item_item_top_n(weights, user, excluded, candidates, n);
+        return item_item_top_n(weights, user, excluded, candidates, n, threads, hooks);
     const FoldedUser folded = factors.fold_in(user.items, user.values, user.count);
     return factor_top_n(factors, folded.factors.data(), float(factors.global_mean) + folded.bias, excluded, candidates,
                         n, threads, hooks);

@@ -62,6 +62,8 @@ struct Recommender
     // hooks as top_n (a large catalogue split over threads, hooks->poll() between).
     std::vector<Scored> top_n_for_user(size_t user, IndexList excluded, const IndexList *candidates, size_t n,
                                        int threads = 1, HostHooks *hooks = nullptr) const;
+    // Whether scoring one user (with this many items, for item-item models) is worth threads.
+    bool scoring_runs_in_parallel(size_t user_items) const;
     // The same ranking by the part of the score that depends on the item (no user offset): what
     // evaluation ranks by.
     std::vector<Scored> rank_for_user(size_t user, IndexList excluded, size_t n) const;

@@ -60,7 +60,8 @@ rank_items(const ServedModel *m, int64 user, rec::core::UserItems given, const I
 {
     const rec::core::Recommender model = rec::pg::recommender_of(m);
     rec::pg::BackendHooks hooks;
-    const rec::pg::ScoringThreads threads(model.items(), model.factors.k);
+    const rec::pg::ScoringThreads threads(
+        model.scoring_runs_in_parallel(user >= 0 ? model.seen.of(size_t(user)).count : given.count));
     const rec::core::IndexList among{candidates.indexes, candidates.count};
     const rec::core::IndexList without{excluded.indexes, excluded.count};
     return copy_out(rec::pg::best_with_rules(m, n, rules,

@@ -91,7 +91,7 @@ train_item_item(const TrainSpec &spec, IndexedRows &indexed, int threads, Traine
     const rec::core::Interactions &data = indexed.data;
     const size_t users = data.user_ids.size(), items = data.item_ids.size();
     const bool ease = spec.algorithm == Algorithm::Ease;
-    const size_t bytes = ease ? rec::core::ease_training_bytes(items, spec.ease.neighbours)
+    const size_t bytes = ease ? rec::core::ease_training_bytes(items, spec.ease.neighbours, threads)
                               : rec::core::itemknn_training_bytes(items, data.nnz(), spec.itemknn.neighbours, threads);
     indexed.budget.take(bytes, "training");
     BackendHooks hooks;

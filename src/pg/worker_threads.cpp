@@ -207,9 +207,11 @@ WorkerThreads::~WorkerThreads()
         --lease_depth;
 }
 
-ScoringThreads::ScoringThreads(size_t items, int k)
+ScoringThreads::ScoringThreads(size_t items, int k) : ScoringThreads(rec::core::top_n_runs_in_parallel(items, k)) {}
+
+ScoringThreads::ScoringThreads(bool parallel)
 {
-    if (training_threads() > 1 && rec::core::top_n_runs_in_parallel(items, k))
+    if (parallel && training_threads() > 1)
         lease_.emplace(true);
 }
 

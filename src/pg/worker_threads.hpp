@@ -41,6 +41,8 @@ class ScoringThreads
 {
 public:
     ScoringThreads(size_t items, int k);
+    // A lease where `parallel` (the scoring splits over threads), else none.
+    explicit ScoringThreads(bool parallel);
     int threads() const { return lease_ ? lease_->threads() : 1; }
 
 private:

@@ -102,6 +102,15 @@ TEST(Ease, HandCheckedTwoItems)
     EXPECT_FLOAT_EQ(w.weights[3], 0.0f);
 }
 
+// What rec.max_memory is checked against: two n x n fp32 matrices and the threads' column blocks.
+TEST(Ease, TrainingBytesAreTwoSquareMatrices)
+{
+    EXPECT_EQ(ease_training_bytes(1000, 0, 2), 2 * 4 * 1000000u + 2 * 1000 * 128 * 4u);
+    EXPECT_GT(ease_training_bytes(1000, 10, 2), ease_training_bytes(1000, 0, 2));  // and the kept rows
+    EXPECT_EQ(ease_training_bytes(size_t(1) << 40, 0, 1), SIZE_MAX);               // saturates
+    EXPECT_EQ(item_weights_bytes(1000, 0), 4 * 1000000u);
+}
+
 TEST(Ease, RefusesANonPositiveRegularization)
 {
     const Counts c = random_counts(10, 12, 0.3, 3);
