@@ -408,11 +408,15 @@ train_version(const char *model, const TrainSpec &spec, const TrainingRows &rows
     if (out.deployed)
         record_deployment(model, stored.model_id);
     const rec::core::Interactions &data = indexed->data;
+    // Item-item models are one step: the weights they keep instead of iterations and a training metric.
+    const char *result = is_item_item(spec.algorithm)
+                             ? psprintf("%.0f weights stored", trained->model.train_value)
+                             : psprintf("%d iterations, %s %.4f", trained->model.iterations,
+                                        trained->model.train_metric, trained->model.train_value);
     ereport(NOTICE, (errmsg("trained model \"%s\" version %d (%s%s): %zu users, %zu items, %zu interactions, "
-                            "%d iterations, %s %.4f%s, %.2f s training, %.2f s in all, peak memory about %zu MB",
+                            "%s%s, %.2f s training, %.2f s in all, peak memory about %zu MB",
                             model, stored.version, out.deployed ? "deployed" : "not deployed", why_not,
-                            data.user_ids.size(), data.item_ids.size(), data.nnz(), trained->model.iterations,
-                            trained->model.train_metric, trained->model.train_value,
+                            data.user_ids.size(), data.item_ids.size(), data.nnz(), result,
                             out.validated ? psprintf(", %s %.4f", out.validation_metric, out.validation_value) : "",
                             trained->seconds, double(GetCurrentTimestamp() - started) / 1e6 + indexed->seconds,
                             (indexed->budget.peak() + (1 << 20) - 1) >> 20)));
