@@ -113,31 +113,31 @@ def serving_latency():
     save(fig, "serving_latency.png")
 
 
+def paired_bars(ax, labels, ours, theirs, names, ylabel, title):
+    """Ours beside the peer's, one pair per label."""
+    x = range(len(labels))
+    ax.bar([i - 0.2 for i in x], ours, 0.4, color=OURS, label=names[0])
+    ax.bar([i + 0.2 for i in x], theirs, 0.4, color=PEER, label=names[1])
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+
+
 def peers():
     explicit, implicit, vectors = rows("explicit.csv"), rows("implicit_synth.csv"), rows("vector_search.csv")
     if not (explicit and implicit and vectors):
         return skipped("peers.png", "bench/explicit.sh, bench/implicit.sh and bench/vector_search.sh")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
-    ax = axes[0]
-    labels = [f"{r['iterations']} iterations\nRMSE {r['rec_train_rmse']} / {r['libmf_rmse']}" for r in explicit]
-    x = range(len(explicit))
-    ax.bar([i - 0.2 for i in x], [float(r["rec_train_s"]) for r in explicit], 0.4, color=OURS, label="CALL rec.train")
-    ax.bar([i + 0.2 for i in x], [float(r["libmf_s"]) for r in explicit], 0.4, color=PEER, label="LIBMF mf-train")
-    ax.set_xticks(list(x))
-    ax.set_xticklabels(labels, fontsize=8)
-    ax.set_ylabel("wall seconds, whole run")
-    ax.set_title("Explicit, synth10m, 64 factors", fontsize=10)
-    ax.legend(fontsize=8)
-    ax = axes[1]
-    x = range(len(implicit))
-    ax.bar([i - 0.2 for i in x], [float(r["rec_train_s_per_iteration"]) for r in implicit], 0.4, color=OURS, label="rec.train ials")
-    ax.bar([i + 0.2 for i in x], [float(r["implicit_s_per_iteration"] or "nan") for r in implicit], 0.4, color=PEER,
-           label="implicit AlternatingLeastSquares")
-    ax.set_xticks(list(x))
-    ax.set_xticklabels([f"{r['threads']} thread" + ("s" if r["threads"] != "1" else "") for r in implicit])
-    ax.set_ylabel("seconds per iteration")
-    ax.set_title("Implicit, synth10m, 64 factors, CG 3 steps", fontsize=10)
-    ax.legend(fontsize=8)
+    paired_bars(axes[0], [f"{r['iterations']} iterations\nRMSE {r['rec_train_rmse']} / {r['libmf_rmse']}" for r in explicit],
+                [float(r["rec_train_s"]) for r in explicit], [float(r["libmf_s"]) for r in explicit],
+                ("CALL rec.train", "LIBMF mf-train"), "wall seconds, whole run", "Explicit, synth10m, 64 factors")
+    paired_bars(axes[1], [f"{r['threads']} thread" + ("s" if r["threads"] != "1" else "") for r in implicit],
+                [float(r["rec_train_s_per_iteration"]) for r in implicit],
+                [float(r["implicit_s_per_iteration"] or "nan") for r in implicit],
+                ("rec.train ials", "implicit AlternatingLeastSquares"), "seconds per iteration",
+                "Implicit, synth10m, 64 factors, CG 3 steps")
     ax = axes[2]
     size = max(int(r["size"]) for r in vectors)
     methods = ["rec.recommend", "pgvector exact", "HNSW ef_search 40", "HNSW ef_search 100, iterative"]

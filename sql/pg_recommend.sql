@@ -196,7 +196,7 @@ CREATE PROCEDURE @extschema@.train(
     item_column    text DEFAULT 'item_id',
     rating_column  text DEFAULT 'rating',
     algorithm      text DEFAULT 'als',
-    factors        integer DEFAULT 64,              -- als, ials, bpr (ignored by ease and itemknn)
+    factors        integer DEFAULT 64,              -- als, ials, bpr (ease and itemknn: only the default)
     iterations     integer DEFAULT NULL,            -- NULL: 10 for als, 15 for ials, 100 for bpr (not ease, itemknn)
     regularization double precision DEFAULT NULL,   -- NULL: 0.05 for als, 0.01 for ials and bpr, 250 for ease
     seed           bigint DEFAULT 42,

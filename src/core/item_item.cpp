@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 
@@ -20,13 +21,6 @@ using Index = Eigen::Index;
 constexpr Index kRowBlock = 128;
 // Columns factored per step of the blocked Cholesky.
 constexpr Index kPanel = 256;
-
-// Better first: higher score, then lower index (deterministic results).
-bool
-better(const Scored &a, const Scored &b)
-{
-    return a.score > b.score || (a.score == b.score && a.item < b.item);
-}
 
 // Runs body(block) for blocks [0, blocks), a few per thread between polls.
 void
@@ -291,14 +285,16 @@ train_ease(const Interactions &data, const EaseParams &params, HostHooks &hooks)
     // W_ij = -P_ij / P_jj, W_ii = 0. P is symmetric, so its column i (contiguous) is row i of P, and
     // scaling it in place leaves row i of W there: the buffer becomes W, row-major.
     const Eigen::VectorXf diagonal = p.diagonal();
+    std::atomic<bool> finite{true};
     parallel_rows(even_boundaries(n, 256), threads, hooks, [&](size_t i, int) {
         auto row = p.col(Index(i));
         row.array() = -row.array() / diagonal.array();
         row(Index(i)) = 0;
+        if (!row.allFinite())
+            finite = false;
     });
-    for (size_t i = 0; i < n * n; ++i)
-        if (!std::isfinite(inverse[i]))
-            throw std::invalid_argument("EASE weights are not finite: raise the regularization");
+    if (!finite)
+        throw std::invalid_argument("EASE weights are not finite: raise the regularization");
     if (params.neighbours <= 0 || size_t(params.neighbours) >= n)
     {
         ItemWeights out;
@@ -399,45 +395,6 @@ train_itemknn(const Interactions &data, const ItemKnnParams &params, HostHooks &
                         }
                         seen.clear();
                     });
-}
-
-std::vector<Scored>
-top_n_of_scores(const float *scores, size_t items, IndexList excluded, const IndexList *candidates, size_t n)
-{
-    std::vector<char> skip(items, 0);
-    for (size_t e = 0; e < excluded.count; ++e)
-        if (excluded.indexes[e] >= 0 && size_t(excluded.indexes[e]) < items)
-            skip[size_t(excluded.indexes[e])] = 1;
-    std::vector<Scored> best;
-    best.reserve(n + 1);
-    const auto offer = [&](int32_t i) {
-        if (skip[size_t(i)])
-            return;
-        skip[size_t(i)] = 1;  // a candidate listed twice is offered once
-        const Scored s{i, scores[i]};
-        if (best.size() < n)
-        {
-            best.push_back(s);
-            std::push_heap(best.begin(), best.end(), better);
-        }
-        else if (n > 0 && better(s, best.front()))
-        {
-            std::pop_heap(best.begin(), best.end(), better);
-            best.back() = s;
-            std::push_heap(best.begin(), best.end(), better);
-        }
-    };
-    if (candidates)
-    {
-        for (size_t c = 0; c < candidates->count; ++c)
-            if (candidates->indexes[c] >= 0 && size_t(candidates->indexes[c]) < items)
-                offer(candidates->indexes[c]);
-    }
-    else
-        for (size_t i = 0; i < items; ++i)
-            offer(int32_t(i));
-    std::sort_heap(best.begin(), best.end(), better);
-    return best;
 }
 
 }  // namespace rec::core

@@ -107,9 +107,4 @@ size_t itemknn_training_bytes(size_t items, size_t nnz, int neighbours, int thre
 // What the weights take once trained.
 size_t item_weights_bytes(size_t items, int neighbours);
 
-// The best n items of a dense score vector, filtered first (excluded never returned; with candidates
-// only those), ties to the lower index: as top_n for factor models.
-std::vector<Scored> top_n_of_scores(const float *scores, size_t items, IndexList excluded, const IndexList *candidates,
-                                    size_t n);
-
 }  // namespace rec::core

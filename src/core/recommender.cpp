@@ -73,8 +73,8 @@ Recommender::predict(int64_t user, int64_t item) const
         return factors.predict(user, item);
     if (user < 0 || item < 0)
         return 0.0;
-    return weights.score(seen.of(size_t(user)).items, seen.of(size_t(user)).values, seen.of(size_t(user)).count,
-                         int32_t(item));
+    const UserItems mine = seen.of(size_t(user));
+    return weights.score(mine.items, mine.values, mine.count, int32_t(item));
 }
 
 std::vector<float>
@@ -112,13 +112,7 @@ Recommender::similar_items(size_t item, size_t n, const IndexList *candidates, I
         for (int64_t e = weights.offsets[item]; e < weights.offsets[item + 1]; ++e)
             if (allowed[size_t(weights.neighbours[e])])
                 row.push_back({weights.neighbours[e], weights.weights[e]});
-    const auto better = [](const Scored &a, const Scored &b) {
-        return a.score > b.score || (a.score == b.score && a.item < b.item);
-    };
-    const size_t keep = std::min(n, row.size());
-    std::partial_sort(row.begin(), row.begin() + std::ptrdiff_t(keep), row.end(), better);
-    row.resize(keep);
-    return row;
+    return best_of(std::move(row), n);
 }
 
 }  // namespace rec::core

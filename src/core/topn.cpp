@@ -246,6 +246,35 @@ top_n(const ItemFactorsView &items, const float *user, float offset, const int32
 }
 
 std::vector<Scored>
+top_n_of_scores(const float *scores, size_t items, IndexList excluded, const IndexList *candidates, size_t n)
+{
+    std::vector<char> skip = exclusion_mask(items, excluded);
+    BestN best(std::min(n, items));
+    const auto offer = [&](int32_t i) {
+        if (skip[size_t(i)])
+            return;
+        skip[size_t(i)] = 1;  // a candidate listed twice is offered once
+        best.offer(i, scores[i]);
+    };
+    if (candidates)
+    {
+        for (size_t c = 0; c < candidates->count; ++c)
+            if (candidates->indexes[c] >= 0 && size_t(candidates->indexes[c]) < items)
+                offer(candidates->indexes[c]);
+    }
+    else
+        for (size_t i = 0; i < items; ++i)
+            offer(int32_t(i));
+    return select_best(best.kept(), n);
+}
+
+std::vector<Scored>
+best_of(std::vector<Scored> eligible, size_t n)
+{
+    return select_best(std::move(eligible), n);
+}
+
+std::vector<Scored>
 top_n_among(const ItemFactorsView &items, const float *user, float offset, IndexList candidates, IndexList excluded,
             size_t n)
 {

@@ -62,6 +62,15 @@ bool top_n_runs_in_parallel(size_t items, int k);
 std::vector<Scored> top_n_among(const ItemFactorsView &items, const float *user, float offset, IndexList candidates,
                                 IndexList excluded, size_t n);
 
+// The best n items of a score per item (`items` of them), filtered first (excluded never returned;
+// with candidates only those, each once), ties to the lower index: as top_n, for scores computed
+// elsewhere (item-item models, core/item_item.hpp).
+std::vector<Scored> top_n_of_scores(const float *scores, size_t items, IndexList excluded, const IndexList *candidates,
+                                    size_t n);
+
+// The n best of `eligible`, best first (ties to the lower index).
+std::vector<Scored> best_of(std::vector<Scored> eligible, size_t n);
+
 // Top n of many users at once: scores come from one matrix product per block of users (much faster
 // than one matrix-vector product per user), then each user's best n by a small heap. users: count x k;
 // offsets: per-user constant added to every score; excluded items of user u are

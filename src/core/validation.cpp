@@ -48,13 +48,20 @@ validation_metric_name(const ValidationSet &set)
 
 double
 validation_metric(const ValidationSet &set, const FactorModel &model, const Interactions &train, int threads,
-                  HostHooks &hooks)
+                  HostHooks &hooks, const ItemWeightsView *weights)
 {
-    // The training items, left out of each user's ranking, with int64 offsets as the views take them.
-    std::vector<int64_t> offsets(train.by_user.offsets.begin(), train.by_user.offsets.end());
     Recommender recommender;
     recommender.factors = model.view();
-    recommender.seen = {offsets.data(), train.by_user.columns.data(), train.by_user.values.data()};
+    if (weights)
+        recommender.weights = *weights;
+    // The training items (what an item-item model scores by, and what a ranking leaves out), with
+    // int64 offsets as the views take them; predicting ratings needs none.
+    std::vector<int64_t> offsets;
+    if (!set.explicit_ratings || weights)
+    {
+        offsets.assign(train.by_user.offsets.begin(), train.by_user.offsets.end());
+        recommender.seen = {offsets.data(), train.by_user.columns.data(), train.by_user.values.data()};
+    }
     return validation_metric(set, recommender, threads, hooks);
 }
 

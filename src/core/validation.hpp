@@ -33,8 +33,9 @@ ValidationSet make_validation_set(const Interactions &train, const int64_t *user
 const char *validation_metric_name(const ValidationSet &set);
 
 // The metric for the model as it is now. Explicit: as rec.predict (baseline for unseen ids, clipped).
+// `weights`: an item-item model's (model then holds only its kind and counts).
 double validation_metric(const ValidationSet &set, const FactorModel &model, const Interactions &train, int threads,
-                         HostHooks &hooks);
+                         HostHooks &hooks, const ItemWeightsView *weights = nullptr);
 
 // The same for any kind of model (core/recommender.hpp), its `seen` the training items.
 double validation_metric(const ValidationSet &set, const Recommender &model, int threads, HostHooks &hooks);

@@ -19,7 +19,6 @@
 #include "core/checked_size.hpp"
 #include "core/memory.hpp"
 #include "core/interactions.hpp"
-#include "core/recommender.hpp"
 #include "core/validation.hpp"
 
 namespace rec::pg {
@@ -108,7 +107,11 @@ train_item_item(const TrainSpec &spec, IndexedRows &indexed, int threads, Traine
         trained.weights = rec::core::train_itemknn(data, p, hooks);
     }
     indexed.budget.give(bytes);
-    indexed.budget.take(rec::core::sat_mul(trained.weights.stored(), sizeof(float) + sizeof(int32_t)), "training");
+    // The weights stay counted until they are stored.
+    const rec::core::ItemWeights &w = trained.weights;
+    indexed.budget.take(w.weights.size() * sizeof(float) + w.neighbours.size() * sizeof(int32_t) +
+                            w.offsets.size() * sizeof(int64_t),
+                        "training");
     rec::core::FactorModel &f = trained.model;
     f.kind = ease ? rec::core::ModelKind::Ease : rec::core::ModelKind::ItemKnn;
     f.factors = 0;
@@ -119,12 +122,8 @@ train_item_item(const TrainSpec &spec, IndexedRows &indexed, int threads, Traine
     f.iterations = 1;
     if (indexed.validation)
     {
-        std::vector<int64_t> offsets(data.by_user.offsets.begin(), data.by_user.offsets.end());
-        rec::core::Recommender model;
-        model.factors = f.view();
-        model.weights = trained.weights.view();
-        model.seen = {offsets.data(), data.by_user.columns.data(), data.by_user.values.data()};
-        const double value = rec::core::validation_metric(*indexed.validation, model, threads, hooks);
+        const rec::core::ItemWeightsView weights = trained.weights.view();
+        const double value = rec::core::validation_metric(*indexed.validation, f, data, threads, hooks, &weights);
         trained.validation_metric = rec::core::validation_metric_name(*indexed.validation);
         trained.validation_value = value;
         trained.lower_is_better = indexed.validation->explicit_ratings;

@@ -125,14 +125,16 @@ cg_steps_json(rec::core::Solver solver, int cg_steps)
     return solver == rec::core::Solver::Cholesky ? "null" : psprintf("%d", cg_steps);
 }
 
-// ease and itemknn: factors and seed do not apply (rec.train always passes them: they have defaults)
-// and are ignored; every other option of the factor models is refused.
+// ease and itemknn: the options of the factor models are refused. factors and seed have defaults in
+// rec.train's signature (it always passes them), so they are refused only at another value.
 TrainSpec
 check_item_item_options(const TrainOptions &o, TrainSpec spec)
 {
     const char *name = spec.algorithm_name;
     const bool ease = spec.algorithm == Algorithm::Ease;
     given_for(o.iterations, "iterations", false, name);
+    given_for(o.factors.given && o.factors.value != kFactors ? o.factors : GivenInteger{}, "factors", false, name);
+    given_for(o.seed.given && o.seed.value != kSeed ? o.seed : GivenInteger{}, "seed", false, name);
     for (const auto &[option, option_name] :
          {std::pair{&o.bias_regularization, "bias_regularization"},
           std::pair{&o.unweighted_regularization, "unweighted_regularization"}, std::pair{&o.alpha, "alpha"},

@@ -27,12 +27,6 @@ is_item_item(Algorithm algorithm)
     return algorithm == Algorithm::Ease || algorithm == Algorithm::ItemKnn;
 }
 
-inline bool
-is_item_item_name(const char *algorithm)
-{
-    return strcmp(algorithm, "ease") == 0 || strcmp(algorithm, "itemknn") == 0;
-}
-
 // A hyperparameter that may not have been given.
 struct GivenNumber
 {

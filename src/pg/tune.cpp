@@ -136,14 +136,17 @@ grid_combinations(Datum grid, bool random_search, int trials, int64 seed, Memory
     return out;
 }
 
-// The algorithms a grid keyed by algorithm names ({"ials": {...}, "ease": {...}}), in key order, and
-// each one's grid; their count, or 0 for the grid of one algorithm (no key names an algorithm).
-constexpr int kMaxFamilies = 8;
-const char *family_name[kMaxFamilies];
-Datum family_grid[kMaxFamilies];
+// One algorithm's grid in a grid keyed by algorithm names ({"ials": {...}, "ease": {...}}).
+struct Family
+{
+    const char *algorithm;
+    Datum grid;
+};
 
-int
-algorithm_grids(Datum grid, MemoryContext context)
+// The families of a grid keyed by algorithm names, in key order, allocated in `context`; *count is 0
+// for the grid of one algorithm (no key names an algorithm).
+Family *
+algorithm_grids(Datum grid, MemoryContext context, int *count)
 {
     const rec::pg::SpiSession spi = rec::pg::begin_spi(rec::pg::SpiRole::Caller, true);
     Oid types[] = {JSONBOID};
@@ -161,20 +164,21 @@ algorithm_grids(Datum grid, MemoryContext context)
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("grid mixes algorithm names with hyperparameters"),
                  errhint("Key every grid by algorithm, as '{\"ials\": {\"factors\": [32, 64]}, \"ease\": "
                          "{\"regularization\": [100, 500]}}', or give one algorithm's hyperparameters.")));
-    for (uint64 r = 0; r < uint64(families); ++r)
+    Family *out = (Family *) MemoryContextAlloc(context, sizeof(Family) * size_t(families + 1));
+    for (int r = 0; r < families; ++r)
     {
-        const char *name = TextDatumGetCString(rec::pg::result_value(r, 1));
-        if (!DatumGetBool(rec::pg::result_value(r, 4)))
+        const char *name = TextDatumGetCString(rec::pg::result_value(uint64(r), 1));
+        if (!DatumGetBool(rec::pg::result_value(uint64(r), 4)))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("grid for algorithm \"%s\" must be a JSON object", name),
                             errhint("For example '{\"%s\": {\"regularization\": [0.01, 0.1]}}'.", name)));
-        family_name[r] = MemoryContextStrdup(context, name);
         MemoryContext outer = MemoryContextSwitchTo(context);
-        family_grid[r] = datumCopy(rec::pg::result_value(r, 2), false, -1);
+        out[r] = Family{pstrdup(name), datumCopy(rec::pg::result_value(uint64(r), 2), false, -1)};
         MemoryContextSwitchTo(outer);
     }
     rec::pg::end_spi(spi);
-    return families;
+    *count = families;
+    return out;
 }
 
 }  // namespace
@@ -208,7 +212,8 @@ PGREC_FUNCTION(rec_tune)
 
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_recommend tuning", ALLOCSET_DEFAULT_SIZES);
     // The grid of one algorithm (the `algorithm` argument), or grids keyed by algorithm.
-    const int families = algorithm_grids(PG_GETARG_DATUM(GridArg), context);
+    int families;
+    const Family *family = algorithm_grids(PG_GETARG_DATUM(GridArg), context, &families);
     uint64 trials = 0;
     rec::pg::TrainSpec *specs = nullptr;
     const char **texts = nullptr;
@@ -216,7 +221,7 @@ PGREC_FUNCTION(rec_tune)
     {
         uint64 count;
         const Combination *combinations =
-            grid_combinations(families > 0 ? family_grid[f] : PG_GETARG_DATUM(GridArg), random_search,
+            grid_combinations(families > 0 ? family[f].grid : PG_GETARG_DATUM(GridArg), random_search,
                               random_search ? PG_GETARG_INT32(TrialsArg) : 0, seed, context, &count);
         specs = (rec::pg::TrainSpec *) (specs ? repalloc(specs, sizeof(rec::pg::TrainSpec) * (trials + count + 1))
                                               : MemoryContextAlloc(context, sizeof(rec::pg::TrainSpec) * (count + 1)));
@@ -227,19 +232,11 @@ PGREC_FUNCTION(rec_tune)
         {
             rec::pg::TrainOptions options = base;
             if (families > 0)
-                options.algorithm = family_name[f];
+                options.algorithm = family[f].algorithm;
             for (int i = 0; i < combinations[t].count; ++i)
-            {
-                if (families > 0 && rec::pg::is_item_item_name(options.algorithm) &&
-                    (strcmp(combinations[t].names[i], "factors") == 0 || strcmp(combinations[t].names[i], "seed") == 0))
-                    ereport(ERROR,
-                            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                             errmsg("%s does not apply to algorithm '%s'", combinations[t].names[i], options.algorithm),
-                             errhint("ease takes regularization and neighbours, itemknn neighbours.")));
                 if (!rec::pg::set_option(options, combinations[t].names[i], combinations[t].values[i]))
                     elog(ERROR, "grid value \"%s\" of \"%s\" did not read as a number", combinations[t].values[i],
                          combinations[t].names[i]);
-            }
             MemoryContext outer = MemoryContextSwitchTo(context);
             specs[trials] = rec::pg::check_options(options);
             texts[trials] =

@@ -133,6 +133,8 @@ SELECT error_of($$SELECT * FROM rec.recommend(1, 5, 'ease', diversity => 0.5)$$)
 SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'ease', item_features => 'movies')$$);
 -- Options of other algorithms are refused; bad values name the range.
 SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'ease', iterations => 5)$$);
+SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'itemknn', factors => 32)$$);
+SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'ease', seed => 7)$$);
 SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'itemknn', regularization => 5)$$);
 SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'ease', regularization => 0)$$);
 SELECT error_of($$CALL rec.train('x', 'liked', rating_column => 'value', algorithm => 'ease', similarity => 'bm25')$$);
